@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector, type InjectedFault } from './faults';
+
+export interface SandboxRequest {
+  method: string;
+  /** Path without the query string, e.g. `/api/v10/channels/1/messages`. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON body, or undefined when there was none. */
+  body: unknown;
+}
+
+export interface SandboxResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialised as JSON unless it is already a string. */
+  body?: unknown;
+}
+
+export type SandboxRoute = (request: SandboxRequest) => SandboxResponse | Promise<SandboxResponse>;
+
+export interface SandboxServer {
+  name: string;
+  /** Base URL on loopback, without a trailing slash, e.g. http://127.0.0.1:41234 */
+  url: string;
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+export interface SandboxServerOptions {
+  name: string;
+  route: SandboxRoute;
+  /** How the service spells an injected 429 or 500 (each API has its own error body). */
+  faultResponse: (fault: InjectedFault, request: SandboxRequest) => SandboxResponse;
+  port?: number;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) return undefined;
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function send(res: ServerResponse, response: SandboxResponse): void {
+  const body =
+    response.body === undefined
+      ? ''
+      : typeof response.body === 'string'
+        ? response.body
+        : JSON.stringify(response.body);
+  res.writeHead(response.status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...response.headers,
+  });
+  res.end(body);
+}
+
+/** Start a JSON HTTP server on 127.0.0.1 with fault injection in front of its routes. */
+export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
+  const faults = new FaultInjector();
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      const request: SandboxRequest = {
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(url.pathname),
+        query: url.searchParams,
+        headers: req.headers,
+        body: await readBody(req),
+      };
+      const fault = faults.next(request.method, request.path);
+      if (fault?.kind === 'timeout') {
+        // Never answer; the client's own timeout decides. The socket is freed on close().
+        return;
+      }
+      if (fault?.kind === 'rate-limit' || fault?.kind === 'server-error') {
+        send(res, options.faultResponse(fault, request));
+        return;
+      }
+      const response = await options.route(request);
+      if (fault?.kind === 'drop-after-effect') {
+        // The side effect happened; the caller never learns it.
+        req.socket.destroy();
+        return;
+      }
+      send(res, response);
+    } catch (error) {
+      send(res, { status: 500, body: { error: { message: (error as Error).message } } });
+    }
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: options.name,
+    url: `http://127.0.0.1:${port}`,
+    faults,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function notFound(request: SandboxRequest): SandboxResponse {
+  return {
+    status: 404,
+    body: { error: { code: 404, message: `no route for ${request.method} ${request.path}` } },
+  };
+}

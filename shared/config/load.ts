@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { ConfigError } from '../errors';
+import { configSchema, type DigestConfig, type PipelineConfig } from './schema';
+
+/** Environment variable that carries the validated config into each Lambda (and the local runner). */
+export const CONFIG_ENV = 'DIGEST_CONFIG';
+
+/** Turn zod issues into one line per field, e.g. `pipelines[0].discord.channelId: …`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path
+        .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+        .join('');
+      return `${path || '(root)'}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+export function parseConfig(raw: unknown, source: string): DigestConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`invalid config in ${source}:\n${describeIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+export function loadConfigFile(path: string): DigestConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(raw, path);
+}
+
+let cached: { text: string; config: DigestConfig } | undefined;
+
+/** The config as the Lambda sees it: JSON in `DIGEST_CONFIG`, parsed once per container. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DigestConfig {
+  const text = env[CONFIG_ENV];
+  if (!text) throw new ConfigError(`${CONFIG_ENV} is not set`);
+  if (cached?.text === text) return cached.config;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${CONFIG_ENV} is not valid JSON`, { cause });
+  }
+  const config = parseConfig(raw, CONFIG_ENV);
+  cached = { text, config };
+  return config;
+}
+
+export function findPipeline(config: DigestConfig, pipelineId: string): PipelineConfig {
+  const pipeline = config.pipelines.find((p) => p.id === pipelineId);
+  if (!pipeline) {
+    throw new ConfigError(
+      `pipeline "${pipelineId}" is not configured (known: ${config.pipelines.map((p) => p.id).join(', ')})`,
+    );
+  }
+  return pipeline;
+}

@@ -1,0 +1,63 @@
+/**
+ * Error classes are the contract with Step Functions: `Retry` and `Catch` match on
+ * `error.name`, so transient and permanent failures get distinct names.
+ * Every class sets `name` explicitly because minifiers rename classes.
+ */
+export class DigestError extends Error {
+  override name = 'DigestError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Worth retrying later: 429, 5xx, timeouts, throttling. */
+export class TransientError extends DigestError {
+  override name = 'TransientError';
+}
+
+/** The upstream asked us to wait; `retryAfterMs` is its own figure. */
+export class RateLimitedError extends TransientError {
+  override name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Retrying will not help: bad credentials, forbidden, invalid input or config. */
+export class PermanentError extends DigestError {
+  override name = 'PermanentError';
+}
+
+export class ConfigError extends PermanentError {
+  override name = 'ConfigError';
+}
+
+export class AuthError extends PermanentError {
+  override name = 'AuthError';
+}
+
+/** An upstream answered, but not with what its contract promises. */
+export class InvalidResponseError extends PermanentError {
+  override name = 'InvalidResponseError';
+}
+
+/** Names Step Functions retries with backoff; everything else is caught and recorded. */
+export const TRANSIENT_ERROR_NAMES = ['TransientError', 'RateLimitedError'] as const;
+
+/** Classify an HTTP status the same way for every adapter. */
+export function errorForStatus(
+  service: string,
+  status: number,
+  detail: string,
+  retryAfterMs?: number,
+): DigestError {
+  const message = `${service} answered ${status}: ${detail}`;
+  if (status === 429) return new RateLimitedError(message, retryAfterMs ?? 1000);
+  if (status >= 500 || status === 408) return new TransientError(message);
+  if (status === 401 || status === 403) return new AuthError(message);
+  return new PermanentError(message);
+}
