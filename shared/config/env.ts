@@ -47,8 +47,10 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Endpoint
 export const runtimeEnvSchema = z.object({
   BUCKET_NAME: z.string().min(1),
   LEDGER_TABLE: z.string().min(1),
-  /** `env`: secrets are environment variables (local); otherwise a Secrets Manager name prefix. */
-  SECRETS_SOURCE: z.string().min(1).default('env'),
+  /** `env`: secrets are environment variables (local, `.env`); `secretsmanager`: one secret per pipeline. */
+  SECRETS_SOURCE: z.enum(['env', 'secretsmanager']).default('env'),
+  /** The pipeline's secret is named `<prefix><pipelineId>`. */
+  SECRET_NAME_PREFIX: z.string().min(1).default('discord-digest/'),
 });
 export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
 

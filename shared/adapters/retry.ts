@@ -1,0 +1,40 @@
+import { RateLimitedError, TransientError } from '../errors';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** First backoff for transient errors; doubled each attempt, with full jitter. */
+  baseDelayMs: number;
+  /**
+   * The longest single wait this process may do. A rate limit asking for more is
+   * rethrown at once, so the state machine waits instead of a billed Lambda.
+   */
+  maxWaitMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Retry `operation` on TransientError (backoff with full jitter) and on
+ * RateLimitedError (the upstream's own wait), within `maxAttempts` and never
+ * waiting longer than `maxWaitMs` at once. Permanent errors pass straight through.
+ */
+export async function retryTransient<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!(error instanceof TransientError) || attempt >= options.maxAttempts) throw error;
+      const wait =
+        error instanceof RateLimitedError
+          ? error.retryAfterMs
+          : Math.floor(random() * options.baseDelayMs * 2 ** (attempt - 1));
+      if (wait > options.maxWaitMs) throw error;
+      await sleep(wait);
+    }
+  }
+}
