@@ -45,8 +45,21 @@ export class InvalidResponseError extends PermanentError {
   override name = 'InvalidResponseError';
 }
 
+/**
+ * A call with a side effect (a post) whose answer never came: it may or may not
+ * have happened. The caller must look before it tries again.
+ */
+export class UnknownOutcomeError extends TransientError {
+  override name = 'UnknownOutcomeError';
+}
+
+/** X refused a post as a duplicate of one already on the account. */
+export class DuplicatePostError extends PermanentError {
+  override name = 'DuplicatePostError';
+}
+
 /** Names Step Functions retries with backoff; everything else is caught and recorded. */
-export const TRANSIENT_ERROR_NAMES = ['TransientError', 'RateLimitedError'] as const;
+export const TRANSIENT_ERROR_NAMES = ['TransientError', 'RateLimitedError', 'UnknownOutcomeError'] as const;
 
 /** Classify an HTTP status the same way for every adapter. */
 export function errorForStatus(

@@ -55,7 +55,10 @@ export interface SheetStore {
    * never rewriting data rows. Returns the tab's header row afterwards.
    */
   ensureTab(tab: string, headers: readonly string[]): Promise<string[]>;
-  /** The values of one column (by header name) for several tabs, in one request. */
+  /**
+   * The values of one column (by header name) for several tabs, in one request:
+   * data rows only (the header row excluded), in row order; a tab without that header gives [].
+   */
   readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>>;
   /** Header row and all data rows of a tab (empty rows are kept so row numbers stay true). */
   readTable(tab: string): Promise<SheetTable>;

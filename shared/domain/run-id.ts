@@ -15,9 +15,8 @@ export function scheduledRunId(scheduleName: string, scheduledTime: Date): strin
   return `${scheduleName}-${compact(scheduledTime.toISOString(), false)}`;
 }
 
-export function manualRunId(now: Date, random: () => number = Math.random): string {
-  const suffix = Math.floor(random() * 0xffff)
-    .toString(16)
-    .padStart(4, '0');
-  return `manual-${compact(now.toISOString(), true)}-${suffix}`;
+/** A manual run is named by when it started and a tag (the execution's name, or a random one). */
+export function manualRunId(now: Date, tag: string): string {
+  const safe = tag.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'run';
+  return `manual-${compact(now.toISOString(), true)}-${safe}`;
 }

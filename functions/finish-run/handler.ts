@@ -1,0 +1,18 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from '../../shared/observability/logger';
+import { recordRunMetrics } from '../../shared/observability/metrics';
+import { parseEvent } from '../../shared/observability/step-handler';
+import { finishRun } from '../../shared/pipeline/finish-run';
+import { stepInputSchema } from '../../shared/pipeline/run-state';
+import { stepContext } from '../../shared/runtime/step-context';
+
+export const handler = middy(async (event: unknown, lambda: Context) => {
+  const input = parseEvent(stepInputSchema, event);
+  logger.appendKeys({ pipelineId: input.run.pipelineId, runId: input.run.runId });
+  const context = stepContext(input.run.pipelineId, lambda);
+  const report = await finishRun({ ledger: context.ledger, now: context.now, log: context.log }, input);
+  recordRunMetrics(report);
+  return report;
+}).use(injectLambdaContext(logger, { resetKeys: true }));

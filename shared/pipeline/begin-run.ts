@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { findPipeline } from '../config/load';
+import type { DigestConfig } from '../config/schema';
+import { manualRunId, RUN_ID_PATTERN, scheduledRunId } from '../domain/run-id';
+import type { RunLedger, RunRecord } from '../ports';
+import type { RunRef, StepInput } from './run-state';
+
+/** What may start an execution: a schedule, the console, the CLI, or a replay. */
+export const startRunInputSchema = z.object({
+  pipelineId: z.string().min(1),
+  trigger: z.enum(['schedule', 'manual', 'replay']).default('manual'),
+  scheduleName: z.string().min(1).optional(),
+  /** Scheduler's `<aws.scheduler.scheduled-time>`. */
+  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  /** Name the run yourself (manual runs); defaults to one derived from the execution. */
+  runId: z.string().regex(RUN_ID_PATTERN).optional(),
+  /** Continue an earlier run that failed or was left partial, by its id. */
+  resume: z.boolean().default(false),
+  /** Replay: process an earlier run's CSV again. */
+  sourceRunId: z.string().regex(RUN_ID_PATTERN).optional(),
+  dryRun: z.boolean().default(false),
+});
+export type StartRunInput = z.input<typeof startRunInputSchema>;
+
+export const beginRunEventSchema = z.object({
+  input: startRunInputSchema,
+  executionName: z.string().min(1),
+  executionId: z.string().min(1),
+});
+export type BeginRunEvent = z.infer<typeof beginRunEventSchema>;
+
+export interface BeginRunDeps {
+  config: DigestConfig;
+  ledger: RunLedger;
+  now: () => Date;
+  /** How long a run may hold the pipeline's lock before another may take it over. */
+  lockLeaseMs: number;
+  log: (message: string, data: Record<string, unknown>) => void;
+}
+
+const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
+
+function deriveRunId(event: BeginRunEvent, now: Date): string {
+  const { input } = event;
+  if (input.runId) return input.runId;
+  if (input.trigger === 'schedule' && input.scheduleName && input.scheduledTime) {
+    return scheduledRunId(input.scheduleName, new Date(input.scheduledTime));
+  }
+  const id = manualRunId(now, event.executionName);
+  return input.trigger === 'replay' ? id.replace(/^manual-/, 'replay-') : id;
+}
+
+/**
+ * Open a run: name it, refuse a second delivery of the same run, and take the
+ * pipeline's lock so two runs never work on one sheet at once.
+ */
+export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promise<StepInput> {
+  const { input } = event;
+  findPipeline(deps.config, input.pipelineId);
+  const now = deps.now();
+  const runId = deriveRunId(event, now);
+  const referenceTime = input.scheduledTime ? new Date(input.scheduledTime).toISOString() : now.toISOString();
+  const run: RunRef = {
+    pipelineId: input.pipelineId,
+    runId,
+    trigger: input.trigger,
+    referenceTime,
+    startedAt: now.toISOString(),
+    dryRun: input.dryRun,
+    ...(input.sourceRunId ? { sourceRunId: input.sourceRunId } : {}),
+    proceed: false,
+  };
+  const record: RunRecord = {
+    pipelineId: run.pipelineId,
+    runId,
+    trigger: run.trigger,
+    ...(input.scheduledTime ? { scheduledTime: referenceTime } : {}),
+    startedAt: run.startedAt,
+    status: 'running',
+    steps: {},
+    executionId: event.executionId,
+  };
+
+  const created = await deps.ledger.createRun(record);
+  if (!created.created) {
+    const existing = created.existing;
+    const sameExecution = existing.executionId === event.executionId;
+    const resuming = input.resume && RESUMABLE.has(existing.status);
+    if (!sameExecution && !resuming) {
+      await recordDuplicate(deps, run, existing, event);
+      return { run, steps: {} };
+    }
+    // Resuming keeps the run's original reference time, so it sees the same window.
+    run.referenceTime = existing.scheduledTime ?? existing.startedAt;
+    if (resuming) deps.log('resuming run', { runId, previousStatus: existing.status });
+  }
+
+  const lock = await deps.ledger.acquireLock(run.pipelineId, runId, now.getTime(), deps.lockLeaseMs);
+  if (!lock.acquired) {
+    await deps.ledger.finishRun(run.pipelineId, runId, {
+      status: 'skipped',
+      endedAt: deps.now().toISOString(),
+      reason: `overlapping: run ${lock.heldBy} holds the lock until ${new Date(lock.leaseUntil).toISOString()}`,
+    });
+    deps.log('run skipped: overlapping', { runId, heldBy: lock.heldBy });
+    return { run, steps: {} };
+  }
+  if (lock.takenOverFrom) {
+    deps.log('stale lock taken over', {
+      runId,
+      previousHolder: lock.takenOverFrom.runId,
+      leaseExpired: new Date(lock.takenOverFrom.leaseUntil).toISOString(),
+    });
+  }
+  return { run: { ...run, proceed: true }, steps: {} };
+}
+
+/** A second delivery leaves a record of its own, so the history shows it and the first run stays untouched. */
+async function recordDuplicate(deps: BeginRunDeps, run: RunRef, existing: RunRecord, event: BeginRunEvent) {
+  const duplicateId =
+    `${run.runId}-dup-${event.executionName.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`.slice(0, 80);
+  const at = deps.now().toISOString();
+  await deps.ledger.createRun({
+    pipelineId: run.pipelineId,
+    runId: duplicateId,
+    trigger: run.trigger,
+    startedAt: run.startedAt,
+    endedAt: at,
+    status: 'duplicate',
+    reason: `run ${run.runId} already exists (${existing.status})`,
+    steps: {},
+    executionId: event.executionId,
+  });
+  deps.log('run is a duplicate', { runId: run.runId, existingStatus: existing.status });
+}

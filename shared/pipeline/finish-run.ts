@@ -1,0 +1,61 @@
+import { type RunLedger, type RunStatus, STEP_NAMES, type StepName, type StepRecord } from '../ports';
+import { type StepInput, stepOutcome } from './run-state';
+
+export interface FinishRunDeps {
+  ledger: RunLedger;
+  now: () => Date;
+  log: (message: string, data: Record<string, unknown>) => void;
+}
+
+export interface RunReport {
+  pipelineId: string;
+  runId: string;
+  status: RunStatus;
+  reason?: string;
+  steps: Partial<Record<StepName, StepRecord>>;
+}
+
+/**
+ * succeeded: no step failed. failed: the run produced nothing (every step that
+ * ran failed, or analysis failed with nothing collected). partial: the rest.
+ */
+export function runStatus(steps: Partial<Record<StepName, StepRecord>>): {
+  status: RunStatus;
+  reason?: string;
+} {
+  const failed = STEP_NAMES.filter((s) => steps[s]?.status === 'failed');
+  if (failed.length === 0) return { status: 'succeeded' };
+  const reason = failed.map((s) =>
+    `${s}: ${steps[s]?.error?.name ?? 'Error'} ${steps[s]?.error?.message ?? ''}`.trim(),
+  );
+  const worked = STEP_NAMES.some((s) => steps[s]?.status === 'succeeded');
+  return { status: worked ? 'partial' : 'failed', reason: reason.join('; ') };
+}
+
+/** Close the run's record with its final status and release the pipeline's lock. */
+export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<RunReport> {
+  const { run } = input;
+  const steps: Partial<Record<StepName, StepRecord>> = {};
+  for (const name of STEP_NAMES) {
+    const outcome = stepOutcome(input, name);
+    if (!outcome) continue;
+    steps[name] = outcome;
+    // Successful steps recorded themselves; a caught failure is recorded here.
+    if (outcome.status === 'failed') await deps.ledger.recordStep(run.pipelineId, run.runId, name, outcome);
+  }
+  const result = runStatus(steps);
+  await deps.ledger.finishRun(run.pipelineId, run.runId, {
+    status: result.status,
+    endedAt: deps.now().toISOString(),
+    ...(result.reason ? { reason: result.reason } : {}),
+  });
+  await deps.ledger.releaseLock(run.pipelineId, run.runId);
+  deps.log('run finished', { runId: run.runId, status: result.status });
+  return {
+    pipelineId: run.pipelineId,
+    runId: run.runId,
+    status: result.status,
+    ...(result.reason ? { reason: result.reason } : {}),
+    steps,
+  };
+}

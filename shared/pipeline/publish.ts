@@ -1,0 +1,114 @@
+import type { PipelineConfig } from '../config/schema';
+import { DRAFTS_TAB_HEADERS } from '../domain/post';
+import { DuplicatePostError } from '../errors';
+import type {
+  ObjectStore,
+  PublicationJournal,
+  PublishedPart,
+  Publisher,
+  SheetStore,
+  StepRecord,
+} from '../ports';
+import { loadDraft } from './analyze';
+import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
+
+export interface PublishDeps {
+  pipeline: PipelineConfig;
+  store: ObjectStore;
+  sheet: SheetStore;
+  journal: PublicationJournal;
+  /** Undefined when the pipeline publishes nowhere. */
+  publisher: () => Promise<Publisher | undefined>;
+  log: (message: string, data: Record<string, unknown>) => void;
+}
+
+/**
+ * Publish the run's draft at most once, whatever fails. Each part's attempt is
+ * journalled before the call and confirmed after it; an attempt found
+ * unconfirmed (a timeout, a crash after sending) is first looked for on the
+ * account and adopted if there, so a retry never posts twice. A thread
+ * interrupted after part k resumes at part k+1, replying to part k.
+ */
+export async function publishRunDraft(deps: PublishDeps, input: StepInput): Promise<StepRecord> {
+  const started = Date.now();
+  const { run } = input;
+  const analyze = stepOutcome(input, 'analyze');
+  if (analyze?.status !== 'succeeded')
+    return skipped(started, 'analysis did not succeed: nothing to publish');
+  const draft = await loadDraft(deps.store, run.pipelineId, run.runId);
+  if (!draft || draft.parts.length === 0) return skipped(started, 'no draft for this run');
+
+  const settings = deps.pipeline.publisher;
+  const { draftsTab } = deps.pipeline.sheet;
+  const publisher =
+    settings.kind === 'none' || run.dryRun || settings.dryRun ? undefined : await deps.publisher();
+  if (!publisher) {
+    const reason =
+      settings.kind === 'none' ? 'publisher is none: draft kept' : 'dry run: draft kept, not published';
+    await updateDraftRow(deps.sheet, draftsTab, run.runId, { status: 'not-published' });
+    return skipped(started, reason, { draftParts: draft.parts.length });
+  }
+
+  let record = await deps.journal.begin(run.pipelineId, run.runId, draft.parts);
+  if (record.status === 'completed') {
+    deps.log('draft already published for this run', { parts: record.published.length });
+    return succeeded(started, { partsPublished: 0 }, publishedNotes(record.published, 'already published'));
+  }
+  // Typefully takes the whole thread in one call; X one part per call.
+  const units = publisher.takesWholeThread ? [record.parts] : record.parts.map((p) => [p]);
+  let calls = 0;
+  for (let index = record.published.length; index < units.length; index += 1) {
+    const unit = units[index] ?? [];
+    const first = unit[0] ?? '';
+    if (record.attempting === index) {
+      const found = await publisher.findRecent(first);
+      if (found) {
+        deps.log('unconfirmed post found on the account; adopting it', { index, id: found.id });
+        await deps.journal.confirmPart(run.pipelineId, run.runId, index, found);
+        record = { ...record, published: [...record.published, found] };
+        continue;
+      }
+    }
+    await deps.journal.markAttempt(run.pipelineId, run.runId, index);
+    const replyTo = record.published[index - 1]?.id;
+    let part: PublishedPart;
+    try {
+      calls += 1;
+      part = await publisher.publish(unit, replyTo);
+    } catch (error) {
+      if (!(error instanceof DuplicatePostError)) throw error;
+      // The account already has this text: most likely our own earlier attempt.
+      const found = await publisher.findRecent(first);
+      if (!found) throw error;
+      part = found;
+    }
+    await deps.journal.confirmPart(run.pipelineId, run.runId, index, part);
+    record = { ...record, published: [...record.published, part] };
+  }
+  await deps.journal.complete(run.pipelineId, run.runId);
+  const firstPart = record.published[0];
+  await updateDraftRow(deps.sheet, draftsTab, run.runId, {
+    status: 'published',
+    post_id: firstPart?.id ?? '',
+    post_url: firstPart?.url ?? '',
+  });
+  return succeeded(started, { partsPublished: calls }, publishedNotes(record.published, publisher.kind));
+}
+
+function publishedNotes(parts: readonly PublishedPart[], via: string): Record<string, string> {
+  return { postId: parts[0]?.id ?? '', postUrl: parts[0]?.url ?? '', parts: String(parts.length), via };
+}
+
+async function updateDraftRow(
+  sheet: SheetStore,
+  tab: string,
+  runId: string,
+  values: Record<string, string>,
+): Promise<void> {
+  const headers = await sheet.ensureTab(tab, DRAFTS_TAB_HEADERS);
+  const ids = (await sheet.readColumn([tab], 'run_id')).get(tab) ?? [];
+  const index = ids.lastIndexOf(runId);
+  if (index < 0) return;
+  // Data row i is sheet row i + 2 (row 1 holds the headers).
+  await sheet.updateRows(tab, headers, [{ rowNumber: index + 2, values }]);
+}

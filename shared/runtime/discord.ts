@@ -1,0 +1,12 @@
+import { createDiscordChannelSource } from '../adapters/discord';
+import type { ChannelSource } from '../ports';
+import type { StepContext } from './step-context';
+
+export async function channelSourceFor(context: StepContext): Promise<ChannelSource> {
+  const secrets = await context.secrets();
+  return createDiscordChannelSource({
+    token: secrets.DISCORD_BOT_TOKEN,
+    baseUrl: context.endpoints.DISCORD_API_URL,
+    retry: context.retry,
+  });
+}

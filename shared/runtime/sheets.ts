@@ -1,0 +1,13 @@
+import { createGoogleAuth, createSheetStore } from '../adapters/sheets';
+import type { SheetStore } from '../ports';
+import type { StepContext } from './step-context';
+
+export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
+  const secrets = await context.secrets();
+  return createSheetStore({
+    spreadsheetId: context.pipeline.sheet.spreadsheetId,
+    auth: createGoogleAuth(secrets.GOOGLE_SERVICE_ACCOUNT_JSON),
+    rootUrl: context.endpoints.SHEETS_API_URL,
+    retry: context.retry,
+  });
+}

@@ -1,0 +1,57 @@
+import type { Context } from 'aws-lambda';
+import { createDynamoDocumentClient, createS3Client } from '../adapters/aws-clients';
+import { createPublicationJournal, createRunLedger } from '../adapters/dynamo-ledger';
+import type { RetryOptions } from '../adapters/retry';
+import { createObjectStore } from '../adapters/s3-object-store';
+import { loadPipelineSecrets } from '../adapters/secrets';
+import { type Endpoints, endpointsFromEnv, type PipelineSecrets, runtimeEnvFromEnv } from '../config/env';
+import { configFromEnv, findPipeline } from '../config/load';
+import type { DigestConfig, PipelineConfig } from '../config/schema';
+import { type Log, logInfo } from '../observability/logger';
+import type { ObjectStore, PublicationJournal, RunLedger } from '../ports';
+
+/** Everything a step's use case is wired from, built from the environment the Lambda runs in. */
+export interface StepContext {
+  config: DigestConfig;
+  pipeline: PipelineConfig;
+  endpoints: Endpoints;
+  store: ObjectStore;
+  ledger: RunLedger;
+  journal: PublicationJournal;
+  /** In-process retry bounds: no single wait may outlast the Lambda's remaining time. */
+  retry: Partial<RetryOptions>;
+  secrets: () => Promise<PipelineSecrets>;
+  now: () => Date;
+  log: Log;
+}
+
+/** Time kept back to record the step's outcome and answer the state machine. */
+const SAFETY_MARGIN_MS = 15_000;
+/** Longer waits are left to the state machine's Retry, which costs nothing while it waits. */
+const MAX_IN_PROCESS_WAIT_MS = 20_000;
+
+export function maxWaitFor(lambda: Pick<Context, 'getRemainingTimeInMillis'>): number {
+  return Math.max(0, Math.min(MAX_IN_PROCESS_WAIT_MS, lambda.getRemainingTimeInMillis() - SAFETY_MARGIN_MS));
+}
+
+export function stepContext(
+  pipelineId: string,
+  lambda: Pick<Context, 'getRemainingTimeInMillis'>,
+): StepContext {
+  const config = configFromEnv();
+  const runtime = runtimeEnvFromEnv();
+  const s3 = createS3Client();
+  const dynamo = createDynamoDocumentClient();
+  return {
+    config,
+    pipeline: findPipeline(config, pipelineId),
+    endpoints: endpointsFromEnv(),
+    store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
+    ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+    journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+    retry: { maxWaitMs: maxWaitFor(lambda) },
+    secrets: () => loadPipelineSecrets(pipelineId),
+    now: () => new Date(),
+    log: logInfo,
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * In-memory implementations of the ports, for use-case tests. They keep the
+ * ports' promises (atomic moveRows, conditional writes) so the use cases are
+ * tested against the same contract the real adapters honour.
+ */
+import { parseConfig } from '../../shared/config/load';
+import type { PipelineConfig } from '../../shared/config/schema';
+import type { PostAnalysis } from '../../shared/domain/post';
+import type {
+  Analyzer,
+  ArchiveMove,
+  ChannelPageRequest,
+  ChannelSource,
+  LockResult,
+  ObjectStore,
+  PublicationJournal,
+  PublicationRecord,
+  PublishedPart,
+  Publisher,
+  RowUpdate,
+  RunLedger,
+  RunRecord,
+  SheetStore,
+  SheetTable,
+  StepName,
+  StepRecord,
+} from '../../shared/ports';
+
+export function testPipeline(overrides: Record<string, unknown> = {}): PipelineConfig {
+  const config = parseConfig(
+    {
+      pipelines: [
+        {
+          id: 'demo',
+          discord: { channelId: '1200000000000000000', window: { mode: 'daily', days: 1 } },
+          sheet: { spreadsheetId: 'sheet-0000000001' },
+          publisher: { kind: 'x', mode: 'thread' },
+          schedules: [{ name: 'morning', dailyAt: '09:00', timeZone: 'Europe/Berlin' }],
+          ...overrides,
+        },
+      ],
+    },
+    'test',
+  );
+  const pipeline = config.pipelines[0];
+  if (!pipeline) throw new Error('no pipeline');
+  return pipeline;
+}
+
+export class FakeChannel implements ChannelSource {
+  readonly requests: ChannelPageRequest[] = [];
+  constructor(private readonly messages: { id: string }[]) {}
+  async fetchPage(request: ChannelPageRequest): Promise<unknown[]> {
+    this.requests.push(request);
+    const after = BigInt(request.after);
+    return this.messages
+      .filter((m) => /^\d+$/.test(m.id) && BigInt(m.id) > after)
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      .slice(0, request.limit)
+      .reverse(); // newest first, as Discord answers
+  }
+}
+
+export class FakeObjectStore implements ObjectStore {
+  readonly objects = new Map<string, string>();
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, body);
+    return true;
+  }
+  async getText(key: string): Promise<string | undefined> {
+    return this.objects.get(key);
+  }
+  async move(from: string, to: string): Promise<void> {
+    const body = this.objects.get(from);
+    if (body === undefined) return;
+    this.objects.set(to, body);
+    this.objects.delete(from);
+  }
+}
+
+/** A spreadsheet as a map of tab → rows of cells (row 0 = headers). */
+export class FakeSheetStore implements SheetStore {
+  readonly tabs = new Map<string, string[][]>();
+  readonly calls: string[] = [];
+  /** Make the next call of this method throw. */
+  failNext: { method: string; error: Error } | undefined;
+
+  private check(method: string) {
+    this.calls.push(method);
+    if (this.failNext?.method === method) {
+      const { error } = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+  }
+  private rowsOf(tab: string): string[][] {
+    const rows = this.tabs.get(tab);
+    if (!rows) throw new Error(`no tab ${tab}`);
+    return rows;
+  }
+  async ensureTab(tab: string, headers: readonly string[]): Promise<string[]> {
+    this.check('ensureTab');
+    const rows = this.tabs.get(tab) ?? [[]];
+    const head = rows[0] ?? [];
+    for (const h of headers) if (!head.includes(h)) head.push(h);
+    rows[0] = head;
+    this.tabs.set(tab, rows);
+    return [...head];
+  }
+  async readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>> {
+    this.check('readColumn');
+    const result = new Map<string, string[]>();
+    for (const tab of tabs) {
+      const rows = this.tabs.get(tab) ?? [];
+      const index = (rows[0] ?? []).indexOf(header);
+      result.set(tab, index < 0 ? [] : rows.slice(1).map((r) => r[index] ?? ''));
+    }
+    return result;
+  }
+  async readTable(tab: string): Promise<SheetTable> {
+    this.check('readTable');
+    const rows = this.rowsOf(tab);
+    const headers = rows[0] ?? [];
+    return {
+      headers: [...headers],
+      rows: rows.slice(1).map((cells, i) => ({
+        rowNumber: i + 2,
+        values: Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? ''])),
+      })),
+    };
+  }
+  async appendRows(tab: string, _headers: readonly string[], rows: readonly Record<string, string>[]) {
+    this.check('appendRows');
+    const all = this.rowsOf(tab);
+    const head = all[0] ?? [];
+    for (const row of rows) all.push(head.map((h) => row[h] ?? ''));
+  }
+  async updateRows(tab: string, _headers: readonly string[], updates: readonly RowUpdate[]) {
+    this.check('updateRows');
+    const all = this.rowsOf(tab);
+    const head = all[0] ?? [];
+    for (const u of updates) {
+      const row = all[u.rowNumber - 1] ?? [];
+      for (const [k, v] of Object.entries(u.values)) {
+        const j = head.indexOf(k);
+        if (j >= 0) row[j] = v;
+      }
+      all[u.rowNumber - 1] = row;
+    }
+  }
+  async moveRows(
+    mainTab: string,
+    archiveTab: string,
+    _headers: readonly string[],
+    moves: readonly ArchiveMove[],
+  ) {
+    this.check('moveRows');
+    const main = this.rowsOf(mainTab);
+    const archive = this.rowsOf(archiveTab);
+    const head = archive[0] ?? [];
+    for (const m of moves) if (m.archiveValues) archive.push(head.map((h) => m.archiveValues?.[h] ?? ''));
+    for (const m of [...moves].sort((a, b) => b.rowNumber - a.rowNumber)) main.splice(m.rowNumber - 1, 1);
+  }
+  /** Data rows of a tab as records, for assertions. */
+  records(tab: string): Record<string, string>[] {
+    const rows = this.tabs.get(tab) ?? [];
+    const head = rows[0] ?? [];
+    return rows.slice(1).map((r) => Object.fromEntries(head.map((h, j) => [h, r[j] ?? ''])));
+  }
+}
+
+export class FakeAnalyzer implements Analyzer {
+  readonly batches: number[] = [];
+  drafts = 0;
+  /** Message ids the "model" leaves out of its answer. */
+  skip = new Set<string>();
+  failWith: Error | undefined;
+  async analyzePosts(posts: readonly { messageId: string; content: string }[]): Promise<PostAnalysis[]> {
+    if (this.failWith) throw this.failWith;
+    this.batches.push(posts.length);
+    return posts
+      .filter((p) => !this.skip.has(p.messageId))
+      .map((p) => ({
+        messageId: p.messageId,
+        isNewProject: /launch/i.test(p.content),
+        projectHandle: '@p',
+        projectLink: 'https://x.com/p',
+        summary: p.content.slice(0, 40),
+      }));
+  }
+  async writeDraft(analyses: readonly PostAnalysis[]): Promise<string> {
+    this.drafts += 1;
+    return analyses.map((a, i) => `${i + 1}. ${a.summary} ${'word '.repeat(30)}`).join('\n');
+  }
+}
+
+export class FakePublisher implements Publisher {
+  readonly kind = 'x' as const;
+  readonly posts: { id: string; text: string; replyTo: string | undefined }[] = [];
+  /** Errors to throw on the n-th publish call (1-based); `afterEffect` posts before throwing. */
+  faults = new Map<number, { error: Error; afterEffect: boolean }>();
+  private calls = 0;
+  constructor(readonly takesWholeThread = false) {}
+  async publish(parts: readonly string[], replyTo: string | undefined): Promise<PublishedPart> {
+    this.calls += 1;
+    const fault = this.faults.get(this.calls);
+    if (fault && !fault.afterEffect) throw fault.error;
+    const id = String(1000 + this.posts.length);
+    this.posts.push({ id, text: parts.join('\n---\n'), replyTo });
+    if (fault) throw fault.error;
+    return { id, url: `https://x.com/i/web/status/${id}` };
+  }
+  async findRecent(text: string): Promise<PublishedPart | undefined> {
+    const post = [...this.posts]
+      .reverse()
+      .find((p) => p.text === text || p.text.startsWith(`${text}\n---\n`));
+    return post ? { id: post.id, url: `https://x.com/i/web/status/${post.id}` } : undefined;
+  }
+}
+
+export class FakeLedger implements RunLedger {
+  readonly runs = new Map<string, RunRecord>();
+  lock: { holder: string; leaseUntil: number } | undefined;
+  async createRun(record: RunRecord) {
+    const existing = this.runs.get(record.runId);
+    if (existing) return { created: false as const, existing: structuredClone(existing) };
+    this.runs.set(record.runId, structuredClone(record));
+    return { created: true as const };
+  }
+  async getRun(_p: string, runId: string) {
+    return this.runs.get(runId);
+  }
+  async recordStep(_p: string, runId: string, step: StepName, record: StepRecord) {
+    const run = this.runs.get(runId);
+    if (run) run.steps[step] = record;
+  }
+  async finishRun(
+    _p: string,
+    runId: string,
+    result: { status: RunRecord['status']; endedAt: string; reason?: string },
+  ) {
+    const run = this.runs.get(runId);
+    if (run) Object.assign(run, result);
+  }
+  async listRuns() {
+    return [...this.runs.values()].reverse();
+  }
+  async acquireLock(_p: string, runId: string, nowMs: number, leaseMs: number): Promise<LockResult> {
+    const held = this.lock;
+    if (held && held.holder !== runId && held.leaseUntil >= nowMs) {
+      return { acquired: false, heldBy: held.holder, leaseUntil: held.leaseUntil };
+    }
+    this.lock = { holder: runId, leaseUntil: nowMs + leaseMs };
+    return held && held.holder !== runId
+      ? { acquired: true, takenOverFrom: { runId: held.holder, leaseUntil: held.leaseUntil } }
+      : { acquired: true };
+  }
+  async releaseLock(_p: string, runId: string) {
+    if (this.lock?.holder === runId) this.lock = undefined;
+  }
+}
+
+export class FakeJournal implements PublicationJournal {
+  readonly records = new Map<string, PublicationRecord>();
+  async get(_p: string, runId: string) {
+    return this.records.get(runId);
+  }
+  async begin(pipelineId: string, runId: string, parts: readonly string[]) {
+    const existing = this.records.get(runId);
+    if (existing) return structuredClone(existing);
+    const record: PublicationRecord = {
+      pipelineId,
+      runId,
+      parts: [...parts],
+      published: [],
+      status: 'in_progress',
+    };
+    this.records.set(runId, record);
+    return structuredClone(record);
+  }
+  async markAttempt(_p: string, runId: string, index: number) {
+    const r = this.records.get(runId);
+    if (r) r.attempting = index;
+  }
+  async confirmPart(_p: string, runId: string, index: number, part: PublishedPart) {
+    const r = this.records.get(runId);
+    if (!r) return;
+    r.published[index] = part;
+    if (r.attempting === index) delete r.attempting;
+  }
+  async complete(_p: string, runId: string) {
+    const r = this.records.get(runId);
+    if (r) r.status = 'completed';
+  }
+}
+
+export const silentLog = () => {};

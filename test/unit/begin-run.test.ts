@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../shared/config/load';
+import { type BeginRunEvent, beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
+import { FakeLedger } from '../support/fakes';
+
+const config = parseConfig(
+  {
+    pipelines: [
+      {
+        id: 'demo',
+        discord: { channelId: '1200000000000000000' },
+        sheet: { spreadsheetId: 'sheet-0000000001' },
+        schedules: [{ name: 'morning', dailyAt: '09:00', timeZone: 'Europe/Berlin' }],
+      },
+    ],
+  },
+  'test',
+);
+
+const scheduled = (executionName: string): BeginRunEvent =>
+  beginRunEventSchema.parse({
+    input: {
+      pipelineId: 'demo',
+      trigger: 'schedule',
+      scheduleName: 'morning',
+      scheduledTime: '2026-11-24T08:00:00Z',
+    },
+    executionName,
+    executionId: `arn:exec:${executionName}`,
+  });
+
+function deps(ledger: FakeLedger, nowMs = Date.parse('2026-11-24T08:00:05Z')) {
+  const logs: string[] = [];
+  return {
+    logs,
+    deps: {
+      config,
+      ledger,
+      now: () => new Date(nowMs),
+      lockLeaseMs: 60_000,
+      log: (message: string) => logs.push(message),
+    },
+  };
+}
+
+describe('beginRun', () => {
+  it('names a scheduled run by schedule and firing time and takes the lock', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+
+    // Act
+    const out = await beginRun(deps(ledger).deps, scheduled('e1'));
+
+    // Assess
+    expect(out.run).toMatchObject({
+      runId: 'morning-20261124T0800Z',
+      proceed: true,
+      referenceTime: '2026-11-24T08:00:00.000Z',
+    });
+    expect(ledger.lock?.holder).toBe('morning-20261124T0800Z');
+  });
+
+  it('a second delivery of the same firing does no work and is recorded as a duplicate', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    await beginRun(deps(ledger).deps, scheduled('e1'));
+
+    // Act
+    const second = await beginRun(deps(ledger).deps, scheduled('e2'));
+
+    // Assess
+    expect(second.run.proceed).toBe(false);
+    const statuses = [...ledger.runs.values()].map((r) => r.status).sort();
+    expect(statuses).toEqual(['duplicate', 'running']);
+  });
+
+  it('a retry of BeginRun within the same execution proceeds', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    await beginRun(deps(ledger).deps, scheduled('e1'));
+
+    // Act
+    const retry = await beginRun(deps(ledger).deps, scheduled('e1'));
+
+    // Assess
+    expect(retry.run.proceed).toBe(true);
+  });
+
+  it('an overlapping run is recorded as skipped', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    ledger.lock = { holder: 'other-run', leaseUntil: Date.parse('2026-11-24T09:00:00Z') };
+
+    // Act
+    const out = await beginRun(deps(ledger).deps, scheduled('e1'));
+
+    // Assess
+    expect(out.run.proceed).toBe(false);
+    expect(ledger.runs.get('morning-20261124T0800Z')).toMatchObject({ status: 'skipped' });
+    expect(ledger.runs.get('morning-20261124T0800Z')?.reason).toContain('overlapping: run other-run');
+  });
+
+  it('a lock whose lease expired is taken over, and the takeover is logged', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    ledger.lock = { holder: 'dead-run', leaseUntil: Date.parse('2026-11-24T07:00:00Z') };
+    const { deps: d, logs } = deps(ledger);
+
+    // Act
+    const out = await beginRun(d, scheduled('e1'));
+
+    // Assess
+    expect(out.run.proceed).toBe(true);
+    expect(logs).toContain('stale lock taken over');
+  });
+
+  it('resume continues a failed run under its own id and window', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    await beginRun(deps(ledger).deps, scheduled('e1'));
+    await ledger.finishRun('demo', 'morning-20261124T0800Z', { status: 'failed', endedAt: 'x' });
+    await ledger.releaseLock('demo', 'morning-20261124T0800Z');
+    const event = scheduled('e2');
+    event.input.resume = true;
+
+    // Act
+    const out = await beginRun(deps(ledger, Date.parse('2026-11-24T12:00:00Z')).deps, event);
+
+    // Assess
+    expect(out.run).toMatchObject({
+      runId: 'morning-20261124T0800Z',
+      proceed: true,
+      referenceTime: '2026-11-24T08:00:00.000Z',
+    });
+  });
+
+  it('an unknown pipeline is a ConfigError', async () => {
+    // Prepare
+    const event = scheduled('e1');
+    event.input.pipelineId = 'nope';
+
+    // Act + Assess
+    await expect(beginRun(deps(new FakeLedger()).deps, event)).rejects.toThrow(
+      /pipeline "nope" is not configured/,
+    );
+  });
+});
