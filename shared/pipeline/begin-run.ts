@@ -106,11 +106,21 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     return { run, steps: {} };
   }
   if (lock.takenOverFrom) {
+    const previous = lock.takenOverFrom;
     deps.log('stale lock taken over', {
       runId,
-      previousHolder: lock.takenOverFrom.runId,
-      leaseExpired: new Date(lock.takenOverFrom.leaseUntil).toISOString(),
+      previousHolder: previous.runId,
+      leaseExpired: new Date(previous.leaseUntil).toISOString(),
     });
+    // The holder died without closing its record (a crash, the execution timeout): close it now.
+    const stale = await deps.ledger.getRun(run.pipelineId, previous.runId);
+    if (stale?.status === 'running') {
+      await deps.ledger.finishRun(run.pipelineId, previous.runId, {
+        status: 'failed',
+        endedAt: now.toISOString(),
+        reason: `abandoned: its lock lease expired at ${new Date(previous.leaseUntil).toISOString()}`,
+      });
+    }
   }
   return { run: { ...run, proceed: true }, steps: {} };
 }

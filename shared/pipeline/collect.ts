@@ -1,4 +1,4 @@
-import { runPrefix } from '../config/resources';
+import { processedPrefix, runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { csvToPosts, postsToCsv } from '../domain/csv';
 import { messageToPost } from '../domain/discord-message';
@@ -21,6 +21,19 @@ const PAGE_SIZE = 100;
 
 export const csvKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}posts.csv`;
 export const rawKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}messages.json`;
+
+/** A run's CSV, where it is now: under runs/ until the run is archived, under processed/ after. */
+export async function readRunCsv(
+  store: ObjectStore,
+  pipelineId: string,
+  runId: string,
+): Promise<{ key: string; text: string } | undefined> {
+  for (const key of [csvKeyOf(pipelineId, runId), `${processedPrefix(pipelineId, runId)}posts.csv`]) {
+    const text = await store.getText(key);
+    if (text !== undefined) return { key, text };
+  }
+  return undefined;
+}
 
 export interface CollectedChannel {
   posts: CollectedPost[];

@@ -2,7 +2,7 @@ import type { PipelineConfig } from '../config/schema';
 import { csvToPosts } from '../domain/csv';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, postToRecord } from '../domain/post';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
-import { csvKeyOf } from './collect';
+import { readRunCsv } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 
 export interface UploadDeps {
@@ -26,10 +26,9 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   if (!input.run.sourceRunId && collect?.status !== 'succeeded') {
     return skipped(started, 'collect did not succeed; rows already in the sheet are still analysed');
   }
-  const csvKey = csvKeyOf(input.run.pipelineId, csvRunOf(input));
-  const csv = await deps.store.getText(csvKey);
-  if (csv === undefined) return skipped(started, `no CSV at ${csvKey}`);
-  const posts = csvToPosts(csv);
+  const csv = await readRunCsv(deps.store, input.run.pipelineId, csvRunOf(input));
+  if (!csv) return skipped(started, `no CSV for run ${csvRunOf(input)}`);
+  const posts = csvToPosts(csv.text);
 
   const { mainTab, archiveTab } = deps.pipeline.sheet;
   const mainHeaders = await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
@@ -48,6 +47,6 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   return succeeded(
     started,
     { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length },
-    { csvKey },
+    { csvKey: csv.key },
   );
 }

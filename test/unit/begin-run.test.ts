@@ -104,6 +104,14 @@ describe('beginRun', () => {
     // Prepare
     const ledger = new FakeLedger();
     ledger.lock = { holder: 'dead-run', leaseUntil: Date.parse('2026-11-24T07:00:00Z') };
+    await ledger.createRun({
+      pipelineId: 'demo',
+      runId: 'dead-run',
+      trigger: 'schedule',
+      startedAt: 'x',
+      status: 'running',
+      steps: {},
+    });
     const { deps: d, logs } = deps(ledger);
 
     // Act
@@ -112,6 +120,8 @@ describe('beginRun', () => {
     // Assess
     expect(out.run.proceed).toBe(true);
     expect(logs).toContain('stale lock taken over');
+    expect(ledger.runs.get('dead-run')).toMatchObject({ status: 'failed' });
+    expect(ledger.runs.get('dead-run')?.reason).toContain('abandoned');
   });
 
   it('resume continues a failed run under its own id and window', async () => {

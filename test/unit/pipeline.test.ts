@@ -266,3 +266,35 @@ describe('runStatus', () => {
     expect(runStatus(steps).status).toBe(status);
   });
 });
+
+describe('replay', () => {
+  it("processes an archived run's CSV again without duplicating rows or posts", async () => {
+    // Prepare
+    const w = world(linkMessages(T, 4));
+    await runPipeline(w, runRef('r1', T));
+    const posts = w.publisher.posts.length;
+
+    // Act
+    const replay = await runPipeline(w, runRef('replay-1', T, { trigger: 'replay', sourceRunId: 'r1' }));
+
+    // Assess
+    expect(replay.steps.collect?.status).toBe('skipped');
+    expect(replay.steps.upload?.counts).toEqual({ rowsAppended: 0, duplicatesSkipped: 4 });
+    expect(w.publisher.posts).toHaveLength(posts);
+    expect(w.sheet.records('Archive')).toHaveLength(4);
+  });
+
+  it('re-appends rows lost from the sheet', async () => {
+    // Prepare
+    const w = world(linkMessages(T, 4));
+    await runPipeline(w, runRef('r1', T));
+    w.sheet.tabs.set('Archive', [w.sheet.tabs.get('Archive')?.[0] ?? []]);
+
+    // Act
+    const replay = await runPipeline(w, runRef('replay-2', T, { trigger: 'replay', sourceRunId: 'r1' }));
+
+    // Assess
+    expect(replay.steps.upload?.counts.rowsAppended).toBe(4);
+    expect(w.sheet.records('Archive')).toHaveLength(4);
+  });
+});

@@ -1,0 +1,146 @@
+import type { DigestConfig } from '../../shared/config/schema';
+import { startEmbeddedAws } from './embedded-aws';
+import { startDiscordSandbox } from './sandbox/discord-server';
+import { seedDiscordChannel } from './sandbox/discord-seed';
+import { startGeminiSandbox } from './sandbox/gemini-server';
+import { startSheetsSandbox } from './sandbox/sheets-server';
+import { startTypefullySandbox } from './sandbox/typefully-server';
+import { startXSandbox } from './sandbox/x-server';
+
+type Awaited2<T> = T extends Promise<infer U> ? U : T;
+export type EmbeddedAws = Awaited2<ReturnType<typeof startEmbeddedAws>>;
+export interface Sandboxes {
+  discord?: Awaited2<ReturnType<typeof startDiscordSandbox>>;
+  sheets?: Awaited2<ReturnType<typeof startSheetsSandbox>>;
+  gemini?: Awaited2<ReturnType<typeof startGeminiSandbox>>;
+  x?: Awaited2<ReturnType<typeof startXSandbox>>;
+  typefully?: Awaited2<ReturnType<typeof startTypefullySandbox>>;
+}
+
+export interface LocalEnvironment {
+  /** Variables the handlers read: AWS endpoints, resource names, API base URLs, sandbox credentials. */
+  env: Record<string, string>;
+  aws: EmbeddedAws;
+  sandboxes: Sandboxes;
+  /** For the report: which services are sandboxes and which are real. */
+  services: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface LocalEnvironmentOptions {
+  config: DigestConfig;
+  /** Where S3 objects and the DynamoDB ledger persist; in memory when undefined. */
+  dataDir?: string;
+  /** Variables from `.env` and the shell: a service with credentials here is used for real. */
+  secretsEnv: NodeJS.ProcessEnv;
+  /** The seeded channel's messages end just before this time. */
+  now: Date;
+  /** Messages per seeded channel. */
+  seedCount?: number;
+}
+
+/** Credentials the sandboxes accept; they are not secrets, they only exist on loopback. */
+export const SANDBOX_CREDENTIALS = {
+  DISCORD_BOT_TOKEN: 'sandbox-discord-token',
+  GOOGLE_SERVICE_ACCOUNT_JSON: 'sandbox-google-access-token',
+  GEMINI_API_KEY: 'sandbox-gemini-key',
+  X_API_KEY: 'sandbox-x-key',
+  X_API_SECRET: 'sandbox-x-secret',
+  X_ACCESS_TOKEN: 'sandbox-x-token',
+  X_ACCESS_SECRET: 'sandbox-x-token-secret',
+  TYPEFULLY_API_KEY: 'sandbox-typefully-key',
+} as const;
+
+const has = (env: NodeJS.ProcessEnv, ...keys: string[]) => keys.every((k) => Boolean(env[k]));
+
+/**
+ * Start embedded S3 and DynamoDB, and a sandbox server for every external
+ * service that has no credentials in the environment, so the real clients run
+ * against the real protocols without an account anywhere.
+ */
+export async function startLocalEnvironment(options: LocalEnvironmentOptions): Promise<LocalEnvironment> {
+  const { config, secretsEnv } = options;
+  const aws = await startEmbeddedAws(options.dataDir ? { dataDir: options.dataDir } : {});
+  const env: Record<string, string> = { ...aws.env, SECRETS_SOURCE: 'env' };
+  const sandboxes: Sandboxes = {};
+  const services: Record<string, string> = {};
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (has(secretsEnv, 'DISCORD_BOT_TOKEN')) services.discord = 'real API (DISCORD_BOT_TOKEN set)';
+    else {
+      const channels: Record<string, unknown[]> = {};
+      for (const [i, p] of config.pipelines.entries()) {
+        channels[p.discord.channelId] ??= seedDiscordChannel({
+          channelId: p.discord.channelId,
+          now: options.now,
+          seed: i + 1,
+          ...(options.seedCount ? { count: options.seedCount } : {}),
+        });
+      }
+      sandboxes.discord = await startDiscordSandbox({ token: SANDBOX_CREDENTIALS.DISCORD_BOT_TOKEN, channels });
+      closers.push(sandboxes.discord.close);
+      env.DISCORD_API_URL = `${sandboxes.discord.url}/api`;
+      env.DISCORD_BOT_TOKEN = SANDBOX_CREDENTIALS.DISCORD_BOT_TOKEN;
+      services.discord = `sandbox ${sandboxes.discord.url}`;
+    }
+    if (has(secretsEnv, 'GOOGLE_SERVICE_ACCOUNT_JSON')) services.sheets = 'real API (GOOGLE_SERVICE_ACCOUNT_JSON set)';
+    else {
+      sandboxes.sheets = await startSheetsSandbox({
+        token: SANDBOX_CREDENTIALS.GOOGLE_SERVICE_ACCOUNT_JSON,
+        spreadsheets: config.pipelines.map((p) => p.sheet.spreadsheetId),
+      });
+      closers.push(sandboxes.sheets.close);
+      env.SHEETS_API_URL = `${sandboxes.sheets.url}/`;
+      env.GOOGLE_SERVICE_ACCOUNT_JSON = SANDBOX_CREDENTIALS.GOOGLE_SERVICE_ACCOUNT_JSON;
+      services.sheets = `sandbox ${sandboxes.sheets.url}`;
+    }
+    if (has(secretsEnv, 'GEMINI_API_KEY')) services.gemini = 'real API (GEMINI_API_KEY set)';
+    else {
+      sandboxes.gemini = await startGeminiSandbox({ apiKey: SANDBOX_CREDENTIALS.GEMINI_API_KEY });
+      closers.push(sandboxes.gemini.close);
+      env.GEMINI_API_URL = sandboxes.gemini.url;
+      env.GEMINI_API_KEY = SANDBOX_CREDENTIALS.GEMINI_API_KEY;
+      services.gemini = `sandbox ${sandboxes.gemini.url}`;
+    }
+    if (config.pipelines.some((p) => p.publisher.kind === 'x')) {
+      if (has(secretsEnv, 'X_API_KEY', 'X_API_SECRET', 'X_ACCESS_TOKEN', 'X_ACCESS_SECRET')) {
+        services.x = 'real API (X_* credentials set)';
+      } else {
+        sandboxes.x = await startXSandbox({ username: 'digest_sandbox' });
+        closers.push(sandboxes.x.close);
+        env.X_API_URL = sandboxes.x.url;
+        for (const key of ['X_API_KEY', 'X_API_SECRET', 'X_ACCESS_TOKEN', 'X_ACCESS_SECRET'] as const) {
+          env[key] = SANDBOX_CREDENTIALS[key];
+        }
+        services.x = `sandbox ${sandboxes.x.url}`;
+      }
+    }
+    const typefully = config.pipelines.find((p) => p.publisher.kind === 'typefully');
+    if (typefully) {
+      if (has(secretsEnv, 'TYPEFULLY_API_KEY')) services.typefully = 'real API (TYPEFULLY_API_KEY set)';
+      else {
+        sandboxes.typefully = await startTypefullySandbox({
+          apiKey: SANDBOX_CREDENTIALS.TYPEFULLY_API_KEY,
+          socialSetId: typefully.publisher.typefullySocialSetId ?? 'sandbox',
+        });
+        closers.push(sandboxes.typefully.close);
+        env.TYPEFULLY_API_URL = sandboxes.typefully.url;
+        env.TYPEFULLY_API_KEY = SANDBOX_CREDENTIALS.TYPEFULLY_API_KEY;
+        services.typefully = `sandbox ${sandboxes.typefully.url}`;
+      }
+    }
+  } catch (error) {
+    await Promise.allSettled([...closers.map((c) => c()), aws.close()]);
+    throw error;
+  }
+  return {
+    env,
+    aws,
+    sandboxes,
+    services,
+    close: async () => {
+      await Promise.allSettled(closers.map((c) => c()));
+      await aws.close();
+    },
+  };
+}

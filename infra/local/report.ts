@@ -1,0 +1,65 @@
+import type { RunReport } from '../../shared/pipeline/finish-run';
+import type { StoredDraft } from '../../shared/pipeline/analyze';
+import { STEP_NAMES } from '../../shared/ports';
+
+export interface LocalRunSummary {
+  executionStatus: string;
+  executionError?: string;
+  durationMs: number;
+  report?: RunReport;
+  draft?: StoredDraft;
+  dataDir: string;
+  bucket: string;
+  services: Record<string, string>;
+  sheetUrl?: string;
+}
+
+const pad = (text: string, width: number) => text.padEnd(width);
+
+/** The run report `npm start` prints: what each step did, and where to look. */
+export function formatRunSummary(summary: LocalRunSummary): string {
+  const lines: string[] = [];
+  const { report } = summary;
+  lines.push('', '━━ discord-digest run report ━━');
+  if (!report) {
+    lines.push(`execution ${summary.executionStatus}: ${summary.executionError ?? 'no report'}`);
+    return lines.join('\n');
+  }
+  lines.push(`pipeline ${report.pipelineId}   run ${report.runId}   status ${report.status.toUpperCase()}`);
+  if (report.reason) lines.push(`reason: ${report.reason}`);
+  lines.push(`execution ${summary.executionStatus} in ${(summary.durationMs / 1000).toFixed(1)} s`, '');
+  for (const step of STEP_NAMES) {
+    const record = report.steps[step];
+    if (!record) {
+      lines.push(`  ${pad(step, 8)} not run`);
+      continue;
+    }
+    const duration = record.durationMs === undefined ? '' : `${record.durationMs} ms`;
+    const counts = Object.entries(record.counts)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    lines.push(`  ${pad(step, 8)} ${pad(record.status, 9)} ${pad(duration, 9)} ${counts}`);
+    if (record.error) lines.push(`           ${record.error.name}: ${record.error.message}`);
+    if (record.notes?.reason) lines.push(`           ${record.notes.reason}`);
+  }
+  const archive = report.steps.archive?.notes?.processedPrefix;
+  const collect = report.steps.collect?.notes?.csvKey;
+  lines.push('');
+  if (collect) lines.push(`CSV:        s3://${summary.bucket}/${collect}`);
+  if (archive) lines.push(`archived:   s3://${summary.bucket}/${archive} (CSV and raw messages moved there)`);
+  const publish = report.steps.publish;
+  if (publish?.status === 'succeeded') {
+    lines.push(`published:  ${publish.notes?.postUrl} (${publish.notes?.parts} part(s) via ${publish.notes?.via})`);
+  } else if (publish) {
+    lines.push(`published:  nothing (${publish.notes?.reason ?? publish.error?.message ?? publish.status})`);
+  }
+  if (summary.draft) {
+    lines.push('', `draft (${summary.draft.parts.length} part(s)):`);
+    for (const [i, part] of summary.draft.parts.entries()) {
+      lines.push(`  ── ${i + 1} ──`, ...part.split('\n').map((l) => `  ${l}`));
+    }
+  }
+  lines.push('', `local data: ${summary.dataDir} (S3 objects, DynamoDB ledger, sandbox state)`);
+  for (const [service, where] of Object.entries(summary.services)) lines.push(`  ${pad(service, 9)} ${where}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { CONFIG_ENV } from '../../shared/config/load';
+import { TASK_STATES, type TaskStateName } from '../../shared/config/resources';
+import type { DigestConfig } from '../../shared/config/schema';
+import type { StartRunInput } from '../../shared/pipeline/begin-run';
+import type { RunReport } from '../../shared/pipeline/finish-run';
+import { synthesizeDefinition } from '../definition';
+import type { LocalEnvironment } from './environment';
+import { executeLocally, lambdaContext } from './local-execution';
+
+/** Each function's timeout in the cloud is also its local budget (getRemainingTimeInMillis). */
+const LOCAL_FUNCTION_TIMEOUT_MS = 5 * 60_000;
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** The real Lambda handlers, loaded in process and keyed by the state that invokes them. */
+async function loadHandlers(): Promise<Record<string, (payload: unknown) => Promise<unknown>>> {
+  const entries = await Promise.all(
+    (Object.keys(TASK_STATES) as TaskStateName[]).map(async (state) => {
+      const module = (await import(`../../functions/${TASK_STATES[state].dir}/handler.ts`)) as { handler: Handler };
+      const invoke = (payload: unknown) =>
+        module.handler(payload, lambdaContext(`discord-digest-${TASK_STATES[state].dir}`, LOCAL_FUNCTION_TIMEOUT_MS));
+      return [state, invoke] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+export interface LocalRunOptions {
+  config: DigestConfig;
+  environment: LocalEnvironment;
+  input: StartRunInput;
+  executionName?: string;
+  /** The ASL to run; synthesized from the CDK app when absent. */
+  definition?: object;
+  /** Shorten Retry waits (tests); the definition's own intervals when absent. */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface LocalRunResult {
+  status: string;
+  error?: string;
+  cause?: string;
+  durationMs: number;
+  report?: RunReport;
+  output?: unknown;
+}
+
+/** Point the in-process handlers at the local environment, the way CDK sets a Lambda's variables. */
+export function applyEnvironment(config: DigestConfig, environment: LocalEnvironment): void {
+  Object.assign(process.env, environment.env, { [CONFIG_ENV]: JSON.stringify(config) });
+}
+
+/** Run the synthesized state machine once, locally, with every task bound to its real handler. */
+export async function runDigestLocally(options: LocalRunOptions): Promise<LocalRunResult> {
+  applyEnvironment(options.config, options.environment);
+  const definition = options.definition ?? synthesizeDefinition(options.config).definition;
+  const result = await executeLocally({
+    definition,
+    input: options.input,
+    executionName: options.executionName ?? randomUUID(),
+    handlers: await loadHandlers(),
+    ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+  });
+  const output = result.output as { report?: RunReport } | undefined;
+  return {
+    status: result.status,
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.cause ? { cause: result.cause } : {}),
+    durationMs: result.durationMs,
+    ...(output?.report ? { report: output.report } : {}),
+    output: result.output,
+  };
+}
