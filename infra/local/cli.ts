@@ -5,10 +5,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
+import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
 import { createObjectStore } from '../../shared/adapters/s3-object-store';
-import { createS3Client } from '../../shared/adapters/aws-clients';
 import { loadConfigFile } from '../../shared/config/load';
 import type { DigestConfig } from '../../shared/config/schema';
 import { DigestError } from '../../shared/errors';
@@ -59,7 +58,9 @@ function loadDotEnv(): void {
 function pipelineIdOf(config: DigestConfig): string {
   const id = values.pipeline ?? config.pipelines[0]?.id;
   if (!id || !config.pipelines.some((p) => p.id === id)) {
-    throw new DigestError(`unknown pipeline "${id}" (configured: ${config.pipelines.map((p) => p.id).join(', ')})`);
+    throw new DigestError(
+      `unknown pipeline "${id}" (configured: ${config.pipelines.map((p) => p.id).join(', ')})`,
+    );
   }
   return id;
 }
@@ -74,7 +75,9 @@ async function main(): Promise<number> {
   const configFile = values.config ?? process.env.DIGEST_CONFIG_FILE ?? 'digest.config.json';
   const config = loadConfigFile(configFile);
   if (command === 'validate') {
-    console.log(`${configFile}: ${config.pipelines.length} pipeline(s) valid: ${config.pipelines.map((p) => p.id).join(', ')}`);
+    console.log(
+      `${configFile}: ${config.pipelines.length} pipeline(s) valid: ${config.pipelines.map((p) => p.id).join(', ')}`,
+    );
     return 0;
   }
   const pipelineId = pipelineIdOf(config);
@@ -93,14 +96,21 @@ async function main(): Promise<number> {
   try {
     if (command === 'history') {
       applyEnvironment(config, environment);
-      const ledger = createRunLedger({ client: createDynamoDocumentClient(), tableName: environment.aws.table });
+      const ledger = createRunLedger({
+        client: createDynamoDocumentClient(),
+        tableName: environment.aws.table,
+      });
       const runs = await ledger.listRuns(pipelineId, Number(values.limit));
       for (const run of runs) {
-        console.log(`${run.startedAt}  ${run.status.padEnd(9)} ${run.runId}${run.reason ? `  (${run.reason})` : ''}`);
+        console.log(
+          `${run.startedAt}  ${run.status.padEnd(9)} ${run.runId}${run.reason ? `  (${run.reason})` : ''}`,
+        );
       }
       const done = runs.filter((r) => r.status !== 'running');
       const ok = done.filter((r) => r.status === 'succeeded').length;
-      console.log(`${runs.length} run(s); success rate ${done.length ? Math.round((100 * ok) / done.length) : 0}%`);
+      console.log(
+        `${runs.length} run(s); success rate ${done.length ? Math.round((100 * ok) / done.length) : 0}%`,
+      );
       return 0;
     }
     if (command !== 'run' && command !== 'replay') {

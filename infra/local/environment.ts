@@ -1,7 +1,14 @@
 import type { DigestConfig } from '../../shared/config/schema';
 import { startEmbeddedAws } from './embedded-aws';
-import { startDiscordSandbox } from './sandbox/discord-server';
 import { seedDiscordChannel } from './sandbox/discord-seed';
+import { startDiscordSandbox } from './sandbox/discord-server';
+import {
+  dynamoFault,
+  dynamoOperation,
+  type FaultProxy,
+  s3Fault,
+  startFaultProxy,
+} from './sandbox/fault-proxy';
 import { startGeminiSandbox } from './sandbox/gemini-server';
 import { startSheetsSandbox } from './sandbox/sheets-server';
 import { startTypefullySandbox } from './sandbox/typefully-server';
@@ -24,6 +31,8 @@ export interface LocalEnvironment {
   sandboxes: Sandboxes;
   /** For the report: which services are sandboxes and which are real. */
   services: Record<string, string>;
+  /** Fault-injecting proxies in front of embedded S3 and DynamoDB, when asked for. */
+  awsProxies?: { s3: FaultProxy; dynamodb: FaultProxy };
   close(): Promise<void>;
 }
 
@@ -37,6 +46,10 @@ export interface LocalEnvironmentOptions {
   now: Date;
   /** Messages per seeded channel. */
   seedCount?: number;
+  /** Put fault-injecting proxies in front of embedded S3 and DynamoDB (fault tests). */
+  awsFaultProxies?: boolean;
+  /** Per-request timeout of the external API clients (fault tests shorten it). */
+  apiTimeoutMs?: number;
 }
 
 /** Credentials the sandboxes accept; they are not secrets, they only exist on loopback. */
@@ -62,10 +75,25 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
   const { config, secretsEnv } = options;
   const aws = await startEmbeddedAws(options.dataDir ? { dataDir: options.dataDir } : {});
   const env: Record<string, string> = { ...aws.env, SECRETS_SOURCE: 'env' };
+  if (options.apiTimeoutMs) env.API_TIMEOUT_MS = String(options.apiTimeoutMs);
   const sandboxes: Sandboxes = {};
   const services: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
+  let awsProxies: LocalEnvironment['awsProxies'];
   try {
+    if (options.awsFaultProxies) {
+      awsProxies = {
+        s3: await startFaultProxy({ target: aws.s3Endpoint, faultResponse: s3Fault }),
+        dynamodb: await startFaultProxy({
+          target: aws.dynamoEndpoint,
+          faultResponse: dynamoFault,
+          operationOf: dynamoOperation,
+        }),
+      };
+      closers.push(awsProxies.s3.close, awsProxies.dynamodb.close);
+      env.AWS_ENDPOINT_URL_S3 = awsProxies.s3.url;
+      env.AWS_ENDPOINT_URL_DYNAMODB = awsProxies.dynamodb.url;
+    }
     if (has(secretsEnv, 'DISCORD_BOT_TOKEN')) services.discord = 'real API (DISCORD_BOT_TOKEN set)';
     else {
       const channels: Record<string, unknown[]> = {};
@@ -77,13 +105,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
           ...(options.seedCount ? { count: options.seedCount } : {}),
         });
       }
-      sandboxes.discord = await startDiscordSandbox({ token: SANDBOX_CREDENTIALS.DISCORD_BOT_TOKEN, channels });
+      sandboxes.discord = await startDiscordSandbox({
+        token: SANDBOX_CREDENTIALS.DISCORD_BOT_TOKEN,
+        channels,
+      });
       closers.push(sandboxes.discord.close);
       env.DISCORD_API_URL = `${sandboxes.discord.url}/api`;
       env.DISCORD_BOT_TOKEN = SANDBOX_CREDENTIALS.DISCORD_BOT_TOKEN;
       services.discord = `sandbox ${sandboxes.discord.url}`;
     }
-    if (has(secretsEnv, 'GOOGLE_SERVICE_ACCOUNT_JSON')) services.sheets = 'real API (GOOGLE_SERVICE_ACCOUNT_JSON set)';
+    if (has(secretsEnv, 'GOOGLE_SERVICE_ACCOUNT_JSON'))
+      services.sheets = 'real API (GOOGLE_SERVICE_ACCOUNT_JSON set)';
     else {
       sandboxes.sheets = await startSheetsSandbox({
         token: SANDBOX_CREDENTIALS.GOOGLE_SERVICE_ACCOUNT_JSON,
@@ -138,6 +170,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     aws,
     sandboxes,
     services,
+    ...(awsProxies ? { awsProxies } : {}),
     close: async () => {
       await Promise.allSettled(closers.map((c) => c()));
       await aws.close();

@@ -1,5 +1,5 @@
-import type { RunReport } from '../../shared/pipeline/finish-run';
 import type { StoredDraft } from '../../shared/pipeline/analyze';
+import type { RunReport } from '../../shared/pipeline/finish-run';
 import { STEP_NAMES } from '../../shared/ports';
 
 export interface LocalRunSummary {
@@ -49,7 +49,9 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   if (archive) lines.push(`archived:   s3://${summary.bucket}/${archive} (CSV and raw messages moved there)`);
   const publish = report.steps.publish;
   if (publish?.status === 'succeeded') {
-    lines.push(`published:  ${publish.notes?.postUrl} (${publish.notes?.parts} part(s) via ${publish.notes?.via})`);
+    lines.push(
+      `published:  ${publish.notes?.postUrl} (${publish.notes?.parts} part(s) via ${publish.notes?.via})`,
+    );
   } else if (publish) {
     lines.push(`published:  nothing (${publish.notes?.reason ?? publish.error?.message ?? publish.status})`);
   }
@@ -60,6 +62,7 @@ export function formatRunSummary(summary: LocalRunSummary): string {
     }
   }
   lines.push('', `local data: ${summary.dataDir} (S3 objects, DynamoDB ledger, sandbox state)`);
-  for (const [service, where] of Object.entries(summary.services)) lines.push(`  ${pad(service, 9)} ${where}`);
+  for (const [service, where] of Object.entries(summary.services))
+    lines.push(`  ${pad(service, 9)} ${where}`);
   return lines.join('\n');
 }

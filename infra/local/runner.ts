@@ -14,16 +14,40 @@ const LOCAL_FUNCTION_TIMEOUT_MS = 5 * 60_000;
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 /** The real Lambda handlers, loaded in process and keyed by the state that invokes them. */
+let handlersCache: Promise<Record<string, (payload: unknown) => Promise<unknown>>> | undefined;
+const cachedHandlers = () => {
+  handlersCache ??= loadHandlers();
+  return handlersCache;
+};
+
 async function loadHandlers(): Promise<Record<string, (payload: unknown) => Promise<unknown>>> {
   const entries = await Promise.all(
     (Object.keys(TASK_STATES) as TaskStateName[]).map(async (state) => {
-      const module = (await import(`../../functions/${TASK_STATES[state].dir}/handler.ts`)) as { handler: Handler };
+      const module = (await import(`../../functions/${TASK_STATES[state].dir}/handler.ts`)) as {
+        handler: Handler;
+      };
       const invoke = (payload: unknown) =>
-        module.handler(payload, lambdaContext(`discord-digest-${TASK_STATES[state].dir}`, LOCAL_FUNCTION_TIMEOUT_MS));
+        module.handler(
+          payload,
+          lambdaContext(`discord-digest-${TASK_STATES[state].dir}`, LOCAL_FUNCTION_TIMEOUT_MS),
+        );
       return [state, invoke] as const;
     }),
   );
   return Object.fromEntries(entries);
+}
+
+function intercept(
+  handlers: Record<string, (payload: unknown) => Promise<unknown>>,
+  wrapper: LocalRunOptions['interceptTask'],
+): Record<string, (payload: unknown) => Promise<unknown>> {
+  if (!wrapper) return handlers;
+  return Object.fromEntries(
+    Object.entries(handlers).map(([state, invoke]) => [
+      state,
+      (payload: unknown) => wrapper(state, payload, invoke),
+    ]),
+  );
 }
 
 export interface LocalRunOptions {
@@ -35,6 +59,12 @@ export interface LocalRunOptions {
   definition?: object;
   /** Shorten Retry waits (tests); the definition's own intervals when absent. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Wrap a task's invocation (fault tests: fail after the handler's side effects). */
+  interceptTask?: (
+    state: string,
+    payload: unknown,
+    invoke: (payload: unknown) => Promise<unknown>,
+  ) => Promise<unknown>;
 }
 
 export interface LocalRunResult {
@@ -59,7 +89,7 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     definition,
     input: options.input,
     executionName: options.executionName ?? randomUUID(),
-    handlers: await loadHandlers(),
+    handlers: intercept(await cachedHandlers(), options.interceptTask),
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
   });
   const output = result.output as { report?: RunReport } | undefined;

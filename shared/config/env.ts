@@ -34,6 +34,8 @@ export const endpointsSchema = z.object({
   GEMINI_API_URL: z.url().default('https://generativelanguage.googleapis.com'),
   X_API_URL: z.url().default('https://api.x.com'),
   TYPEFULLY_API_URL: z.url().default('https://api.typefully.com'),
+  /** Per-request timeout of every external API call. */
+  API_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
 });
 export type Endpoints = z.infer<typeof endpointsSchema>;
 

@@ -7,6 +7,7 @@ export async function channelSourceFor(context: StepContext): Promise<ChannelSou
   return createDiscordChannelSource({
     token: secrets.DISCORD_BOT_TOKEN,
     baseUrl: context.endpoints.DISCORD_API_URL,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS,
     retry: context.retry,
   });
 }

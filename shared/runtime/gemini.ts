@@ -7,6 +7,7 @@ export async function analyzerFor(context: StepContext): Promise<Analyzer> {
   return createGeminiAnalyzer({
     apiKey: secrets.GEMINI_API_KEY,
     baseUrl: context.endpoints.GEMINI_API_URL,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS,
     retry: context.retry,
   });
 }

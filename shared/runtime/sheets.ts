@@ -8,6 +8,7 @@ export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
     spreadsheetId: context.pipeline.sheet.spreadsheetId,
     auth: createGoogleAuth(secrets.GOOGLE_SERVICE_ACCOUNT_JSON),
     rootUrl: context.endpoints.SHEETS_API_URL,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS,
     retry: context.retry,
   });
 }
