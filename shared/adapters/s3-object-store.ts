@@ -1,0 +1,91 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { PermanentError, TransientError } from '../errors';
+import type { ObjectStore } from '../ports';
+import { awsErrorName, awsStatus, toDigestError } from './aws-clients';
+
+export interface ObjectStoreOptions {
+  client: S3Client;
+  bucket: string;
+}
+
+const isMissing = (error: unknown) =>
+  awsErrorName(error) === 'NoSuchKey' || awsErrorName(error) === 'NotFound' || awsStatus(error) === 404;
+
+/** CopySource is `bucket/key`, URL-encoded except for the slashes. */
+const copySource = (bucket: string, key: string) =>
+  `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+export function createObjectStore({ client, bucket }: ObjectStoreOptions): ObjectStore {
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch (error) {
+      // Without s3:ListBucket a missing key answers 403, not 404: the role must grant it.
+      if (isMissing(error)) return false;
+      throw toDigestError('s3', `HeadObject ${key}`, error);
+    }
+  }
+
+  return {
+    async putIfAbsent(key, body, contentType) {
+      // s3rver ignores If-None-Match, so look first; on AWS the condition below is the guarantee.
+      if (await exists(key)) return false;
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            IfNoneMatch: '*',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (awsStatus(error) === 412 || awsErrorName(error) === 'PreconditionFailed') return false;
+        // A concurrent conditional write to the same key: retrying will find it written.
+        if (awsStatus(error) === 409 || awsErrorName(error) === 'ConditionalRequestConflict') {
+          throw new TransientError(`s3 PutObject ${key} raced another conditional write`, { cause: error });
+        }
+        throw toDigestError('s3', `PutObject ${key}`, error);
+      }
+    },
+
+    async getText(key) {
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return (await answer.Body?.transformToString('utf-8')) ?? '';
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw toDigestError('s3', `GetObject ${key}`, error);
+      }
+    },
+
+    async move(from, to) {
+      try {
+        await client.send(
+          new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from) }),
+        );
+      } catch (error) {
+        if (!isMissing(error)) throw toDigestError('s3', `CopyObject ${from}`, error);
+        // A re-run after the earlier attempt finished: nothing left to move.
+        if (await exists(to)) return;
+        throw new PermanentError(`s3 move ${from} → ${to}: neither object exists`, { cause: error });
+      }
+      try {
+        // Deleting a key that is already gone succeeds, so a retried delete is harmless.
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
+      } catch (error) {
+        throw toDigestError('s3', `DeleteObject ${from}`, error);
+      }
+    },
+  };
+}
