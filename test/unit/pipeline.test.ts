@@ -43,7 +43,7 @@ describe('a full run over fake ports', () => {
     expect(archived).toHaveLength(12);
     expect(new Set(archived.map((r) => r.message_id)).size).toBe(12);
     expect(
-      archived.every((r) => r.processing_status === 'published' && r.x_post_url.startsWith('https://')),
+      archived.every((r) => r.processing_status === 'published' && r.x_post_url?.startsWith('https://')),
     ).toBe(true);
     expect(w.publisher.posts.length).toBeGreaterThan(1);
     // A thread: every part after the first replies to the one before it.
