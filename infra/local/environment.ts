@@ -50,6 +50,8 @@ export interface LocalEnvironmentOptions {
   awsFaultProxies?: boolean;
   /** Per-request timeout of the external API clients (fault tests shorten it). */
   apiTimeoutMs?: number;
+  /** First backoff of the clients' in-process retries (fault tests shorten it). */
+  apiRetryBaseMs?: number;
 }
 
 /** Credentials the sandboxes accept; they are not secrets, they only exist on loopback. */
@@ -76,6 +78,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
   const aws = await startEmbeddedAws(options.dataDir ? { dataDir: options.dataDir } : {});
   const env: Record<string, string> = { ...aws.env, SECRETS_SOURCE: 'env' };
   if (options.apiTimeoutMs) env.API_TIMEOUT_MS = String(options.apiTimeoutMs);
+  if (options.apiRetryBaseMs) env.API_RETRY_BASE_MS = String(options.apiRetryBaseMs);
   const sandboxes: Sandboxes = {};
   const services: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];

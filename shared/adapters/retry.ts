@@ -1,4 +1,4 @@
-import { RateLimitedError, TransientError } from '../errors';
+import { RateLimitedError, TransientError, UnknownOutcomeError } from '../errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -19,7 +19,9 @@ export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTi
 /**
  * Retry `operation` on TransientError (backoff with full jitter) and on
  * RateLimitedError (the upstream's own wait), within `maxAttempts` and never
- * waiting longer than `maxWaitMs` at once. Permanent errors pass straight through.
+ * waiting longer than `maxWaitMs` at once. Permanent errors pass straight
+ * through, and so does UnknownOutcomeError: a write whose answer was lost may
+ * have happened, so only the caller, after looking, may try it again.
  */
 export async function retryTransient<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
@@ -28,7 +30,8 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
     try {
       return await operation();
     } catch (error) {
-      if (!(error instanceof TransientError) || attempt >= options.maxAttempts) throw error;
+      const retryable = error instanceof TransientError && !(error instanceof UnknownOutcomeError);
+      if (!retryable || attempt >= options.maxAttempts) throw error;
       const wait =
         error instanceof RateLimitedError
           ? error.retryAfterMs

@@ -42,14 +42,18 @@ export function stepContext(
   const runtime = runtimeEnvFromEnv();
   const s3 = createS3Client();
   const dynamo = createDynamoDocumentClient();
+  const endpoints = endpointsFromEnv();
   return {
     config,
     pipeline: findPipeline(config, pipelineId),
-    endpoints: endpointsFromEnv(),
+    endpoints,
     store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
     ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
-    retry: { maxWaitMs: maxWaitFor(lambda) },
+    retry: {
+      maxWaitMs: maxWaitFor(lambda),
+      ...(endpoints.API_RETRY_BASE_MS ? { baseDelayMs: endpoints.API_RETRY_BASE_MS } : {}),
+    },
     secrets: () => loadPipelineSecrets(pipelineId),
     now: () => new Date(),
     log: logInfo,

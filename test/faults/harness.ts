@@ -44,6 +44,7 @@ export async function withEnvironment(
     seedCount,
     awsFaultProxies: true,
     apiTimeoutMs: 800,
+    apiRetryBaseMs: 20,
   });
   try {
     await fn(env);
