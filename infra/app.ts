@@ -1,0 +1,32 @@
+import { App } from 'aws-cdk-lib';
+import { loadConfigFile } from '../shared/config/load';
+import type { DigestConfig } from '../shared/config/schema';
+import { DigestError } from '../shared/errors';
+import { DigestPipelineStack } from './pipeline-stack';
+import { DigestStatefulStack } from './stateful-stack';
+
+/** Both stacks of the app; the CLI, the tests and the local runner build it in process. */
+export function buildApp(config: DigestConfig, app: App) {
+  const stateful = new DigestStatefulStack(app, 'DigestStateful', config, {
+    description: 'discord-digest: run files, ledger, credentials',
+  });
+  const pipeline = new DigestPipelineStack(app, 'DigestPipeline', {
+    description: 'discord-digest: functions, state machine, schedules, dashboard',
+    config,
+    bucket: stateful.bucket,
+    table: stateful.table,
+    secrets: stateful.secrets,
+  });
+  return { stateful, pipeline };
+}
+
+// Run as the CDK app (cdk.json) unless imported.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const config = loadConfigFile(process.env.DIGEST_CONFIG_FILE ?? 'digest.config.json');
+    buildApp(config, new App());
+  } catch (error) {
+    console.error(error instanceof DigestError ? `error: ${error.message}` : error);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,203 @@
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { CONFIG_ENV } from '../shared/config/load';
+import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
+import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
+import { DigestFunction } from './digest-function';
+import { buildDigestStateMachine } from './state-machine';
+import { SECRET_NAME_PREFIX } from './stateful-stack';
+
+export interface DigestPipelineStackProps extends StackProps {
+  config: DigestConfig;
+  bucket: Bucket;
+  table: Table;
+  secrets: Secret[];
+}
+
+/** Timeouts per step: collection and analysis may page through thousands of posts. */
+const TIMEOUTS: Record<TaskStateName, Duration> = {
+  BeginRun: Duration.seconds(30),
+  Collect: Duration.minutes(10),
+  Upload: Duration.minutes(5),
+  Analyze: Duration.minutes(10),
+  Publish: Duration.minutes(5),
+  Archive: Duration.minutes(5),
+  FinishRun: Duration.seconds(30),
+};
+
+/** `dailyAt: "09:00"` → `cron(0 9 * * ? *)`; a cron is passed as written. */
+export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression {
+  const timeZone = TimeZone.of(schedule.timeZone);
+  if ('cron' in schedule) return ScheduleExpression.expression(`cron(${schedule.cron})`, timeZone);
+  const [hour = '0', minute = '0'] = schedule.dailyAt.split(':');
+  return ScheduleExpression.expression(`cron(${Number(minute)} ${Number(hour)} * * ? *)`, timeZone);
+}
+
+/** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */
+export class DigestPipelineStack extends Stack {
+  readonly stateMachine: StateMachine;
+  readonly functions: Record<TaskStateName, DigestFunction>;
+
+  constructor(scope: Construct, id: string, props: DigestPipelineStackProps) {
+    super(scope, id, props);
+    const environment = {
+      BUCKET_NAME: props.bucket.bucketName,
+      LEDGER_TABLE: props.table.tableName,
+      SECRETS_SOURCE: 'secretsmanager',
+      SECRET_NAME_PREFIX,
+      [CONFIG_ENV]: JSON.stringify(props.config),
+      POWERTOOLS_SERVICE_NAME: 'discord-digest',
+      POWERTOOLS_METRICS_NAMESPACE: 'DiscordDigest',
+    };
+    const functions = Object.fromEntries(
+      (Object.keys(TASK_STATES) as TaskStateName[]).map((state) => {
+        const fn = new DigestFunction(this, `${state}Function`, {
+          dir: TASK_STATES[state].dir,
+          environment,
+          timeout: TIMEOUTS[state],
+        });
+        props.table.grantReadWriteData(fn);
+        props.bucket.grantReadWrite(fn);
+        for (const secret of props.secrets) secret.grantRead(fn);
+        return [state, fn];
+      }),
+    ) as Record<TaskStateName, DigestFunction>;
+    this.functions = functions;
+
+    const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = buildDigestStateMachine(this, functions, logs);
+
+    // Deliveries that fail even after Scheduler's retries land here instead of vanishing.
+    const deadLetters = new Queue(this, 'ScheduleDeadLetters', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const pipeline of props.config.pipelines) {
+      for (const schedule of pipeline.schedules) {
+        if (!schedule.enabled) continue;
+        new Schedule(this, `Schedule-${pipeline.id}-${schedule.name}`, {
+          scheduleName: `discord-digest-${pipeline.id}-${schedule.name}`,
+          description: `discord-digest pipeline ${pipeline.id}, schedule ${schedule.name} (${schedule.timeZone})`,
+          schedule: scheduleExpression(schedule),
+          target: new StepFunctionsStartExecution(this.stateMachine, {
+            input: ScheduleTargetInput.fromObject({
+              pipelineId: pipeline.id,
+              trigger: 'schedule',
+              scheduleName: schedule.name,
+              scheduledTime: ContextAttribute.scheduledTime,
+            }),
+            deadLetterQueue: deadLetters,
+            // The CDK default is 185 attempts over a day; a digest that late is no digest.
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+        });
+      }
+    }
+    this.addDashboard(props.config, functions);
+  }
+
+  private addDashboard(config: DigestConfig, functions: Record<TaskStateName, DigestFunction>) {
+    const machine = this.stateMachine;
+    const failures = new Topic(this, 'RunFailures', {
+      displayName: 'discord-digest run failures',
+      enforceSSL: true,
+    });
+    new Alarm(this, 'ExecutionsFailedAlarm', {
+      alarmDescription: 'A discord-digest execution failed, timed out or was aborted',
+      metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    }).addAlarmAction(new SnsAction(failures));
+    const runMetric = (name: string, pipelineId: string) =>
+      new Metric({
+        namespace: 'DiscordDigest',
+        metricName: name,
+        dimensionsMap: { pipelineId, service: 'discord-digest' },
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      });
+    new Dashboard(this, 'Dashboard', {
+      dashboardName: 'discord-digest',
+      widgets: [
+        [
+          new TextWidget({
+            markdown:
+              '# discord-digest\nRuns of every pipeline: executions, run outcomes, step errors and durations.',
+            width: 24,
+            height: 2,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Executions',
+            left: [
+              machine.metricStarted(),
+              machine.metricSucceeded(),
+              machine.metricFailed(),
+              machine.metricTimedOut(),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Run outcomes',
+            left: config.pipelines.flatMap((p) =>
+              ['RunsSucceeded', 'RunsPartial', 'RunsFailed', 'RunsSkipped'].map((m) => runMetric(m, p.id)),
+            ),
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Posts',
+            left: config.pipelines.flatMap((p) =>
+              ['PostsCollected', 'RowsAppended', 'PostsAnalysed', 'RowsArchived', 'MalformedMessages'].map(
+                (m) => runMetric(m, p.id),
+              ),
+            ),
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Step errors',
+            left: Object.entries(functions).map(([state, fn]) => fn.metricErrors({ label: state })),
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Step duration (p90)',
+            left: Object.entries(functions).map(([state, fn]) =>
+              fn.metricDuration({ label: state, statistic: 'p90' }),
+            ),
+            width: 24,
+          }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { Agent as HttpAgent } from 'node:http';
+import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
+import { DuplicatePostError, errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
+import type { PublishedPart, Publisher } from '../ports';
+import { type RetryOptions, retryTransient } from './retry';
+
+export interface XOptions {
+  appKey: string;
+  appSecret: string;
+  accessToken: string;
+  accessSecret: string;
+  /** e.g. https://api.x.com */
+  baseUrl: string;
+  timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+}
+
+/** X rewrites links to t.co and may fold whitespace: compare texts with both neutralised. */
+export const comparableText = (text: string) =>
+  text
+    .replace(/https?:\/\/\S+/g, '<url>')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+function toDigestError(error: unknown, sideEffect: boolean): Error {
+  if (error instanceof ApiResponseError) {
+    const detail = JSON.stringify(error.data).slice(0, 300);
+    if (error.code === 403 && /duplicate/i.test(detail))
+      return new DuplicatePostError(`x refused a duplicate post: ${detail}`);
+    const reset = error.rateLimit?.reset;
+    const retryAfter = reset ? Math.max(0, reset * 1000 - Date.now()) : undefined;
+    return errorForStatus('x', error.code, detail, retryAfter);
+  }
+  // No answer at all: for a post, it may or may not exist now. X has no idempotency key.
+  const message = `x request failed: ${error instanceof ApiRequestError ? error.requestError.message : (error as Error).message}`;
+  return sideEffect
+    ? new UnknownOutcomeError(message, { cause: error })
+    : new TransientError(message, { cause: error });
+}
+
+/** X API v2 through twitter-api-v2, OAuth 1.0a user context. */
+export function createXPublisher(options: XOptions): Publisher {
+  const base = options.baseUrl.replace(/\/$/, '');
+  // The library calls https.request; with an http:// base (a sandbox, a proxy) an http agent makes that work.
+  const settings = base.startsWith('http://') ? { httpAgent: new HttpAgent({ keepAlive: true }) } : {};
+  const client = new TwitterApi(
+    {
+      appKey: options.appKey,
+      appSecret: options.appSecret,
+      accessToken: options.accessToken,
+      accessSecret: options.accessSecret,
+    },
+    settings,
+  );
+  const prefix = `${base}/2/`;
+  const timeout = options.timeoutMs ?? 20_000;
+  const retry: RetryOptions = { maxAttempts: 3, baseDelayMs: 1000, maxWaitMs: 15_000, ...options.retry };
+  let me: { id: string; username: string } | undefined;
+
+  const read = <T>(operation: () => Promise<T>) =>
+    retryTransient(async () => {
+      try {
+        return await operation();
+      } catch (error) {
+        throw toDigestError(error, false);
+      }
+    }, retry);
+
+  const urlOf = (id: string) =>
+    me ? `https://x.com/${me.username}/status/${id}` : `https://x.com/i/web/status/${id}`;
+
+  return {
+    kind: 'x',
+    takesWholeThread: false,
+    async publish(parts, replyTo): Promise<PublishedPart> {
+      const [text] = parts;
+      if (parts.length !== 1 || text === undefined) throw new TypeError('x publishes one part per call');
+      let answer: { data: { id: string; text: string } };
+      try {
+        // Never retried here: after a lost answer the caller must look before posting again.
+        answer = await client.post(
+          'tweets',
+          { text, ...(replyTo ? { reply: { in_reply_to_tweet_id: replyTo } } : {}) },
+          { prefix, timeout },
+        );
+      } catch (error) {
+        // An answer (even 429 or 5xx) means nothing was posted; no answer means we cannot know.
+        throw toDigestError(error, !(error instanceof ApiResponseError));
+      }
+      return { id: answer.data.id, url: urlOf(answer.data.id) };
+    },
+    async findRecent(text) {
+      me ??= (await read(() => client.get('users/me', undefined, { prefix, timeout }))).data as {
+        id: string;
+        username: string;
+      };
+      const user = me;
+      const answer = await read(() =>
+        client.get(`users/${user.id}/tweets`, { max_results: 20 }, { prefix, timeout }),
+      );
+      const wanted = comparableText(text);
+      const found = ((answer as { data?: { id: string; text: string }[] }).data ?? []).find(
+        (t) => comparableText(t.text) === wanted,
+      );
+      return found ? { id: found.id, url: urlOf(found.id) } : undefined;
+    },
+  };
+}
