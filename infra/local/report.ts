@@ -45,8 +45,21 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   const archive = report.steps.archive?.notes?.processedPrefix;
   const collect = report.steps.collect?.notes?.csvKey;
   lines.push('');
-  if (collect) lines.push(`CSV:        s3://${summary.bucket}/${collect}`);
-  if (archive) lines.push(`archived:   s3://${summary.bucket}/${archive} (CSV and raw messages moved there)`);
+  if (archive) {
+    lines.push(`CSV:        s3://${summary.bucket}/${archive}posts.csv (raw messages beside it)`);
+  } else if (collect) {
+    lines.push(`CSV:        s3://${summary.bucket}/${collect}`);
+  }
+  const archived = report.steps.archive;
+  if (archived?.status === 'succeeded') {
+    lines.push(
+      `archived:   ${archived.counts.rowsArchived} row(s) to the Archive tab as ${archived.notes?.processingStatus}`,
+    );
+  } else if (archived) {
+    lines.push(
+      `archived:   nothing (${archived.notes?.reason ?? archived.error?.message ?? archived.status})`,
+    );
+  }
   const publish = report.steps.publish;
   if (publish?.status === 'succeeded') {
     lines.push(
@@ -61,7 +74,10 @@ export function formatRunSummary(summary: LocalRunSummary): string {
       lines.push(`  ── ${i + 1} ──`, ...part.split('\n').map((l) => `  ${l}`));
     }
   }
-  lines.push('', `local data: ${summary.dataDir} (S3 objects, DynamoDB ledger, sandbox state)`);
+  lines.push(
+    '',
+    `local data: ${summary.dataDir} (S3 objects and the DynamoDB ledger; sandboxes live for one command)`,
+  );
   for (const [service, where] of Object.entries(summary.services))
     lines.push(`  ${pad(service, 9)} ${where}`);
   return lines.join('\n');
