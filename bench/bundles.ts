@@ -51,5 +51,5 @@ for (const { dir } of Object.values(TASK_STATES)) {
     `${dir.padEnd(11)} ${kib.toFixed(0).padStart(6)} KiB   load ${loadTimeMs(outfile).toFixed(0).padStart(4)} ms`,
   );
 }
-console.log(`node ${process.version}; median of ${LOADS} cold loads; @aws-sdk/* left to the Lambda runtime`);
+console.log(`node ${process.version}; median of ${LOADS} cold loads in fresh processes`);
 console.log(rows.join('\n'));

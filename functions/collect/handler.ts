@@ -1,7 +1,6 @@
 import { stepHandler } from '../../shared/observability/step-handler';
 import { collectChannelPosts } from '../../shared/pipeline/collect';
 import { channelSourceFor } from '../../shared/runtime/discord';
-import { sheetStoreFor } from '../../shared/runtime/sheets';
 
 export const handler = stepHandler('collect', async (input, context) =>
   collectChannelPosts(
@@ -9,7 +8,8 @@ export const handler = stepHandler('collect', async (input, context) =>
       pipeline: context.pipeline,
       channel: await channelSourceFor(context),
       store: context.store,
-      sheet: () => sheetStoreFor(context),
+      // Only the since_last window reads the sheet: load its client only then (cold start).
+      sheet: async () => (await import('../../shared/runtime/sheets')).sheetStoreFor(context),
       log: context.log,
     },
     input,
