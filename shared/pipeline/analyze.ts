@@ -2,7 +2,7 @@ import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } from '../domain/post';
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
-import type { Analyzer, ObjectStore, SheetRow, SheetStore, StepRecord } from '../ports';
+import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
 import { type StepInput, succeeded } from './run-state';
 
 export interface AnalyzeDeps {
@@ -68,42 +68,46 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     language: pipeline.gemini.language,
     temperature: pipeline.gemini.temperature,
   };
-  let analysed = 0;
-  let projects = 0;
   let requests = 0;
-  for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
-    const batch = pending.slice(i, i + pipeline.gemini.batchSize);
-    const answers = await deps.analyzer.analyzePosts(
-      batch.map((r) => ({
-        messageId: r.values.message_id ?? '',
-        content: r.values.content ?? '',
-        postLink: r.values.post_link ?? '',
-        author: r.values.author ?? '',
-      })),
-      settings,
-    );
-    requests += 1;
-    const byId = new Map(answers.map((a) => [a.messageId, a]));
-    const updates = batch.flatMap((row) => {
-      const answer = byId.get(row.values.message_id ?? '');
-      if (!answer) return [];
-      Object.assign(row.values, {
-        ai_processed: PROCESSED,
-        is_new_project: String(answer.isNewProject),
-        project_handle: answer.projectHandle,
-        project_link: answer.projectLink,
-        summary: answer.summary,
-      });
-      return [{ rowNumber: row.rowNumber, values: row.values }];
-    });
-    if (updates.length > 0) await deps.sheet.updateRows(mainTab, headers, updates);
-    analysed += updates.length;
-    projects += updates.filter((u) => u.values.is_new_project === 'true').length;
-    if (updates.length < batch.length) {
-      deps.log('some posts were not answered; they are analysed next run', {
-        missing: batch.length - updates.length,
-      });
+  const updates: RowUpdate[] = [];
+  try {
+    for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
+      const batch = pending.slice(i, i + pipeline.gemini.batchSize);
+      const answers = await deps.analyzer.analyzePosts(
+        batch.map((r) => ({
+          messageId: r.values.message_id ?? '',
+          content: r.values.content ?? '',
+          postLink: r.values.post_link ?? '',
+          author: r.values.author ?? '',
+        })),
+        settings,
+      );
+      requests += 1;
+      const byId = new Map(answers.map((a) => [a.messageId, a]));
+      for (const row of batch) {
+        const answer = byId.get(row.values.message_id ?? '');
+        if (!answer) continue;
+        Object.assign(row.values, {
+          ai_processed: PROCESSED,
+          is_new_project: String(answer.isNewProject),
+          project_handle: answer.projectHandle,
+          project_link: answer.projectLink,
+          summary: answer.summary,
+        });
+        updates.push({ rowNumber: row.rowNumber, values: row.values });
+      }
     }
+  } finally {
+    // One write-back for all batches (Sheets allows 60 writes a minute), made even when a
+    // later batch failed, so the analyses already paid for are kept.
+    if (updates.length > 0) await deps.sheet.updateRows(mainTab, headers, updates);
+  }
+  const analysed = updates.length;
+  const projects = updates.filter((u) => u.values.is_new_project === 'true').length;
+  if (analysed < pending.length) {
+    deps.log('some posts were not answered; they are analysed next run', {
+      missing: pending.length - analysed,
+    });
   }
 
   let draft = await loadDraft(deps.store, run.pipelineId, run.runId);

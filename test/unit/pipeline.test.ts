@@ -298,3 +298,38 @@ describe('replay', () => {
     expect(w.sheet.records('Archive')).toHaveLength(4);
   });
 });
+
+describe('analyze', () => {
+  it('sends many posts per Gemini request and writes every analysis back in one request', async () => {
+    // Prepare
+    const w = world(linkMessages(T, 250));
+
+    // Act
+    await runPipeline(w, runRef('r1', T));
+
+    // Assess
+    expect(w.analyzer.batches).toEqual([100, 100, 50]);
+    expect(w.analyzer.drafts).toBe(1);
+    expect(w.sheet.calls.filter((c) => c === 'updateRows')).toHaveLength(2); // analyses + the draft row's status
+  });
+
+  it('keeps the analyses of earlier batches when a later batch fails', async () => {
+    // Prepare
+    const w = world(linkMessages(T, 150));
+    const analyzer = w.analyzer;
+    const original = analyzer.analyzePosts.bind(analyzer);
+    let calls = 0;
+    analyzer.analyzePosts = async (posts) => {
+      calls += 1;
+      if (calls === 2) throw new TransientError('gemini down');
+      return original(posts);
+    };
+
+    // Act
+    const report = await runPipeline(w, runRef('r1', T));
+
+    // Assess
+    expect(report.steps.analyze?.status).toBe('failed');
+    expect(w.sheet.records('Posts').filter((r) => r.ai_processed === 'yes')).toHaveLength(100);
+  });
+});
