@@ -1,0 +1,222 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app';
+import { definitionFromTemplate } from '../../infra/definition';
+import { loadConfigFile } from '../../shared/config/load';
+import { TRANSIENT_ERROR_NAMES } from '../../shared/errors';
+
+const config = loadConfigFile('digest.config.json');
+let pipeline: Template;
+let stateful: Template;
+
+beforeAll(() => {
+  // Bundling skipped: these tests look at the template, not at the code.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stacks = buildApp(config, app);
+  pipeline = Template.fromStack(stacks.pipeline);
+  stateful = Template.fromStack(stacks.stateful);
+});
+
+type States = Record<string, Record<string, unknown>>;
+const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
+
+describe('functions', () => {
+  it('has one Node 22 ARM function per state, each told where the bucket, table and secrets are', () => {
+    // Assess
+    pipeline.resourceCountIs('AWS::Lambda::Function', 7);
+    pipeline.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: Match.objectLike({
+          BUCKET_NAME: Match.anyValue(),
+          LEDGER_TABLE: Match.anyValue(),
+          SECRETS_SOURCE: 'secretsmanager',
+          SECRET_NAME_PREFIX: 'discord-digest/',
+          DIGEST_CONFIG: Match.stringLikeRegexp('"pipelines"'),
+        }),
+      },
+    });
+  });
+});
+
+describe('state machine', () => {
+  it('is Standard, JSONPath, and runs the steps in order', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    pipeline.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+    expect(JSON.stringify(asl)).not.toContain('JSONata');
+    expect(asl.StartAt).toBe('BeginRun');
+    const order = [
+      'BeginRun',
+      'ShouldRun',
+      'Collect',
+      'Upload',
+      'Analyze',
+      'Publish',
+      'Archive',
+      'FinishRun',
+      'Done',
+    ];
+    for (const [i, state] of order.slice(0, -1).entries()) {
+      if (state === 'ShouldRun') continue;
+      expect(asl.States[state]?.Next, state).toBe(order[i + 1]);
+    }
+    expect(asl.States.ShouldRun).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.run.proceed', BooleanEquals: true, Next: 'Collect' }],
+      Default: 'NotRun',
+    });
+  });
+
+  it('retries only transient errors, with backoff and full jitter', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    for (const state of ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Archive', 'FinishRun']) {
+      const [retry] = asl.States[state]?.Retry as Record<string, unknown>[];
+      expect(retry?.ErrorEquals, state).toEqual(
+        expect.arrayContaining([...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException']),
+      );
+      expect(retry?.ErrorEquals).not.toContain('States.ALL');
+      expect(retry).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL', MaxAttempts: 4 });
+    }
+  });
+
+  it('catches a failed step into its slot and goes on; a failed open or close fails the run', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    const next: Record<string, string> = {
+      Collect: 'Upload',
+      Upload: 'Analyze',
+      Analyze: 'Publish',
+      Publish: 'Archive',
+      Archive: 'FinishRun',
+    };
+    for (const [state, after] of Object.entries(next)) {
+      expect(asl.States[state]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: `$.steps.${state.toLowerCase()}`, Next: after },
+      ]);
+      expect(asl.States[state]?.ResultPath).toBe(`$.steps.${state.toLowerCase()}`);
+    }
+    expect((asl.States.BeginRun?.Catch as { Next: string }[])[0]?.Next).toBe('RunFailed');
+    expect((asl.States.FinishRun?.Catch as { Next: string }[])[0]?.Next).toBe('RunFailed');
+  });
+
+  it('resolves to a definition with no CloudFormation tokens left, for the local runner', () => {
+    // Act
+    const text = JSON.stringify(definition());
+
+    // Assess
+    expect(text).not.toMatch(/Fn::|"Ref"/);
+    expect(definition().States.Collect?.Resource).toMatch(/^arn:aws:lambda:/);
+  });
+});
+
+describe('schedules', () => {
+  it('has one schedule per configured schedule, in its time zone, with bounded retries and a dead-letter queue', () => {
+    // Assess
+    pipeline.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'discord-digest-demo-morning',
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+        Input: Match.stringLikeRegexp('<aws.scheduler.scheduled-time>'),
+      }),
+    });
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 18 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+  });
+
+  it('lets the scheduler role start executions of this machine and nothing else', () => {
+    // Assess
+    const policies = pipeline.findResources('AWS::IAM::Policy');
+    const schedulerPolicies = Object.values(policies).filter((p) =>
+      JSON.stringify(p).includes('states:StartExecution'),
+    );
+    expect(schedulerPolicies).toHaveLength(1);
+    const statements = (
+      schedulerPolicies[0] as {
+        Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+      }
+    ).Properties.PolicyDocument.Statement;
+    const start = statements.find((s) => s.Action === 'states:StartExecution');
+    expect(start?.Resource).toEqual({ Ref: expect.stringMatching(/^StateMachine/) });
+  });
+});
+
+describe('stateful resources', () => {
+  it('keeps runs in a private, encrypted, TLS-only bucket and the ledger in a pk/sk table with TTL', () => {
+    // Assess
+    stateful.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    stateful.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+
+  it('has one secret per pipeline, named for it', () => {
+    // Assess
+    stateful.resourceCountIs('AWS::SecretsManager::Secret', config.pipelines.length);
+    stateful.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'discord-digest/demo' });
+  });
+});
+
+describe('observability', () => {
+  it('has a dashboard and an alarm on failed executions', () => {
+    // Assess
+    pipeline.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'discord-digest' });
+    pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Threshold: 1,
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+});
+
+describe('the CDK app entry point', () => {
+  it('exits non-zero naming the field of an invalid config', () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'digest-app-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({ pipelines: [{ id: 'Bad Id' }] }));
+
+    // Act
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, DIGEST_CONFIG_FILE: file },
+    });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('pipelines[0].id');
+  });
+});
