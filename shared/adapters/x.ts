@@ -32,7 +32,8 @@ function toDigestError(error: unknown, sideEffect: boolean): Error {
     return errorForStatus('x', error.code, detail, retryAfter);
   }
   // No answer at all: for a post, it may or may not exist now. X has no idempotency key.
-  const message = `x request failed: ${error instanceof ApiRequestError ? error.requestError.message : (error as Error).message}`;
+  const cause = error instanceof ApiRequestError ? (error.requestError ?? error) : (error as Error);
+  const message = `x request failed: ${cause?.message ?? String(error)}`;
   return sideEffect
     ? new UnknownOutcomeError(message, { cause: error })
     : new TransientError(message, { cause: error });
