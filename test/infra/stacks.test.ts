@@ -82,7 +82,7 @@ describe('state machine', () => {
 
     // Assess
     for (const state of ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Archive', 'FinishRun']) {
-      const [retry] = asl.States[state]?.Retry as Record<string, unknown>[];
+      const [retry] = (asl.States[state]?.Retry ?? []) as Record<string, unknown>[];
       expect(retry?.ErrorEquals, state).toEqual(
         expect.arrayContaining([...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException']),
       );
@@ -109,8 +109,8 @@ describe('state machine', () => {
       ]);
       expect(asl.States[state]?.ResultPath).toBe(`$.steps.${state.toLowerCase()}`);
     }
-    expect((asl.States.BeginRun?.Catch as { Next: string }[])[0]?.Next).toBe('RunFailed');
-    expect((asl.States.FinishRun?.Catch as { Next: string }[])[0]?.Next).toBe('RunFailed');
+    expect((asl.States.BeginRun?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe('RunFailed');
+    expect((asl.States.FinishRun?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe('RunFailed');
   });
 
   it('resolves to a definition with no CloudFormation tokens left, for the local runner', () => {
