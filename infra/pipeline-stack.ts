@@ -9,6 +9,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -89,6 +91,27 @@ export class DigestPipelineStack extends Stack {
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
     this.stateMachine = buildDigestStateMachine(this, functions, logs);
+
+    // An execution that dies before FinishRun (timeout, abort, a failed close) must not leave its
+    // run "running" and its pipeline locked: this function closes it as failed.
+    const closer = new DigestFunction(this, 'CloseAbandonedRunFunction', {
+      dir: 'close-abandoned-run',
+      environment,
+      timeout: Duration.seconds(30),
+    });
+    props.table.grantReadWriteData(closer);
+    new Rule(this, 'ExecutionEndedRule', {
+      description: 'discord-digest executions that ended without closing their run',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [new LambdaFunction(closer, { retryAttempts: 4 })],
+    });
 
     // Deliveries that fail even after Scheduler's retries land here instead of vanishing.
     const deadLetters = new Queue(this, 'ScheduleDeadLetters', {

@@ -204,6 +204,8 @@ export interface RunLedger {
   acquireLock(pipelineId: string, runId: string, nowMs: number, leaseMs: number): Promise<LockResult>;
   /** Release only if `runId` still holds it. */
   releaseLock(pipelineId: string, runId: string): Promise<void>;
+  /** Who holds the pipeline's lock now, if anyone. */
+  getLock(pipelineId: string): Promise<{ holder: string; leaseUntil: number } | undefined>;
 }
 
 /** What has been published for one run's draft, so a retry never posts twice. */

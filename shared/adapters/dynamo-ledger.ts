@@ -238,6 +238,13 @@ export function createRunLedger({ client, tableName, now = Date.now }: LedgerOpt
       throw new TransientError(`lock of ${pipelineId} kept changing while ${runId} tried to take it`);
     },
 
+    async getLock(pipelineId) {
+      const held = await readLock(pipelineId);
+      return held?.holder !== undefined
+        ? { holder: held.holder, leaseUntil: held.leaseUntil ?? 0 }
+        : undefined;
+    },
+
     async releaseLock(pipelineId, runId) {
       try {
         await call('DeleteItem lock', () =>

@@ -137,6 +137,20 @@ describe('run ledger and publication journal on embedded dynalite', () => {
   });
 
   describe('lock', () => {
+    it('getLock tells the holder and its lease, and nothing once released', async () => {
+      // Prepare
+      await ledger.acquireLock('lock-get', 'run-1', NOW, 60_000);
+
+      // Act
+      const held = await ledger.getLock('lock-get');
+      await ledger.releaseLock('lock-get', 'run-1');
+      const released = await ledger.getLock('lock-get');
+
+      // Assess
+      expect(held).toEqual({ holder: 'run-1', leaseUntil: NOW + 60_000 });
+      expect(released).toBeUndefined();
+    });
+
     it('a second holder is refused while the lease runs, and told who holds it until when', async () => {
       // Prepare
       await ledger.acquireLock('lock-a', 'run-1', NOW, 60_000);

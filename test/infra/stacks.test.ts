@@ -26,9 +26,9 @@ type States = Record<string, Record<string, unknown>>;
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
-  it('has one Node 22 ARM function per state, each told where the bucket, table and secrets are', () => {
+  it('has one Node 22 ARM function per state (and the closer), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 7);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 8);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -188,6 +188,27 @@ describe('stateful resources', () => {
     // Assess
     stateful.resourceCountIs('AWS::SecretsManager::Secret', config.pipelines.length);
     stateful.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'discord-digest/demo' });
+  });
+});
+
+describe('runs never left running', () => {
+  it('sends failed, timed-out and aborted executions of this machine to the closer', () => {
+    // Assess
+    pipeline.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^StateMachine') }],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CloseAbandonedRunFunction'), 'Arn'] },
+        }),
+      ],
+    });
   });
 });
 

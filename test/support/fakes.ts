@@ -256,6 +256,9 @@ export class FakeLedger implements RunLedger {
       ? { acquired: true, takenOverFrom: { runId: held.holder, leaseUntil: held.leaseUntil } }
       : { acquired: true };
   }
+  async getLock() {
+    return this.lock ? { ...this.lock } : undefined;
+  }
   async releaseLock(_p: string, runId: string) {
     if (this.lock?.holder === runId) this.lock = undefined;
   }
