@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { FaultInjector, type InjectedFault } from './faults';
+import { listenOnLoopback } from './http';
 
 export interface FaultProxy {
   /** Point the client here instead of at the target. */
@@ -31,7 +31,6 @@ export interface FaultProxyOptions {
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const faults = new FaultInjector();
   const target = new URL(options.target);
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = options.operationOf
@@ -66,21 +65,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.on('error', () => req.socket.destroy());
     req.pipe(upstream);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    faults,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOnLoopback(server, 0);
+  return { url, faults, close };
 }
 
 /** DynamoDB names the operation in a header; the proxy matches rules on `DynamoDB_20120810.PutItem` etc. */

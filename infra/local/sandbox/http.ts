@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { FaultInjector, type InjectedFault } from './faults';
 
 export interface SandboxRequest {
@@ -67,7 +67,6 @@ function send(res: ServerResponse, response: SandboxResponse): void {
 /** Start a JSON HTTP server on 127.0.0.1 with fault injection in front of its routes. */
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   const faults = new FaultInjector();
-  const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -98,16 +97,27 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       send(res, { status: 500, body: { error: { message: (error as Error).message } } });
     }
   });
+  const { url, close } = await listenOnLoopback(server, options.port ?? 0);
+  return { name: options.name, url, faults, close };
+}
+
+/**
+ * Listen on 127.0.0.1 and return a close() that also drops open keep-alive
+ * connections, so a test or the CLI can end without waiting for them.
+ */
+export async function listenOnLoopback(
+  server: Server,
+  port: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
-    name: options.name,
-    url: `http://127.0.0.1:${port}`,
-    faults,
+    url: `http://127.0.0.1:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
