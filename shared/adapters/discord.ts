@@ -2,7 +2,7 @@ import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/res
 import { Routes } from 'discord-api-types/v10';
 import { errorForStatus, TransientError } from '../errors';
 import type { ChannelSource } from '../ports';
-import { type RetryOptions, retryTransient } from './retry';
+import { type RetryOptions, retryMapped } from './retry';
 
 export interface DiscordOptions {
   token: string;
@@ -24,7 +24,7 @@ function toDigestError(error: unknown): Error {
 
 /**
  * Discord over REST only (no gateway socket to hold a Lambda open). 429s are
- * rejected, not retried forever: `retryTransient` honours `retry_after` while
+ * rejected, not retried forever: `retryMapped` honours `retry_after` while
  * it fits the caller's budget and hands longer waits to the state machine.
  */
 export function createDiscordChannelSource(options: DiscordOptions): ChannelSource {
@@ -38,14 +38,14 @@ export function createDiscordChannelSource(options: DiscordOptions): ChannelSour
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxWaitMs: 10_000, ...options.retry };
   return {
     fetchPage: (request) =>
-      retryTransient(async () => {
-        try {
+      retryMapped(
+        async () => {
           const query = new URLSearchParams({ after: request.after, limit: String(request.limit) });
           const page = await rest.get(Routes.channelMessages(request.channelId), { query });
           return Array.isArray(page) ? (page as unknown[]) : [];
-        } catch (error) {
-          throw toDigestError(error);
-        }
-      }, retry),
+        },
+        toDigestError,
+        retry,
+      ),
   };
 }

@@ -41,3 +41,21 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
     }
   }
 }
+
+/**
+ * `retryTransient` for a client call whose failures first need translating
+ * into our error classes (an SDK's own error types in, DigestError out).
+ */
+export function retryMapped<T>(
+  operation: () => Promise<T>,
+  toError: (error: unknown) => Error,
+  options: RetryOptions,
+): Promise<T> {
+  return retryTransient(async () => {
+    try {
+      return await operation();
+    } catch (error) {
+      throw toError(error);
+    }
+  }, options);
+}

@@ -1,7 +1,7 @@
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
 import { errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
 import type { ArchiveMove, SheetStore, SheetTable } from '../ports';
-import { type RetryOptions, retryTransient } from './retry';
+import { type RetryOptions, retryMapped } from './retry';
 
 // The client's own auth classes: google-auth-library of another version would not type-check against it.
 export type GoogleAuth = InstanceType<typeof auth.OAuth2> | InstanceType<typeof auth.JWT>;
@@ -74,13 +74,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
   const request = { timeout: options.timeoutMs ?? 30_000, retry: false };
   /** `writes`: the request is not idempotent (append, add a tab, move rows). */
   const call = <T>(operation: () => Promise<T>, writes = false) =>
-    retryTransient(async () => {
-      try {
-        return await operation();
-      } catch (error) {
-        throw toDigestError(error, writes);
-      }
-    }, retry);
+    retryMapped(operation, (error) => toDigestError(error, writes), retry);
 
   let sheetIds: Map<string, number> | undefined;
   const headerCache = new Map<string, string[]>();

@@ -1,7 +1,7 @@
+import { comparableText } from '../domain/tweet-length';
 import { errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
 import type { PublishedPart, Publisher } from '../ports';
 import { type RetryOptions, retryTransient } from './retry';
-import { comparableText } from './x';
 
 export interface TypefullyOptions {
   apiKey: string;

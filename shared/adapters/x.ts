@@ -1,8 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
+import { comparableText } from '../domain/tweet-length';
 import { DuplicatePostError, errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
 import type { PublishedPart, Publisher } from '../ports';
-import { type RetryOptions, retryTransient } from './retry';
+import { type RetryOptions, retryMapped } from './retry';
 
 export interface XOptions {
   appKey: string;
@@ -14,13 +15,6 @@ export interface XOptions {
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
 }
-
-/** X rewrites links to t.co and may fold whitespace: compare texts with both neutralised. */
-export const comparableText = (text: string) =>
-  text
-    .replace(/https?:\/\/\S+/g, '<url>')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 function toDigestError(error: unknown, sideEffect: boolean): Error {
   if (error instanceof ApiResponseError) {
@@ -59,13 +53,7 @@ export function createXPublisher(options: XOptions): Publisher {
   let me: { id: string; username: string } | undefined;
 
   const read = <T>(operation: () => Promise<T>) =>
-    retryTransient(async () => {
-      try {
-        return await operation();
-      } catch (error) {
-        throw toDigestError(error, false);
-      }
-    }, retry);
+    retryMapped(operation, (error) => toDigestError(error, false), retry);
 
   const urlOf = (id: string) =>
     me ? `https://x.com/${me.username}/status/${id}` : `https://x.com/i/web/status/${id}`;

@@ -111,3 +111,13 @@ export function fitSinglePost(text: string, max = MAX_POST_LENGTH): string {
   const first = pack(trimmed, max - 1)[0] ?? '';
   return `${first}…`;
 }
+
+/**
+ * Whether a post on the account is the one we sent: X rewrites links to t.co
+ * and may fold whitespace, so both are neutralised before comparing.
+ */
+export const comparableText = (text: string) =>
+  text
+    .replace(/https?:\/\/\S+/g, '<url>')
+    .replace(/\s+/g, ' ')
+    .trim();

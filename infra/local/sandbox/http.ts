@@ -125,10 +125,3 @@ export async function listenOnLoopback(
       }),
   };
 }
-
-export function notFound(request: SandboxRequest): SandboxResponse {
-  return {
-    status: 404,
-    body: { error: { code: 404, message: `no route for ${request.method} ${request.path}` } },
-  };
-}
