@@ -15,16 +15,35 @@ export class TransientError extends DigestError {
   override name = 'TransientError';
 }
 
-/** The upstream asked us to wait; `retryAfterMs` is its own figure. */
+/**
+ * The upstream asked us to wait; `retryAfterMs` is its own figure. A quota that
+ * resets much later (a daily cap) carries `resetAt`, and its message names it,
+ * so the run ends partial and the operator knows when `--resume` will work.
+ */
 export class RateLimitedError extends TransientError {
   override name = 'RateLimitedError';
+  readonly resetAt: Date;
   constructor(
     message: string,
     readonly retryAfterMs: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; now?: number },
   ) {
     super(message, options);
+    this.resetAt = new Date((options?.now ?? Date.now()) + retryAfterMs);
   }
+}
+
+/**
+ * A quota that will not come back within this run (X's 24-hour cap, Gemini's
+ * per-day quota, a shared Discord limit asking for many minutes): never retried
+ * in process; the message names the quota and when it resets.
+ */
+export function quotaExhausted(service: string, quota: string, resetAt: Date, now = Date.now()) {
+  return new RateLimitedError(
+    `${service} ${quota} exhausted; it resets at ${resetAt.toISOString()}: resume the run after that`,
+    Math.max(0, resetAt.getTime() - now),
+    { now },
+  );
 }
 
 /** Retrying will not help: bad credentials, forbidden, invalid input or config. */

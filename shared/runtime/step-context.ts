@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createDynamoDocumentClient, createS3Client } from '../adapters/aws-clients';
-import { createPublicationJournal, createRunLedger } from '../adapters/dynamo-ledger';
+import { createRunLedger } from '../adapters/dynamo-ledger';
+import { createPublicationJournal } from '../adapters/dynamo-publication-journal';
 import type { RetryOptions } from '../adapters/retry';
 import { createObjectStore } from '../adapters/s3-object-store';
 import { loadPipelineSecrets } from '../adapters/secrets';

@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EmbeddedAws, startEmbeddedAws } from '../../infra/local/embedded-aws';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
-import { createPublicationJournal, createRunLedger } from '../../shared/adapters/dynamo-ledger';
+import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
+import { createPublicationJournal } from '../../shared/adapters/dynamo-publication-journal';
 import { PermanentError, TransientError } from '../../shared/errors';
 import type { PublicationJournal, RunLedger, RunRecord } from '../../shared/ports';
 

@@ -23,15 +23,36 @@ export type SandboxRoute = (request: SandboxRequest) => SandboxResponse | Promis
 
 export interface SandboxServer {
   name: string;
+  /** The latency profile this server answers with. */
+  latency: LatencyProfile;
   /** Base URL on loopback, without a trailing slash, e.g. http://127.0.0.1:41234 */
   url: string;
   faults: FaultInjector;
   close(): Promise<void>;
 }
 
+/**
+ * How long the sandboxes take to answer. `fast` (the default, for `npm start`
+ * and tests) answers at once; `realistic` waits about as long as the real
+ * service does, so a benchmark's wall time means something. Chosen with
+ * DIGEST_SANDBOX_LATENCY=fast|realistic; each sandbox gives its realistic figure.
+ */
+export type LatencyProfile = 'fast' | 'realistic';
+
+export function latencyProfile(env: NodeJS.ProcessEnv = process.env): LatencyProfile {
+  return env.DIGEST_SANDBOX_LATENCY === 'realistic' ? 'realistic' : 'fast';
+}
+
+/** Milliseconds one answer takes under the realistic profile (the request is there to size it). */
+export type RealisticLatency = (request: SandboxRequest) => number;
+
 export interface SandboxServerOptions {
   name: string;
   route: SandboxRoute;
+  /** The service's own answer time, used when the profile is `realistic`. */
+  realisticLatency?: RealisticLatency;
+  /** Overrides DIGEST_SANDBOX_LATENCY (tests). */
+  latency?: LatencyProfile;
   /** How the service spells an injected 429 or 500 (each API has its own error body). */
   faultResponse: (fault: InjectedFault, request: SandboxRequest) => SandboxResponse;
   port?: number;
@@ -67,6 +88,7 @@ function send(res: ServerResponse, response: SandboxResponse): void {
 /** Start a JSON HTTP server on 127.0.0.1 with fault injection in front of its routes. */
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   const faults = new FaultInjector();
+  const profile = options.latency ?? latencyProfile();
   const server: Server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -86,6 +108,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         send(res, options.faultResponse(fault, request));
         return;
       }
+      const wait = profile === 'realistic' ? (options.realisticLatency?.(request) ?? 0) : 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const response = await options.route(request);
       if (fault?.kind === 'drop-after-effect') {
         // The side effect happened; the caller never learns it.
@@ -98,7 +122,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
   });
   const { url, close } = await listenOnLoopback(server, options.port ?? 0);
-  return { name: options.name, url, faults, close };
+  return { name: options.name, latency: profile, url, faults, close };
 }
 
 /**

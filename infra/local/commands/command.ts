@@ -1,0 +1,32 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { DigestConfig } from '../../../shared/config/schema';
+
+/** The options and positionals one command line gave, after its command name. */
+export interface CommandArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+export interface CliContext extends CommandArgs {
+  config: DigestConfig;
+  configFile: string;
+  /** Where the local S3 objects and DynamoDB ledger live. */
+  dataDir: string;
+  /** The pipeline named by --pipeline, or the config's first; an unknown id is a one-line error. */
+  pipelineId(): string;
+}
+
+/**
+ * One subcommand of `npm run digest -- <name>`. Each lives in its own module
+ * and declares its own options; the CLI adds the common ones (--config,
+ * --pipeline, --verbose, --help) and dispatches by name.
+ */
+export interface LocalCommand {
+  name: string;
+  /** One line for the usage text, e.g. `replay <runId>   process an earlier run's CSV again`. */
+  synopsis: string;
+  /** Lines describing this command's own options, for the usage text. */
+  optionHelp?: string[];
+  options: ParseArgsOptionsConfig;
+  run(context: CliContext): Promise<number>;
+}

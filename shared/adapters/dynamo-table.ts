@@ -1,0 +1,53 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LEDGER_TABLE_KEYS } from '../config/resources';
+import { awsErrorName, toDigestError } from './aws-clients';
+
+/**
+ * One table holds a pipeline's runs, its lock and its publication journal:
+ *   pk = PIPELINE#<id>;  sk = RUN#<runId> | LOCK | PUBLICATION#<runId>
+ * This module holds what the three share: keys, retention, error translation.
+ */
+export interface LedgerOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Epoch ms; for the TTL attribute. */
+  now?: () => number;
+}
+
+export const { partitionKey: PK, sortKey: SK, ttl: TTL } = LEDGER_TABLE_KEYS;
+
+/** Records expire 400 days after they were written (TTL attribute, epoch seconds). */
+const RETENTION_S = 400 * 24 * 3600;
+
+export const expiryFrom = (now: () => number) => () => Math.floor(now() / 1000) + RETENTION_S;
+
+export const partition = (pipelineId: string) => `PIPELINE#${pipelineId}`;
+export const runKey = (pipelineId: string, runId: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `RUN#${runId}`,
+});
+export const lockKey = (pipelineId: string) => ({ [PK]: partition(pipelineId), [SK]: 'LOCK' });
+export const publicationKey = (pipelineId: string, runId: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `PUBLICATION#${runId}`,
+});
+
+export const isConditionFailure = (error: unknown) =>
+  awsErrorName(error) === 'ConditionalCheckFailedException';
+
+/** Run one request; a failed condition is the caller's business, anything else becomes a DigestError. */
+export async function call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (isConditionFailure(error)) throw error;
+    throw toDigestError('dynamodb', operation, error);
+  }
+}
+
+/** The stored item without its table bookkeeping. */
+export function fromItem<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...record } = item;
+  return record as T;
+}
