@@ -160,7 +160,12 @@ export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'skippe
 export type RunTrigger = 'schedule' | 'manual' | 'replay';
 
 export interface StepRecord {
-  status: 'succeeded' | 'failed' | 'skipped';
+  /**
+   * `partial`: the step did some of its work and knows what is left (messages
+   * past the fetch limit, batches waiting on a quota, a post whose outcome is
+   * unknown); `notes.reason` says what, and `--resume` finishes it.
+   */
+  status: 'succeeded' | 'partial' | 'failed' | 'skipped';
   endedAt: string;
   durationMs?: number;
   counts: Record<string, number>;

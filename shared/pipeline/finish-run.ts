@@ -16,19 +16,24 @@ export interface RunReport {
 }
 
 /**
- * succeeded: no step failed. failed: the run produced nothing (every step that
- * ran failed, or analysis failed with nothing collected). partial: the rest.
+ * succeeded: no step failed or stopped short. failed: the run produced nothing
+ * (every step that ran failed). partial: the rest, including a step that did
+ * part of its work (`partial`) and a failure after some work succeeded.
  */
 export function runStatus(steps: Partial<Record<StepName, StepRecord>>): {
   status: RunStatus;
   reason?: string;
 } {
   const failed = STEP_NAMES.filter((s) => steps[s]?.status === 'failed');
-  if (failed.length === 0) return { status: 'succeeded' };
-  const reason = failed.map((s) =>
-    `${s}: ${steps[s]?.error?.name ?? 'Error'} ${steps[s]?.error?.message ?? ''}`.trim(),
-  );
-  const worked = STEP_NAMES.some((s) => steps[s]?.status === 'succeeded');
+  const short = STEP_NAMES.filter((s) => steps[s]?.status === 'partial');
+  if (failed.length === 0 && short.length === 0) return { status: 'succeeded' };
+  const reason = [
+    ...short.map((s) => `${s}: ${steps[s]?.notes?.reason ?? 'partly done'}`),
+    ...failed.map((s) =>
+      `${s}: ${steps[s]?.error?.name ?? 'Error'} ${steps[s]?.error?.message ?? ''}`.trim(),
+    ),
+  ];
+  const worked = STEP_NAMES.some((s) => steps[s]?.status === 'succeeded' || steps[s]?.status === 'partial');
   return { status: worked ? 'partial' : 'failed', reason: reason.join('; ') };
 }
 

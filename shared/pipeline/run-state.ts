@@ -22,7 +22,7 @@ export type RunRef = z.infer<typeof runRefSchema>;
 
 /** A step's outcome as the state machine holds it: its own record, or the error Catch put in its place. */
 const stepRecordSchema = z.object({
-  status: z.enum(['succeeded', 'failed', 'skipped']),
+  status: z.enum(['succeeded', 'partial', 'failed', 'skipped']),
   endedAt: z.string(),
   durationMs: z.number().optional(),
   counts: z.record(z.string(), z.number()),
@@ -69,6 +69,14 @@ export const succeeded = (
   counts: Record<string, number>,
   notes?: Record<string, string>,
 ) => record('succeeded', startedAt, counts, notes);
+
+/** Some of the work is done and the rest is known: the run ends partial and a resume finishes it. */
+export const partial = (
+  startedAt: number,
+  reason: string,
+  counts: Record<string, number>,
+  notes?: Record<string, string>,
+) => record('partial', startedAt, counts, { ...notes, reason });
 
 export const skipped = (startedAt: number, reason: string, counts: Record<string, number> = {}) =>
   record('skipped', startedAt, counts, { reason });
