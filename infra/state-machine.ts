@@ -12,6 +12,8 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -72,10 +74,8 @@ export function buildDigestStateMachine(
   logs: ILogGroup,
 ): StateMachine {
   const stepPayload = { 'run.$': '$.run', 'steps.$': '$.steps' };
-  const failed = new Fail(scope, 'RunFailed', {
-    error: 'RunFailed',
-    cause: 'the run could not be opened or closed',
-  });
+  // The caught error itself, not a fixed text: the CLI and the console say why the run could not open or close.
+  const failed = new Fail(scope, 'RunFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
   const begin = invoke(scope, 'BeginRun', functions.BeginRun, {
     'input.$': '$',
     'executionName.$': '$$.Execution.Name',
@@ -89,9 +89,19 @@ export function buildDigestStateMachine(
     invoke(scope, state, functions[state], stepPayload, `$.steps.${state.toLowerCase()}`),
   );
   steps.forEach((task, i) => {
+    const state = STEP_STATES[i] ?? '';
+    const slot = `$.steps.${state.toLowerCase()}`;
     const next = steps[i + 1] ?? finish;
-    task.addCatch(next, { errors: ['States.ALL'], resultPath: `$.steps.${STEP_STATES[i]?.toLowerCase()}` });
-    task.next(next);
+    task.addCatch(next, { errors: ['States.ALL'], resultPath: slot });
+    // A rate limit longer than a Lambda should wait: wait here, for free, exactly as long as asked, then run the step again.
+    const wait = new Wait(scope, `${state}WaitsForRateLimit`, {
+      time: WaitTime.secondsPath(`${slot}.waitSeconds`),
+    }).next(task);
+    task.next(
+      new Choice(scope, `${state}RateLimited`)
+        .when(Condition.isPresent(`${slot}.waitSeconds`), wait)
+        .otherwise(next),
+    );
   });
   const first = steps[0];
   if (!first) throw new Error('no steps');

@@ -172,6 +172,8 @@ export interface StepRecord {
   /** Short facts for the report: S3 keys, post URL, the reason a step was skipped. */
   notes?: Record<string, string>;
   error?: { name: string; message: string };
+  /** The step hit a rate limit: the state machine waits this long, then runs the step again. */
+  waitSeconds?: number;
 }
 
 export interface RunRecord {

@@ -59,6 +59,8 @@ export interface LocalRunOptions {
   definition?: object;
   /** Shorten Retry waits (tests); the definition's own intervals when absent. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Shorten Wait states (tests: a rate-limit wait of minutes in milliseconds). */
+  waitTimeOverrides?: Record<string, number>;
   /** Wrap a task's invocation (fault tests: fail after the handler's side effects). */
   interceptTask?: (
     state: string,
@@ -91,6 +93,7 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     executionName: options.executionName ?? randomUUID(),
     handlers: intercept(await cachedHandlers(), options.interceptTask),
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
   });
   const output = result.output as { report?: RunReport } | undefined;
   return {

@@ -18,7 +18,8 @@ export interface RunReport {
 /**
  * succeeded: no step failed or stopped short. failed: the run produced nothing
  * (every step that ran failed). partial: the rest, including a step that did
- * part of its work (`partial`) and a failure after some work succeeded.
+ * part of its work (`partial`), a failure after some work succeeded, and a
+ * step stopped by a quota that resets after the run could wait.
  */
 export function runStatus(steps: Partial<Record<StepName, StepRecord>>): {
   status: RunStatus;
@@ -34,7 +35,9 @@ export function runStatus(steps: Partial<Record<StepName, StepRecord>>): {
     ),
   ];
   const worked = STEP_NAMES.some((s) => steps[s]?.status === 'succeeded' || steps[s]?.status === 'partial');
-  return { status: worked ? 'partial' : 'failed', reason: reason.join('; ') };
+  // A step stopped by a quota that resets later is work postponed, not lost: a resume finishes it.
+  const waitingOnQuota = failed.some((s) => steps[s]?.error?.name === 'RateLimitedError');
+  return { status: worked || waitingOnQuota ? 'partial' : 'failed', reason: reason.join('; ') };
 }
 
 /** Close the run's record with its final status and release the pipeline's lock. */

@@ -28,6 +28,7 @@ const stepRecordSchema = z.object({
   counts: z.record(z.string(), z.number()),
   notes: z.record(z.string(), z.string()).optional(),
   error: z.object({ name: z.string(), message: z.string() }).optional(),
+  waitSeconds: z.number().optional(),
 });
 const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 

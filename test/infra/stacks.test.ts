@@ -67,13 +67,36 @@ describe('state machine', () => {
     ];
     for (const [i, state] of order.slice(0, -1).entries()) {
       if (state === 'ShouldRun') continue;
-      expect(asl.States[state]?.Next, state).toBe(order[i + 1]);
+      const after = asl.States[state]?.Next;
+      // Each step goes through its rate-limit Choice, whose default is the next state.
+      const next = after === `${state}RateLimited` ? asl.States[after]?.Default : after;
+      expect(next, state).toBe(order[i + 1]);
     }
     expect(asl.States.ShouldRun).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.run.proceed', BooleanEquals: true, Next: 'Collect' }],
       Default: 'NotRun',
     });
+  });
+
+  it('waits out a long rate limit in a Wait state fed by the step, then runs the step again', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive']) {
+      const slot = `$.steps.${state.toLowerCase()}`;
+      expect(asl.States[state]?.Next).toBe(`${state}RateLimited`);
+      expect(asl.States[`${state}RateLimited`]).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: `${slot}.waitSeconds`, IsPresent: true, Next: `${state}WaitsForRateLimit` }],
+      });
+      expect(asl.States[`${state}WaitsForRateLimit`]).toEqual({
+        Type: 'Wait',
+        SecondsPath: `${slot}.waitSeconds`,
+        Next: state,
+      });
+    }
   });
 
   it('retries only transient errors, with backoff and full jitter', () => {
@@ -111,6 +134,12 @@ describe('state machine', () => {
     }
     expect((asl.States.BeginRun?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe('RunFailed');
     expect((asl.States.FinishRun?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe('RunFailed');
+    // The execution fails with the caught error itself, so the console and the CLI say why.
+    expect(asl.States.RunFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
   });
 
   it('resolves to a definition with no CloudFormation tokens left, for the local runner', () => {
