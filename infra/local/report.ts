@@ -1,6 +1,6 @@
 import type { StoredDraft } from '../../shared/pipeline/analyze';
 import type { RunReport } from '../../shared/pipeline/finish-run';
-import { STEP_NAMES } from '../../shared/ports';
+import { type RunRecord, STEP_NAMES } from '../../shared/ports';
 
 export interface LocalRunSummary {
   executionStatus: string;
@@ -81,4 +81,23 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   for (const [service, where] of Object.entries(summary.services))
     lines.push(`  ${pad(service, 9)} ${where}`);
   return lines.join('\n');
+}
+
+/**
+ * The history's last line. The success rate counts only runs that did work:
+ * succeeded / (succeeded + partial + failed); duplicates, skips and runs still
+ * going are shown apart, never as failures.
+ */
+export function historySummary(runs: readonly Pick<RunRecord, 'status'>[]): string {
+  const count = (status: RunRecord['status']) => runs.filter((r) => r.status === status).length;
+  const succeeded = count('succeeded');
+  const worked = succeeded + count('partial') + count('failed');
+  const rate = worked ? `${Math.round((100 * succeeded) / worked)}%` : 'n/a';
+  const apart = (['skipped', 'duplicate', 'running'] as const)
+    .map((status) => [status, count(status)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`);
+  return `${runs.length} run(s); success rate ${rate} (${succeeded} of ${worked} that did work)${
+    apart.length ? `; not counted: ${apart.join(', ')}` : ''
+  }`;
 }

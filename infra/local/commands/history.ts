@@ -1,6 +1,7 @@
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { startLocalEnvironment } from '../environment';
+import { historySummary } from '../report';
 import { applyEnvironment } from '../runner';
 import type { LocalCommand } from './command';
 
@@ -29,11 +30,7 @@ export const historyCommand: LocalCommand = {
           `${run.startedAt}  ${run.status.padEnd(9)} ${run.runId}${run.reason ? `  (${run.reason})` : ''}`,
         );
       }
-      const done = runs.filter((r) => r.status !== 'running');
-      const ok = done.filter((r) => r.status === 'succeeded').length;
-      console.log(
-        `${runs.length} run(s); success rate ${done.length ? Math.round((100 * ok) / done.length) : 0}%`,
-      );
+      console.log(historySummary(runs));
       return 0;
     } finally {
       await environment.close();
