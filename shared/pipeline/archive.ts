@@ -45,7 +45,7 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  const archiveHeaders = await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
+  const archiveHeaders = run.dryRun ? [] : await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
   const [table, archived] = await Promise.all([
     deps.sheet.readTable(mainTab),
     deps.sheet.readColumn([archiveTab], KEY_COLUMN),
@@ -60,6 +60,13 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
         ? undefined
         : { ...row.values, date_processed: processedAt, x_post_url: postUrl, processing_status: status },
     }));
+  if (run.dryRun) {
+    // A dry run shows what it would archive and moves nothing: the next real run must find every row where it was.
+    return skipped(started, 'dry run: nothing archived', {
+      rowsWouldArchive: moves.length,
+      alreadyInArchive: moves.filter((m) => !m.archiveValues).length,
+    });
+  }
   if (moves.length > 0) await deps.sheet.moveRows(mainTab, archiveTab, archiveHeaders, moves);
 
   const sourceRun = csvRunOf(input);

@@ -193,7 +193,7 @@ describe('step isolation', () => {
     },
   );
 
-  it('a dry run keeps the draft, publishes nothing and archives as not-published', async () => {
+  it('a dry run keeps the draft, publishes nothing and archives nothing, saying what it would archive', async () => {
     // Prepare
     const w = world(linkMessages(T, 2));
 
@@ -203,10 +203,8 @@ describe('step isolation', () => {
     // Assess
     expect(report.status).toBe('succeeded');
     expect(w.publisher.posts).toEqual([]);
-    expect(w.sheet.records('Archive').map((r) => r.processing_status)).toEqual([
-      'not-published',
-      'not-published',
-    ]);
+    expect(w.sheet.records('Archive')).toEqual([]);
+    expect(report.steps.archive).toMatchObject({ status: 'skipped', counts: { rowsWouldArchive: 2 } });
   });
 });
 
