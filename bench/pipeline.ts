@@ -3,6 +3,11 @@
  * state machine, handlers, clients, embedded AWS and sandbox servers). Prints
  * the time, the peak memory and the requests made to each API next to the
  * minimum design.md sets. Run with `npm run bench:pipeline -- 10000`.
+ *
+ * The sandboxes answer with the realistic latency and the free-tier quotas of
+ * each service (`--fast` answers at once); the run's Wait states really wait,
+ * so a quota that resets within the run is waited out, and one that resets
+ * later leaves the run partial, naming the reset.
  */
 
 import { startLocalEnvironment } from '../infra/local/environment';
@@ -10,7 +15,10 @@ import { runDigestLocally } from '../infra/local/runner';
 import { loadConfigFile } from '../shared/config/load';
 import { configSchema } from '../shared/config/schema';
 
-const count = Number(process.argv[2] ?? 10_000);
+const args = process.argv.slice(2);
+const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
+// Set before any sandbox starts: each reads its latency profile when it is created.
+process.env.DIGEST_SANDBOX_LATENCY = args.includes('--fast') ? 'fast' : 'realistic';
 const base = loadConfigFile('digest.config.json');
 const pipeline = base.pipelines[0];
 if (!pipeline) throw new Error('the sample config has no pipeline');
@@ -35,9 +43,15 @@ const sampler = setInterval(() => {
 const rssBefore = process.memoryUsage().rss;
 try {
   const started = performance.now();
+  const waits: string[] = [];
   const result = await runDigestLocally({
     config,
     environment,
+    interceptTask: async (state, payload, invoke) => {
+      const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
+      if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
+      return answer;
+    },
     input: {
       pipelineId: pipeline.id,
       trigger: 'schedule',
@@ -53,8 +67,21 @@ try {
     environment.sandboxes[name]?.faults.calls.filter((c) => c.method === method).length ?? 0;
   const parts = report?.steps.publish?.counts.partsPublished ?? 0;
   console.log(
+    `latency profile: ${process.env.DIGEST_SANDBOX_LATENCY} (sandboxes: ${Object.values(environment.sandboxes)
+      .map((s) => `${s.name} ${s.latency}`)
+      .join(', ')})`,
+  );
+  console.log(
     `messages seeded: ${count}; kept posts: ${kept}; run status: ${report?.status ?? result.status}`,
   );
+  if (report?.reason) console.log(`why: ${report.reason}`);
+  for (const [step, record] of Object.entries(report?.steps ?? {})) {
+    const counts = Object.entries(record?.counts ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.log(`  ${step.padEnd(8)} ${record?.status.padEnd(9)} ${counts}`);
+  }
+  console.log(`state machine waits for rate limits: ${waits.length ? waits.join(', ') : 'none'}`);
   console.log(
     `time: ${seconds.toFixed(1)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (start ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`,
   );
