@@ -237,3 +237,56 @@ export interface PublicationJournal {
   confirmPart(pipelineId: string, runId: string, index: number, part: PublishedPart): Promise<void>;
   complete(pipelineId: string, runId: string): Promise<void>;
 }
+
+// ─── Schedules: pause, resume, consecutive failures ─────────────────────────
+
+export interface ScheduleState {
+  pipelineId: string;
+  scheduleName: string;
+  state: 'enabled' | 'paused';
+  /** A pause with an end: runs arriving after it go ahead (ISO). */
+  pausedUntil?: string;
+  /** Why it was paused or resumed last, and by whom (a user, or `digest` when it paused itself). */
+  reason?: string;
+  changedBy?: string;
+  changedAt?: string;
+  /** Failed runs in a row; reset by a run that did work. */
+  consecutiveFailures: number;
+  lastRun?: { runId: string; status: RunStatus; at: string };
+}
+
+export interface ScheduleEvent {
+  at: string;
+  action: 'paused' | 'resumed' | 'auto-paused';
+  by: string;
+  reason?: string;
+  until?: string;
+}
+
+export interface ScheduleStateStore {
+  /** The schedule's state; a schedule never touched is enabled with no failures. */
+  get(pipelineId: string, scheduleName: string): Promise<ScheduleState>;
+  pause(
+    pipelineId: string,
+    scheduleName: string,
+    change: { by: string; reason?: string; until?: string; at: string },
+  ): Promise<ScheduleState>;
+  resume(
+    pipelineId: string,
+    scheduleName: string,
+    change: { by: string; reason?: string; at: string },
+  ): Promise<ScheduleState>;
+  /**
+   * Count a finished scheduled run: a failure adds one, a run that did work
+   * resets the count; at `maxConsecutiveFailures` failures the schedule pauses
+   * itself (once: `autoPaused` is true for the run that tipped it).
+   */
+  recordRunOutcome(
+    pipelineId: string,
+    scheduleName: string,
+    outcome: { runId: string; status: RunStatus; at: string },
+    maxConsecutiveFailures: number,
+  ): Promise<{ state: ScheduleState; autoPaused: boolean }>;
+  /** Pauses and resumes, newest first: who and why. */
+  history(pipelineId: string, scheduleName: string, limit: number): Promise<ScheduleEvent[]>;
+}
