@@ -290,3 +290,48 @@ export interface ScheduleStateStore {
   /** Pauses and resumes, newest first: who and why. */
   history(pipelineId: string, scheduleName: string, limit: number): Promise<ScheduleEvent[]>;
 }
+
+// ─── One-off posts ──────────────────────────────────────────────────────────
+
+export type ScheduledPostStatus = 'pending' | 'publishing' | 'published' | 'failed' | 'cancelled';
+
+/** A single post (or thread) scheduled for one moment, outside the daily pipeline. */
+export interface ScheduledPost {
+  pipelineId: string;
+  postId: string;
+  platform: 'x' | 'typefully';
+  parts: string[];
+  /** Local `YYYY-MM-DD HH:MM` in `timeZone`, as the user gave it, and the instant it names (ISO). */
+  localAt: string;
+  timeZone: string;
+  at: string;
+  status: ScheduledPostStatus;
+  createdAt: string;
+  /** Where the text came from: `text`, `file <path>`, `run <runId>`. */
+  source: string;
+  postUrl?: string;
+  publishedAt?: string;
+  error?: string;
+  /** When it was cancelled, and why. */
+  cancelledAt?: string;
+}
+
+export interface ScheduledPostStore {
+  /** Store a new pending post; a post id that exists is refused. */
+  create(post: ScheduledPost): Promise<void>;
+  get(pipelineId: string, postId: string): Promise<ScheduledPost | undefined>;
+  /** The pipeline's posts, by time (`at`), optionally of some statuses only. */
+  list(pipelineId: string, statuses?: readonly ScheduledPostStatus[]): Promise<ScheduledPost[]>;
+  /**
+   * Move a post from one status to the next only if it still has `from`
+   * (pending → publishing is how one firing, and only one, claims it).
+   * Returns the post as stored afterwards, or undefined when it did not have `from`.
+   */
+  transition(
+    pipelineId: string,
+    postId: string,
+    from: ScheduledPostStatus,
+    to: ScheduledPostStatus,
+    facts?: Partial<Pick<ScheduledPost, 'postUrl' | 'publishedAt' | 'error' | 'cancelledAt'>>,
+  ): Promise<ScheduledPost | undefined>;
+}

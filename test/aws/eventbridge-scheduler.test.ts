@@ -26,7 +26,12 @@ const deployed = {
     RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
   },
 };
-const notFound = () => new ResourceNotFoundException({ Message: 'Schedule not found', message: 'Schedule not found', $metadata: {} });
+const notFound = () =>
+  new ResourceNotFoundException({
+    Message: 'Schedule not found',
+    message: 'Schedule not found',
+    $metadata: {},
+  });
 
 describe('the EventBridge Scheduler gateway', () => {
   beforeEach(() => {
