@@ -139,15 +139,12 @@ export function nextFireTimes(
   horizonDays = 400,
 ): FireTime[] {
   const found: FireTime[] = [];
-  // Look a month at a time so a dense cron does not compute a year of minutes.
-  for (let start = fromMs; found.length < count && start < fromMs + horizonDays * DAY; start += 31 * DAY) {
-    const slice = fireTimesBetween(
-      rule,
-      start,
-      Math.min(start + 31 * DAY, fromMs + horizonDays * DAY),
-      policy,
-    );
-    found.push(...slice.filter((t) => t.dst !== 'skipped'));
+  const horizon = fromMs + horizonDays * DAY;
+  // Look two days ahead first (most schedules fire daily), then a month at a time.
+  for (let start = fromMs, span = 2 * DAY; found.length < count && start < horizon; span = 31 * DAY) {
+    const end = Math.min(start + span, horizon);
+    found.push(...fireTimesBetween(rule, start, end, policy).filter((t) => t.dst !== 'skipped'));
+    start = end;
   }
   return found.slice(0, count);
 }
