@@ -174,6 +174,8 @@ export interface StepRecord {
   error?: { name: string; message: string };
   /** The step hit a rate limit: the state machine waits this long, then runs the step again. */
   waitSeconds?: number;
+  /** The step stopped on a quota that resets later: a resume can finish it from this time on (ISO). */
+  retryAt?: string;
 }
 
 export interface RunRecord {

@@ -93,6 +93,6 @@ export async function runOrWait(
       };
     }
     logger.warn('quota resets after this run can wait: step ends', { resetAt: error.resetAt });
-    return { ...base, status: 'failed' };
+    return { ...base, status: 'failed', retryAt: error.resetAt.toISOString() };
   }
 }

@@ -29,6 +29,7 @@ const stepRecordSchema = z.object({
   notes: z.record(z.string(), z.string()).optional(),
   error: z.object({ name: z.string(), message: z.string() }).optional(),
   waitSeconds: z.number().optional(),
+  retryAt: z.string().optional(),
 });
 const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 

@@ -32,6 +32,9 @@ describe('a step stopped by a rate limit', () => {
     expect(record.waitSeconds).toBeUndefined();
     expect(record.error).toMatchObject({ name: 'RateLimitedError' });
     expect(record.error?.message).toMatch(/resets at \d{4}-/);
+    // The quota's own reset time, for an automatic resume.
+    const expected = Date.now() + (MAX_STATE_MACHINE_WAIT_S + 1) * 1000;
+    expect(Math.abs(Date.parse(record.retryAt ?? '') - expected)).toBeLessThan(5000);
   });
 
   it('ends failed when the run has already spent its waiting budget', async () => {
