@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { modelRunCost } from '../../bench/cost-model';
+
+describe('the run cost model', () => {
+  it('adds Lambda GB-seconds and requests, state transitions, S3, DynamoDB and Scheduler at their unit prices', () => {
+    // Act: seven 1 s invocations at 512 MB, 20 transitions, 6 S3 writes, 4 reads, 10 WRU, 8 RRU, one delivery.
+    const cost = modelRunCost({
+      invocations: Array.from({ length: 7 }, () => ({ memoryMb: 512, billedMs: 1000 })),
+      stateTransitions: 20,
+      s3Writes: 6,
+      s3Reads: 4,
+      dynamoWriteUnits: 10,
+      dynamoReadUnits: 8,
+      schedulerInvocations: 1,
+    });
+
+    // Assess
+    expect(cost.lambda).toBeCloseTo(3.5 * 0.0000133334 + 7 * 0.0000002, 12);
+    expect(cost.stepFunctions).toBeCloseTo(0.0005, 12);
+    expect(cost.s3).toBeCloseTo(0.00003 + 0.0000016, 12);
+    expect(cost.dynamodb).toBeCloseTo(0.00000625 + 0.000001, 12);
+    expect(cost.scheduler).toBeCloseTo(0.000001, 12);
+    expect(cost.total).toBeCloseTo(
+      cost.lambda + cost.stepFunctions + cost.s3 + cost.dynamodb + cost.scheduler,
+      15,
+    );
+  });
+});
