@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs, parseEnv } from 'node:util';
+import { checkedGoogleCredential } from '../../shared/config/google-key';
 import { loadConfigFile } from '../../shared/config/load';
 import { RUN_ID_PATTERN } from '../../shared/domain/run-id';
 import { DigestError } from '../../shared/errors';
@@ -183,6 +184,9 @@ async function main(argv: string[]): Promise<number> {
   const { command, args } = parsed;
   const { values } = args;
   loadDotEnv('.env');
+  // A malformed key is known now; the run would only find out at its Upload step.
+  if (process.env.GOOGLE_SERVICE_ACCOUNT_JSON)
+    checkedGoogleCredential(process.env.GOOGLE_SERVICE_ACCOUNT_JSON);
   const dataDir = dataDirFrom(process.env);
   const configFile = String(values.config ?? process.env.DIGEST_CONFIG_FILE ?? 'digest.config.json');
   const config = loadConfigFile(configFile);
