@@ -18,7 +18,7 @@ const refuse = (why: string) => new ConfigError(`${KEY_NAME} ${why}`);
 /** The credential, unchanged, when it is a well-formed key or a plausible access token; else a ConfigError. */
 export function checkedGoogleCredential(value: string): string {
   const text = value.trim();
-  if (!text.startsWith('{')) {
+  if (!/^[[{]/.test(text)) {
     // An access token is one opaque word; a pasted file path or a half-pasted key is not.
     if (text === '' || /\s/.test(text)) {
       throw refuse('is neither a service account key (JSON) nor an access token (one word)');
