@@ -26,7 +26,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const config = loadConfigFile(process.env.DIGEST_CONFIG_FILE ?? 'digest.config.json');
     buildApp(config, new App());
   } catch (error) {
-    console.error(error instanceof DigestError ? `error: ${error.message}` : error);
+    // `cdk synth` refuses exactly what `validate` refuses, in the same one line per problem.
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof DigestError) && process.env.DIGEST_VERBOSE && error instanceof Error) {
+      console.error(error.stack);
+    }
     process.exit(1);
   }
 }

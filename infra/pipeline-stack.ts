@@ -25,9 +25,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { schedulerScheduleName } from '../shared/config/aws-names';
 import { CONFIG_ENV } from '../shared/config/load';
 import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
+import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { DigestFunction } from './digest-function';
 import { buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
@@ -50,10 +52,11 @@ const TIMEOUTS: Record<TaskStateName, Duration> = {
   FinishRun: Duration.seconds(30),
 };
 
-/** `dailyAt: "09:00"` → `cron(0 9 * * ? *)`; a cron is passed as written. */
+/** `dailyAt: "09:00"` → `cron(0 9 * * ? *)`; a cron is passed with its fields one space apart. */
 export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression {
   const timeZone = TimeZone.of(schedule.timeZone);
-  if ('cron' in schedule) return ScheduleExpression.expression(`cron(${schedule.cron})`, timeZone);
+  if ('cron' in schedule)
+    return ScheduleExpression.expression(`cron(${normaliseAwsCron(schedule.cron)})`, timeZone);
   const [hour = '0', minute = '0'] = schedule.dailyAt.split(':');
   return ScheduleExpression.expression(`cron(${Number(minute)} ${Number(hour)} * * ? *)`, timeZone);
 }
@@ -122,8 +125,10 @@ export class DigestPipelineStack extends Stack {
     for (const pipeline of props.config.pipelines) {
       for (const schedule of pipeline.schedules) {
         if (!schedule.enabled) continue;
+        // The config check keeps these names unique and within Scheduler's 64 characters. The construct id is
+        // unchanged so deployed schedules keep their logical ids (a new one would replace them in place).
         new Schedule(this, `Schedule-${pipeline.id}-${schedule.name}`, {
-          scheduleName: `discord-digest-${pipeline.id}-${schedule.name}`,
+          scheduleName: schedulerScheduleName(pipeline.id, schedule.name),
           description: `discord-digest pipeline ${pipeline.id}, schedule ${schedule.name} (${schedule.timeZone})`,
           schedule: scheduleExpression(schedule),
           target: new StepFunctionsStartExecution(this.stateMachine, {

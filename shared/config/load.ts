@@ -31,13 +31,24 @@ export function loadConfigFile(path: string): DigestConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`cannot read config file ${path}`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? 'unreadable');
+    throw new ConfigError(`cannot read config file ${path}: ${why}`, { cause });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    // One line: JSON.parse messages may quote a stretch of the file.
+    const detail = (cause as Error).message.split('\n')[0];
+    throw new ConfigError(`config file ${path} is not valid JSON: ${detail}`, { cause });
   }
   return parseConfig(raw, path);
 }

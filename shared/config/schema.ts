@@ -1,17 +1,24 @@
 import { z } from 'zod';
+import { awsCronProblem } from '../domain/schedule/aws-cron';
+import { timeZoneProblem } from '../domain/schedule/time-zone';
+import {
+  functionEnvironmentBytes,
+  LAMBDA_ENVIRONMENT_MAX_BYTES,
+  SCHEDULE_NAME_PATTERN,
+  schedulerScheduleName,
+} from './aws-names';
 
 const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40 characters');
 const snowflake = z.string().regex(/^\d{15,21}$/, 'a Discord snowflake id (digits)');
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'an IANA time zone such as Europe/Berlin');
+/** EventBridge Scheduler's time zones: IANA names spelled exactly (see shared/domain/schedule/time-zone.ts). */
+const timeZone = z.string().superRefine((tz, ctx) => {
+  const problem = timeZoneProblem(tz);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** Google Sheets refuses tab titles longer than 100 characters (getodk/collect#2919: "Google just doesn't allow to create sheets with longer names"). */
+const tabName = z.string().min(1).max(100, 'a Google Sheets tab name has at most 100 characters');
 
 export const windowSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('daily'), days: z.number().int().min(1).max(30).default(1) }),
@@ -28,9 +35,10 @@ export const scheduleSchema = z.union([
   z.strictObject({
     name: id,
     /** EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year. */
-    cron: z
-      .string()
-      .regex(/^\S+ \S+ \S+ \S+ \S+ \S+$/, 'six fields: min hour day-of-month month day-of-week year'),
+    cron: z.string().superRefine((cron, ctx) => {
+      const problem = awsCronProblem(cron);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     timeZone,
     enabled: z.boolean().default(true),
   }),
@@ -43,64 +51,160 @@ export const scheduleSchema = z.union([
   }),
 ]);
 
-export const pipelineSchema = z.strictObject({
-  id,
-  discord: z.strictObject({
-    channelId: snowflake,
-    window: windowSchema.default({ mode: 'daily', days: 1 }),
-    /** Upper bound of messages read per run (100 per request). */
-    fetchLimit: z.number().int().min(1).max(50_000).default(1000),
-    /** `x` keeps only messages linking to an X/Twitter status; `any` keeps every message with a link. */
-    linkFilter: z.enum(['x', 'any']).default('x'),
-  }),
-  sheet: z.strictObject({
-    spreadsheetId: z.string().min(10),
-    mainTab: z.string().min(1).default('Posts'),
-    archiveTab: z.string().min(1).default('Archive'),
-    draftsTab: z.string().min(1).default('Drafts'),
-  }),
-  gemini: z
-    .strictObject({
-      model: z.string().min(1).default('gemini-2.5-flash'),
-      /** Posts sent per request; the free tier allows few requests a day. */
-      batchSize: z.number().int().min(1).max(200).default(100),
-      /** What the community cares about; steers the judgement and the draft. */
-      topic: z.string().min(1).default('new crypto and AI projects announced on X'),
-      language: z.string().min(2).default('English'),
-      /** How many projects the daily draft may feature. */
-      maxDraftItems: z.number().int().min(1).max(25).default(5),
-      temperature: z.number().min(0).max(2).default(0.4),
-    })
-    .prefault({}),
-  publisher: z
-    .strictObject({
-      kind: z.enum(['x', 'typefully', 'none']).default('none'),
-      /** `single` trims the draft to one post; `thread` splits it into replies. */
-      mode: z.enum(['single', 'thread']).default('thread'),
-      /** Produce and record the draft without publishing it. */
-      dryRun: z.boolean().default(false),
-      /** Archive the analysed rows even when publishing failed (marked unpublished). */
-      archiveUnpublished: z.boolean().default(false),
-      /** Typefully only: the social set the draft goes to. */
-      typefullySocialSetId: z.string().min(1).optional(),
-      /** Typefully only: ISO time, `now` or `next-free-slot`. */
-      typefullyPublishAt: z.string().min(1).default('next-free-slot'),
-    })
-    .prefault({})
-    .refine((p) => p.kind !== 'typefully' || p.typefullySocialSetId !== undefined, {
-      message: 'typefullySocialSetId is required when kind is typefully',
-      path: ['typefullySocialSetId'],
+export const pipelineSchema = z
+  .strictObject({
+    id,
+    discord: z.strictObject({
+      channelId: snowflake,
+      window: windowSchema.default({ mode: 'daily', days: 1 }),
+      /** Upper bound of messages read per run (100 per request). */
+      fetchLimit: z.number().int().min(1).max(50_000).default(1000),
+      /** `x` keeps only messages linking to an X/Twitter status; `any` keeps every message with a link. */
+      linkFilter: z.enum(['x', 'any']).default('x'),
     }),
-  schedules: z.array(scheduleSchema).min(1, 'at least one schedule'),
-});
+    sheet: z.strictObject({
+      spreadsheetId: z.string().min(10),
+      mainTab: tabName.default('Posts'),
+      archiveTab: tabName.default('Archive'),
+      draftsTab: tabName.default('Drafts'),
+    }),
+    gemini: z
+      .strictObject({
+        model: z.string().min(1).default('gemini-2.5-flash'),
+        /** Posts sent per request; the free tier allows few requests a day. */
+        batchSize: z.number().int().min(1).max(200).default(100),
+        /** What the community cares about; steers the judgement and the draft. */
+        topic: z.string().min(1).default('new crypto and AI projects announced on X'),
+        language: z.string().min(2).default('English'),
+        /** How many projects the daily draft may feature. */
+        maxDraftItems: z.number().int().min(1).max(25).default(5),
+        temperature: z.number().min(0).max(2).default(0.4),
+      })
+      .prefault({}),
+    publisher: z
+      .strictObject({
+        kind: z.enum(['x', 'typefully', 'none']).default('none'),
+        /** `single` trims the draft to one post; `thread` splits it into replies. */
+        mode: z.enum(['single', 'thread']).default('thread'),
+        /** Produce and record the draft without publishing it. */
+        dryRun: z.boolean().default(false),
+        /** Archive the analysed rows even when publishing failed (marked unpublished). */
+        archiveUnpublished: z.boolean().default(false),
+        /** Typefully only: the social set the draft goes to. */
+        typefullySocialSetId: z.string().min(1).optional(),
+        /** Typefully only: ISO time, `now` or `next-free-slot`. */
+        typefullyPublishAt: z.string().min(1).default('next-free-slot'),
+      })
+      .prefault({})
+      .refine((p) => p.kind !== 'typefully' || p.typefullySocialSetId !== undefined, {
+        message: 'typefullySocialSetId is required when kind is typefully',
+        path: ['typefullySocialSetId'],
+      }),
+    schedules: z.array(scheduleSchema).min(1, 'at least one schedule'),
+  })
+  .superRefine((pipeline, ctx) => {
+    // Upload dedups against the main and Archive tabs and Archive moves rows between them: one tab in two
+    // roles would append, archive or overwrite the same rows twice. Sheets titles are unique regardless of case.
+    const roles = ['mainTab', 'archiveTab', 'draftsTab'] as const;
+    for (const [i, role] of roles.entries()) {
+      const earlier = roles
+        .slice(0, i)
+        .find((r) => pipeline.sheet[r].toLowerCase() === pipeline.sheet[role].toLowerCase());
+      if (earlier) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sheet', role],
+          message: `must differ from sheet.${earlier} ("${pipeline.sheet[earlier]}")`,
+        });
+      }
+    }
+    // A schedule's name is in its run ids (`<schedule>-<time>`): two schedules with one name would take each
+    // other's runs for duplicates.
+    const seen = new Map<string, number>();
+    for (const [i, schedule] of pipeline.schedules.entries()) {
+      const first = seen.get(schedule.name);
+      if (first === undefined) seen.set(schedule.name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedules', i, 'name'],
+          message: `"${schedule.name}" is already the name of schedules[${first}]`,
+        });
+    }
+  });
 
-export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
-  pipelines: z
-    .array(pipelineSchema)
-    .min(1, 'at least one pipeline')
-    .refine((ps) => new Set(ps.map((p) => p.id)).size === ps.length, 'pipeline ids must be unique'),
-});
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    pipelines: z.array(pipelineSchema).min(1, 'at least one pipeline'),
+  })
+  .superRefine((config, ctx) => checkAcrossPipelines(config, ctx));
+
+type ParsedPipeline = z.infer<typeof pipelineSchema>;
+
+/** What only shows once the pipelines are seen together, and what a deploy of all of them would refuse. */
+function checkAcrossPipelines(config: { pipelines: ParsedPipeline[] }, ctx: z.RefinementCtx) {
+  const { pipelines } = config;
+  const ids = new Map<string, number>();
+  const scheduleNames = new Map<string, string>();
+  const tabs = new Map<string, string>();
+  for (const [p, pipeline] of pipelines.entries()) {
+    const firstId = ids.get(pipeline.id);
+    if (firstId !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', p, 'id'],
+        message: `pipeline ids must be unique: "${pipeline.id}" is already pipelines[${firstId}].id`,
+      });
+      continue;
+    }
+    ids.set(pipeline.id, p);
+    // `discord-digest-a-b-c` is both pipeline a-b's schedule c and pipeline a's schedule b-c: the second
+    // would replace the first in the account.
+    for (const [s, schedule] of pipeline.schedules.entries()) {
+      const name = schedulerScheduleName(pipeline.id, schedule.name);
+      const here = `pipelines[${p}].schedules[${s}]`;
+      const other = scheduleNames.get(name);
+      if (!SCHEDULE_NAME_PATTERN.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', p, 'schedules', s, 'name'],
+          message: `Scheduler name "${name}" is not 1-64 characters of [0-9a-zA-Z-_.]`,
+        });
+      } else if (other && !other.startsWith(`pipelines[${p}].`)) {
+        // Within one pipeline, a duplicate schedule name is already reported.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', p, 'schedules', s, 'name'],
+          message: `Scheduler name "${name}" is also the name of ${other}; rename one`,
+        });
+      }
+      scheduleNames.set(name, here);
+    }
+    // Two pipelines in one spreadsheet must not share a tab: each would archive, dedup against or
+    // overwrite the other's rows.
+    for (const role of ['mainTab', 'archiveTab', 'draftsTab'] as const) {
+      const key = `${pipeline.sheet.spreadsheetId}\u0000${pipeline.sheet[role].toLowerCase()}`;
+      const other = tabs.get(key);
+      if (other?.startsWith(`pipelines[${p}].`)) continue; // reported by the pipeline's own check
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', p, 'sheet', role],
+          message: `tab "${pipeline.sheet[role]}" of this spreadsheet is already ${other}`,
+        });
+      } else tabs.set(key, `pipelines[${p}].sheet.${role}`);
+    }
+  }
+  const bytes = functionEnvironmentBytes(JSON.stringify(config));
+  if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pipelines'],
+      message: `too large to deploy: every function carries the config in its environment, which would take ${bytes} of Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES} bytes; use fewer pipelines or schedules, or shorter names and topics`,
+    });
+  }
+}
 
 export type DigestConfig = z.infer<typeof configSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

@@ -1,4 +1,5 @@
 import { createGoogleAuth, createSheetStore } from '../adapters/sheets';
+import { checkedGoogleCredential } from '../config/google-key';
 import type { SheetStore } from '../ports';
 import type { StepContext } from './step-context';
 
@@ -6,7 +7,7 @@ export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
   const secrets = await context.secrets();
   return createSheetStore({
     spreadsheetId: context.pipeline.sheet.spreadsheetId,
-    auth: createGoogleAuth(secrets.GOOGLE_SERVICE_ACCOUNT_JSON),
+    auth: createGoogleAuth(checkedGoogleCredential(secrets.GOOGLE_SERVICE_ACCOUNT_JSON)),
     rootUrl: context.endpoints.SHEETS_API_URL,
     timeoutMs: context.endpoints.API_TIMEOUT_MS,
     retry: context.retry,

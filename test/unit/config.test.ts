@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import {
+  functionEnvironmentBytes,
+  LAMBDA_ENVIRONMENT_MAX_BYTES,
+  schedulerScheduleName,
+} from '../../shared/config/aws-names';
 import { parseSecrets } from '../../shared/config/env';
 import { parseConfig } from '../../shared/config/load';
 import { ConfigError } from '../../shared/errors';
@@ -43,7 +48,7 @@ describe('config', () => {
     [{ schedules: [{ name: 'm', dailyAt: '25:00', timeZone: 'UTC' }] }, 'pipelines[0].schedules[0]'],
     [
       { schedules: [{ name: 'm', dailyAt: '09:00', timeZone: 'Mars/Olympus' }] },
-      'timeZone: an IANA time zone',
+      'timeZone: "Mars/Olympus" is not an IANA time zone name',
     ],
     [{ schedules: [] }, 'pipelines[0].schedules: at least one schedule'],
     [{ publisher: { kind: 'typefully' } }, 'pipelines[0].publisher.typefullySocialSetId'],
@@ -59,8 +64,168 @@ describe('config', () => {
   it('refuses two pipelines with one id', () => {
     // Act + Assess
     expect(errorOf({ pipelines: [valid.pipelines[0], valid.pipelines[0]] })).toContain(
-      'pipeline ids must be unique',
+      'pipelines[1].id: pipeline ids must be unique: "demo" is already pipelines[0].id',
     );
+  });
+
+  const withSchedules = (...schedules: unknown[]) => ({ pipelines: [{ ...valid.pipelines[0], schedules }] });
+
+  it('names the cron field EventBridge Scheduler would refuse, one line per problem', () => {
+    // Act
+    const message = errorOf(
+      withSchedules(
+        { name: 'a', cron: '0 9 * * ? *', timeZone: 'UTC' },
+        { name: 'b', cron: '0 18 * * MON-FRI *', timeZone: 'UTC' },
+        { name: 'c', cron: '0 25 ? * MON *', timeZone: 'UTC' },
+      ),
+    );
+
+    // Assess
+    expect(message.split('\n').slice(1)).toEqual([
+      'pipelines[0].schedules[1].cron: one of day-of-month and day-of-week must be ? (e.g. "0 9 * * ? *" or "0 9 ? * MON-FRI *")',
+      'pipelines[0].schedules[2].cron: hours: 25 is out of range 0-23',
+    ]);
+  });
+
+  it.each([
+    ['+01:00', 'Etc/GMT-N for a fixed UTC+N'],
+    ['europe/berlin', 'write "Europe/Berlin"'],
+    ['US/Eastern', 'write "America/New_York"'],
+    ['Mars/Olympus', 'is not an IANA time zone name'],
+  ])('refuses the time zone %s that Intl would take: %s', (timeZone, expected) => {
+    // Act
+    const message = errorOf(withSchedules({ name: 'm', dailyAt: '09:00', timeZone }));
+
+    // Assess
+    expect(message).toContain(
+      `pipelines[0].schedules[0].timeZone: "${timeZone}" is not an IANA time zone name`,
+    );
+    expect(message).toContain(expected);
+  });
+
+  it.each(['Europe/Berlin', 'America/New_York', 'UTC', 'Etc/UTC', 'Asia/Kolkata', 'Etc/GMT-1'])(
+    'accepts the IANA time zone %s',
+    (timeZone) => {
+      // Act + Assess
+      expect(() =>
+        parseConfig(withSchedules({ name: 'm', dailyAt: '09:00', timeZone }), 'test'),
+      ).not.toThrow();
+    },
+  );
+
+  it('refuses two schedules of one pipeline with one name', () => {
+    // Act
+    const message = errorOf(
+      withSchedules(
+        { name: 'daily', dailyAt: '09:00', timeZone: 'UTC' },
+        { name: 'daily', cron: '0 18 ? * MON-FRI *', timeZone: 'UTC' },
+      ),
+    );
+
+    // Assess
+    expect(message).toContain('pipelines[0].schedules[1].name: "daily" is already the name of schedules[0]');
+  });
+
+  it('refuses two schedules whose Scheduler names collide across pipelines', () => {
+    // Prepare: discord-digest-a-b-c is pipeline a-b's schedule c and pipeline a's schedule b-c.
+    const first = {
+      ...valid.pipelines[0],
+      id: 'a-b',
+      schedules: [{ name: 'c', dailyAt: '09:00', timeZone: 'UTC' }],
+    };
+    const second = {
+      ...valid.pipelines[0],
+      id: 'a',
+      sheet: { spreadsheetId: 'sheet-0000000002' },
+      schedules: [{ name: 'b-c', dailyAt: '10:00', timeZone: 'UTC' }],
+    };
+
+    // Act
+    const message = errorOf({ pipelines: [first, second] });
+
+    // Assess
+    expect(message).toContain(
+      'pipelines[1].schedules[0].name: Scheduler name "discord-digest-a-b-c" is also the name of pipelines[0].schedules[0]',
+    );
+  });
+
+  it('shortens long Scheduler names deterministically, within 64 allowed characters, keeping them apart', () => {
+    // Prepare
+    const id = 'p'.repeat(40);
+
+    // Act
+    const one = schedulerScheduleName(id, `${'s'.repeat(39)}1`);
+    const two = schedulerScheduleName(id, `${'s'.repeat(39)}2`);
+
+    // Assess
+    expect(one).toHaveLength(64);
+    expect(one).toMatch(/^[0-9a-zA-Z._-]{1,64}$/);
+    expect(one).not.toBe(two);
+    expect(schedulerScheduleName(id, `${'s'.repeat(39)}1`)).toBe(one);
+    expect(schedulerScheduleName('demo', 'morning')).toBe('discord-digest-demo-morning');
+  });
+
+  it.each([
+    [
+      { mainTab: 'Posts', archiveTab: 'posts' },
+      'pipelines[0].sheet.archiveTab: must differ from sheet.mainTab ("Posts")',
+    ],
+    [{ draftsTab: 'Archive' }, 'pipelines[0].sheet.draftsTab: must differ from sheet.archiveTab ("Archive")'],
+    [
+      { mainTab: 'x'.repeat(101) },
+      'pipelines[0].sheet.mainTab: a Google Sheets tab name has at most 100 characters',
+    ],
+    [{ mainTab: '' }, 'pipelines[0].sheet.mainTab'],
+  ])('refuses colliding or impossible tabs %o', (tabs, expected) => {
+    // Act
+    const message = errorOf({
+      pipelines: [{ ...valid.pipelines[0], sheet: { spreadsheetId: 'sheet-0000000001', ...tabs } }],
+    });
+
+    // Assess
+    expect(message).toContain(expected);
+  });
+
+  it('refuses two pipelines writing the same tab of one spreadsheet', () => {
+    // Prepare
+    const second = {
+      ...valid.pipelines[0],
+      id: 'other',
+      schedules: [{ name: 'm2', dailyAt: '09:00', timeZone: 'UTC' }],
+    };
+
+    // Act
+    const message = errorOf({ pipelines: [valid.pipelines[0], second] });
+
+    // Assess
+    expect(message).toContain(
+      'pipelines[1].sheet.mainTab: tab "Posts" of this spreadsheet is already pipelines[0].sheet.mainTab',
+    );
+  });
+
+  it('refuses a config too large for the 4 KB Lambda environment every function carries it in', () => {
+    // Prepare
+    const schedules = Array.from({ length: 40 }, (_, i) => ({
+      name: `schedule-${i}`,
+      dailyAt: '09:00',
+      timeZone: 'UTC',
+    }));
+
+    // Act
+    const message = errorOf(withSchedules(...schedules));
+
+    // Assess
+    expect(message).toMatch(/pipelines: too large to deploy: .* would take \d+ of Lambda's 4096 bytes/);
+  });
+
+  it('measures the environment as Lambda does: one JSON object, escaped quotes included', () => {
+    // Act
+    const small = functionEnvironmentBytes('{}');
+    const quoted = functionEnvironmentBytes('{"a":"b"}');
+
+    // Assess
+    expect(quoted - small).toBe('{\\"a\\":\\"b\\"}'.length - 2);
+    expect(small).toBeLessThan(LAMBDA_ENVIRONMENT_MAX_BYTES);
   });
 
   it('names a missing secret without printing any value', () => {

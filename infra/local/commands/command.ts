@@ -28,5 +28,9 @@ export interface LocalCommand {
   /** Lines describing this command's own options, for the usage text. */
   optionHelp?: string[];
   options: ParseArgsOptionsConfig;
+  /** Names of the positional arguments it requires, e.g. `['runId']`; none when absent. */
+  positionals?: string[];
+  /** Its options that take a whole number, with their bounds; the CLI refuses anything else in one line. */
+  integerOptions?: Record<string, { min: number; max: number }>;
   run(context: CliContext): Promise<number>;
 }

@@ -1,13 +1,29 @@
+import { schedulerScheduleName } from '../../../shared/config/aws-names';
 import type { LocalCommand } from './command';
 
+/**
+ * The config was loaded and checked before any command runs (every rule a deploy would enforce:
+ * cron grammar, time zones, names, tabs, size); this prints what would be deployed.
+ */
 export const validateCommand: LocalCommand = {
   name: 'validate',
   synopsis: 'validate            check the config file and exit',
   options: {},
-  async run({ config, configFile }) {
+  async run({ config, configFile, values, pipelineId }) {
+    // --pipeline names one that must exist, even here.
+    if (typeof values.pipeline === 'string') pipelineId();
     console.log(
       `${configFile}: ${config.pipelines.length} pipeline(s) valid: ${config.pipelines.map((p) => p.id).join(', ')}`,
     );
+    for (const pipeline of config.pipelines) {
+      for (const schedule of pipeline.schedules) {
+        const when = 'cron' in schedule ? `cron(${schedule.cron})` : `daily at ${schedule.dailyAt}`;
+        const state = schedule.enabled ? '' : ' (disabled)';
+        console.log(
+          `  ${schedulerScheduleName(pipeline.id, schedule.name)}: ${when} ${schedule.timeZone}${state}`,
+        );
+      }
+    }
     return 0;
   },
 };
