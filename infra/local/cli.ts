@@ -17,9 +17,16 @@ import type { CommandArgs, LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
 import { findRecordedRun } from './commands/recorded-run';
 import { replayCommand, runCommand } from './commands/run';
+import { schedulesCommand } from './commands/schedules';
 import { validateCommand } from './commands/validate';
 
-const COMMANDS: LocalCommand[] = [runCommand, replayCommand, historyCommand, validateCommand];
+const COMMANDS: LocalCommand[] = [
+  runCommand,
+  replayCommand,
+  historyCommand,
+  validateCommand,
+  schedulesCommand,
+];
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {
   pipeline: { type: 'string' },

@@ -1,0 +1,84 @@
+import type { DigestConfig } from '../../../shared/config/schema';
+import { type DstPolicy, type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
+import { fireRuleOf } from '../../../shared/domain/schedule/expression';
+import { type ScheduleKind, schedulerExpression } from '../../../shared/domain/schedule/kinds';
+import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
+import type { LocalCommand } from './command';
+
+const DAY = 86_400_000;
+
+export interface UpcomingRun {
+  pipelineId: string;
+  scheduleName: string;
+  timeZone: string;
+  time: FireTime;
+}
+
+/** Every enabled schedule's fire times in (fromMs, untilMs], soonest first, skipped ones included and marked. */
+export function upcomingRuns(
+  config: DigestConfig,
+  fromMs: number,
+  untilMs: number,
+  pipelineId?: string,
+): UpcomingRun[] {
+  const runs: UpcomingRun[] = [];
+  for (const pipeline of config.pipelines) {
+    if (pipelineId && pipeline.id !== pipelineId) continue;
+    for (const schedule of pipeline.schedules) {
+      if (!schedule.enabled) continue;
+      const dst: DstPolicy = 'dst' in schedule && schedule.dst === 'skip' ? 'skip' : 'shift';
+      const rule = fireRuleOf(schedulerExpression(schedule as ScheduleKind), schedule.timeZone, fromMs);
+      for (const time of fireTimesBetween(rule, fromMs, untilMs, dst)) {
+        runs.push({
+          pipelineId: pipeline.id,
+          scheduleName: schedule.name,
+          timeZone: schedule.timeZone,
+          time,
+        });
+      }
+    }
+  }
+  return runs.sort((a, b) => a.time.at.getTime() - b.time.at.getTime());
+}
+
+/** One line of the preview: local time and zone, UTC, which schedule, and what DST did to it. */
+export function formatUpcoming(run: UpcomingRun): string {
+  const utc = `${run.time.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const actual = formatLocal(toLocal(run.timeZone, run.time.at.getTime()));
+  const note =
+    run.time.dst === 'shifted'
+      ? `  shifted: ${run.time.local} does not exist (DST), runs at ${actual.slice(11)}`
+      : run.time.dst === 'skipped'
+        ? `  skipped: ${run.time.local} does not exist (DST)`
+        : run.time.dst === 'repeated'
+          ? '  runs once in the repeated hour (DST)'
+          : '';
+  return `${run.time.local} ${run.timeZone.padEnd(20)} ${utc}   ${run.pipelineId}/${run.scheduleName}${note}`;
+}
+
+export const schedulesCommand: LocalCommand = {
+  name: 'schedules',
+  synopsis: 'schedules next      every upcoming run, in local and UTC time, DST shifts and skips marked',
+  optionHelp: [
+    '--days <n>          how far schedules next looks ahead (default 7)',
+    '--count <n>         at most this many upcoming runs',
+  ],
+  options: { days: { type: 'string', default: '7' }, count: { type: 'string' } },
+  positionals: ['action'],
+  integerOptions: { days: { min: 1, max: 400 }, count: { min: 1, max: 10_000 } },
+  async run({ config, values, positionals }) {
+    const [action] = positionals;
+    if (action !== 'next') {
+      console.error(`error: unknown schedules action "${action}" (known: next)`);
+      return 2;
+    }
+    const now = Date.now();
+    const pipelineId = typeof values.pipeline === 'string' ? values.pipeline : undefined;
+    let runs = upcomingRuns(config, now, now + Number(values.days) * DAY, pipelineId);
+    if (typeof values.count === 'string') runs = runs.slice(0, Number(values.count));
+    console.log(`upcoming runs, next ${values.days} day(s):`);
+    for (const run of runs) console.log(`  ${formatUpcoming(run)}`);
+    if (runs.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
+    return 0;
+  },
+};

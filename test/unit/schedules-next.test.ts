@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { formatUpcoming, upcomingRuns } from '../../infra/local/commands/schedules';
+import { configSchema } from '../../shared/config/schema';
+
+const config = configSchema.parse({
+  pipelines: [
+    {
+      id: 'demo',
+      discord: { channelId: '1187654321098765432' },
+      sheet: { spreadsheetId: 'sandbox-spreadsheet-0001' },
+      schedules: [
+        { name: 'night', dailyAt: '02:30', timeZone: 'Europe/Berlin' },
+        { name: 'weekdays', cron: '0 18 ? * MON-FRI *', timeZone: 'America/New_York' },
+        { name: 'off', dailyAt: '12:00', timeZone: 'UTC', enabled: false },
+      ],
+    },
+  ],
+});
+
+describe('schedules next', () => {
+  it('lists every enabled schedule in local and UTC time and marks the DST shift', () => {
+    // Act: the spring-forward weekend of 2027 in Berlin (Sunday 28 March).
+    const lines = upcomingRuns(
+      config,
+      Date.parse('2027-03-26T12:00:00Z'),
+      Date.parse('2027-03-29T12:00:00Z'),
+    ).map(formatUpcoming);
+
+    // Assess
+    expect(lines).toEqual([
+      '2027-03-26 18:00 America/New_York     2027-03-26 22:00 UTC   demo/weekdays',
+      '2027-03-27 02:30 Europe/Berlin        2027-03-27 01:30 UTC   demo/night',
+      '2027-03-28 02:30 Europe/Berlin        2027-03-28 01:00 UTC   demo/night  shifted: 2027-03-28 02:30 does not exist (DST), runs at 03:00',
+      '2027-03-29 02:30 Europe/Berlin        2027-03-29 00:30 UTC   demo/night',
+    ]);
+  });
+});
