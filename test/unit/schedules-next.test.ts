@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatUpcoming, upcomingRuns } from '../../infra/local/commands/schedules';
+import { dstWarnings, formatUpcoming, upcomingRuns } from '../../infra/local/commands/schedules';
 import { configSchema } from '../../shared/config/schema';
 
 const config = configSchema.parse({
@@ -32,6 +32,17 @@ describe('schedules next', () => {
       '2027-03-27 02:30 Europe/Berlin        2027-03-27 01:30 UTC   demo/night',
       '2027-03-28 02:30 Europe/Berlin        2027-03-28 01:00 UTC   demo/night  shifted: 2027-03-28 02:30 does not exist (DST), runs at 03:00',
       '2027-03-29 02:30 Europe/Berlin        2027-03-29 00:30 UTC   demo/night',
+    ]);
+  });
+
+  it('warns about every schedule that meets a DST gap or repeated hour in the coming year', () => {
+    // Act
+    const warnings = dstWarnings(config, Date.parse('2026-11-24T00:00:00Z'));
+
+    // Assess: Berlin's 02:30 meets the March gap; New York's 18:00 never meets a transition.
+    expect(warnings).toEqual([
+      'warning: schedule demo/night at 2027-03-28 02:30 Europe/Berlin does not exist when clocks go forward: it runs at the first minute after the gap',
+      'warning: schedule demo/night at 2027-10-31 02:30 Europe/Berlin falls in the hour that repeats when clocks go back: it runs once, the first time',
     ]);
   });
 });

@@ -41,6 +41,28 @@ export function upcomingRuns(
   return runs.sort((a, b) => a.time.at.getTime() - b.time.at.getTime());
 }
 
+/**
+ * A warning per schedule and kind of DST change its local time meets in the
+ * coming year (a gap, a repeated hour), naming the first such day and what happens.
+ */
+export function dstWarnings(config: DigestConfig, fromMs: number): string[] {
+  const first = new Map<string, UpcomingRun>();
+  for (const run of upcomingRuns(config, fromMs, fromMs + 366 * DAY)) {
+    const key = `${run.pipelineId}/${run.scheduleName}|${run.time.dst === 'repeated' ? 'repeat' : 'gap'}`;
+    if (run.time.dst && !first.has(key)) first.set(key, run);
+  }
+  return [...first.values()].map((run) => {
+    const key = `${run.pipelineId}/${run.scheduleName}`;
+    const what =
+      run.time.dst === 'repeated'
+        ? 'falls in the hour that repeats when clocks go back: it runs once, the first time'
+        : run.time.dst === 'shifted'
+          ? 'does not exist when clocks go forward: it runs at the first minute after the gap'
+          : 'does not exist when clocks go forward: that day it does not run';
+    return `warning: schedule ${key} at ${run.time.local} ${run.timeZone} ${what}`;
+  });
+}
+
 /** One line of the preview: local time and zone, UTC, which schedule, and what DST did to it. */
 export function formatUpcoming(run: UpcomingRun): string {
   const utc = `${run.time.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
