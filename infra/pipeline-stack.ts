@@ -11,6 +11,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -31,6 +32,7 @@ import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { DigestFunction } from './digest-function';
+import { SchedulePauses } from './schedule-pauses';
 import { buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
 
@@ -122,12 +124,18 @@ export class DigestPipelineStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
+    // One role for every schedule's target, so re-applying a pause can pass exactly this role.
+    const targetRole = new Role(this, 'ScheduleTargetRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler starting discord-digest executions',
+    });
+    const schedules: Schedule[] = [];
     for (const pipeline of props.config.pipelines) {
       for (const schedule of pipeline.schedules) {
         if (!schedule.enabled) continue;
         // The config check keeps these names unique and within Scheduler's 64 characters. The construct id is
         // unchanged so deployed schedules keep their logical ids (a new one would replace them in place).
-        new Schedule(this, `Schedule-${pipeline.id}-${schedule.name}`, {
+        const deployed = new Schedule(this, `Schedule-${pipeline.id}-${schedule.name}`, {
           scheduleName: schedulerScheduleName(pipeline.id, schedule.name),
           description: `discord-digest pipeline ${pipeline.id}, schedule ${schedule.name} (${schedule.timeZone})`,
           schedule: scheduleExpression(schedule),
@@ -138,13 +146,24 @@ export class DigestPipelineStack extends Stack {
               scheduleName: schedule.name,
               scheduledTime: ContextAttribute.scheduledTime,
             }),
+            role: targetRole,
             deadLetterQueue: deadLetters,
             // The CDK default is 185 attempts over a day; a digest that late is no digest.
             retryAttempts: 2,
             maxEventAge: Duration.hours(1),
           }),
         });
+        schedules.push(deployed);
       }
+    }
+    if (schedules.length > 0) {
+      new SchedulePauses(this, 'SchedulePauses', {
+        config: props.config,
+        table: props.table,
+        environment,
+        schedules,
+        targetRole,
+      });
     }
     this.addDashboard(props.config, functions);
   }

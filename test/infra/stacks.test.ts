@@ -26,9 +26,9 @@ type States = Record<string, Record<string, unknown>>;
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
-  it('has one Node 22 ARM function per state (and the closer), each told where the bucket, table and secrets are', () => {
+  it('has one Node 22 ARM function per state (and the closer and the pause re-applier), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 8);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 9);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -187,6 +187,30 @@ describe('schedules', () => {
     ).Properties.PolicyDocument.Statement;
     const start = statements.find((s) => s.Action === 'states:StartExecution');
     expect(start?.Resource).toEqual({ Ref: expect.stringMatching(/^StateMachine/) });
+  });
+});
+
+describe('pauses survive a deploy', () => {
+  it("re-disables paused schedules after every deploy that changes them, passing only the schedules' own role", () => {
+    // Assess: the custom resource comes after every schedule and changes exactly when they do.
+    const resources = pipeline.findResources('Custom::SchedulePauses');
+    const [resource] = Object.values(resources) as {
+      DependsOn?: string[];
+      Properties: Record<string, unknown>;
+    }[];
+    const schedules = Object.keys(pipeline.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules.length).toBeGreaterThan(0);
+    expect(resource?.DependsOn).toEqual(expect.arrayContaining(schedules));
+    expect(resource?.Properties.SchedulesHash).toMatch(/^[0-9a-f]{64}$/);
+    // Its function may read and update those schedules, and pass the one role their targets use.
+    const policies = Object.values(pipeline.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
+    const reapply = policies.find((p) => p.includes('scheduler:UpdateSchedule'));
+    expect(reapply).toContain('iam:PassRole');
+    expect(reapply).toContain('ScheduleTargetRole');
+    expect(reapply).not.toContain('"Resource":"*"');
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: { RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleTargetRole'), 'Arn'] } },
+    });
   });
 });
 
