@@ -117,12 +117,25 @@ function sourcesOf(message: z.infer<typeof messageSchema>): TextSource[] {
   return sources;
 }
 
-/** An x.com/i/status link names nobody: take the author from an embed of the same post if there is one. */
-function authorOf(link: XStatusLink, embeds: readonly Embed[]): { author: string; authorLink: string } {
-  if (!isAnonymousLink(link))
-    return { author: `@${link.handle}`, authorLink: `https://x.com/${link.handle}` };
-  const embed = embeds.find((e) => e.url?.includes(`/status/${link.statusId}`) && e.author?.name);
-  return { author: embed?.author?.name ?? '', authorLink: embed?.author?.url ?? '' };
+/**
+ * An x.com/i/status link names nobody: take the handle (for the canonical link)
+ * and the author from an embed of the same post (Discord's unfurl) if there is one.
+ */
+function attribute(
+  link: XStatusLink,
+  embeds: readonly Embed[],
+): { postLink: string; author: string; authorLink: string } {
+  if (!isAnonymousLink(link)) {
+    return { postLink: link.url, author: `@${link.handle}`, authorLink: `https://x.com/${link.handle}` };
+  }
+  const same = embeds.find((e) => extractXStatusLinks(e.url ?? '')[0]?.statusId === link.statusId);
+  const named = same ? extractXStatusLinks(same.url ?? '')[0] : undefined;
+  const handle = named && !isAnonymousLink(named) ? named.handle : undefined;
+  return {
+    postLink: named?.url ?? link.url,
+    author: same?.author?.name ?? (handle ? `@${handle}` : ''),
+    authorLink: same?.author?.url ?? (handle ? `https://x.com/${handle}` : ''),
+  };
 }
 
 /**
@@ -156,8 +169,7 @@ export function messageToPost(raw: unknown, filter: LinkFilter): MessageVerdict 
       post: {
         ...base,
         content: oneLine(source.text),
-        postLink: textLink.url,
-        ...authorOf(textLink, allEmbeds),
+        ...attribute(textLink, allEmbeds),
       },
     };
   }
@@ -166,13 +178,13 @@ export function messageToPost(raw: unknown, filter: LinkFilter): MessageVerdict 
       const link = extractXStatusLinks(embed.url ?? '')[0] ?? extractXStatusLinks(embed.description ?? '')[0];
       if (!link) continue;
       const text = oneLine([embed.description, source.text].filter(Boolean).join(' '));
-      const fallback = authorOf(link, allEmbeds);
+      const fallback = attribute(link, allEmbeds);
       return {
         kind: 'kept',
         post: {
           ...base,
           content: text || oneLine(embed.title ?? ''),
-          postLink: link.url,
+          postLink: fallback.postLink,
           author: embed.author?.name ?? fallback.author,
           authorLink: embed.author?.url ?? fallback.authorLink,
         },

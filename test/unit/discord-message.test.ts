@@ -149,7 +149,7 @@ describe('messageToPost', () => {
     expect(plain).toEqual({ kind: 'no-link', messageId: base.id });
   });
 
-  it('names the author of an x.com/i/ link from the embed of the same post, or leaves it blank', () => {
+  it('names the handle and author of an x.com/i/ link from the embed of the same post, or leaves them out', () => {
     // Prepare
     const link = 'https://x.com/i/status/4242';
     const embed = {
@@ -165,6 +165,7 @@ describe('messageToPost', () => {
     expect(named.kind === 'kept' && named.post).toMatchObject({
       author: 'Acme (@acme)',
       authorLink: 'https://x.com/acme',
+      postLink: 'https://x.com/acme/status/4242',
     });
     expect(unnamed.kind === 'kept' && unnamed.post).toMatchObject({
       author: '',

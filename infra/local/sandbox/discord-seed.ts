@@ -54,6 +54,9 @@ const SPELLINGS = [
   (h: string, id: string) => `https://www.twitter.com/${h}/status/${id}?s=20`,
   (h: string, id: string) => `https://mobile.twitter.com/${h}/status/${id}`,
   (h: string, id: string) => `https://mobile.x.com/${h}/status/${id}?t=abc`,
+  (h: string, id: string) => `https://vxtwitter.com/${h}/status/${id}`,
+  (h: string, id: string) => `<https://fixupx.com/${h}/status/${id}>`,
+  (_h: string, id: string) => `https://x.com/i/web/status/${id}`,
 ];
 const TRAIL = ['', '', ').', '!', ',', '>'];
 
@@ -151,7 +154,7 @@ export function seedDiscordChannelWithFacts(options: {
         componentsOnlyMessage(base, [
           `## ${pick(UPDATES)} ${pick(THINGS)}`,
           withLink
-            ? `Source: https://x.com/i/web/status/${statusId}`
+            ? `Source: https://fixupx.com/${handle}/status/${statusId}`
             : 'Vote below which project to feature next week.',
         ]),
       );
@@ -183,7 +186,19 @@ export function seedDiscordChannelWithFacts(options: {
       statuses.add(target.id);
       if (!repeat) posted.push(target);
       const link = pick(SPELLINGS)(target.handle, target.id) + pick(TRAIL);
-      messages.push({ ...base, content: `${pick(CHATTER)} (${link}`, author: human, embeds: [] });
+      // Discord unfurls an unsuppressed x.com link into an embed naming the author; a
+      // handle-less x.com/i/web link is only attributable through it.
+      const unfurl = link.includes('/i/web/')
+        ? [
+            {
+              type: 'rich',
+              url: `https://x.com/${target.handle}/status/${target.id}`,
+              description: `${pick(UPDATES)} ${pick(THINGS)}`,
+              author: { name: `${target.handle} (@${target.handle})`, url: `https://x.com/${target.handle}` },
+            },
+          ]
+        : [];
+      messages.push({ ...base, content: `${pick(CHATTER)} (${link}`, author: human, embeds: unfurl });
     } else if (roll < 0.82) {
       messages.push({ ...base, content: `worth a look ${pick(OTHER_LINKS)}`, author: human, embeds: [] });
     } else {
