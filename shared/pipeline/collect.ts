@@ -333,7 +333,10 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
       started,
       `${why} with more messages in the window; --resume continues after message ${channel.cursor} (${timeOf(channel.cursor)})`,
       {
-        ...countsOf(total),
+        messagesSeen: total.messagesSeen,
+        malformed: total.malformed,
+        withoutLink: total.withoutLink,
+        duplicateLinks: total.duplicateLinks,
         postsKept: parts.reduce((s, p) => s + p.posts.length, 0) + channel.posts.length,
         discordRequests: channel.pages,
         truncated: 1,
