@@ -72,12 +72,12 @@ function collectDeps(s: DiscordSandbox, fetchLimit = 30_000, store = new FakeObj
 describe('the sandbox speaks Discord', () => {
   it('sends the rate-limit headers on every answer; remaining counts down per channel bucket and resets', async () => {
     // Prepare
-    const s = await start({ routeLimit: { limit: 3, windowMs: 400 } });
+    const s = await start({ routeLimit: { limit: 3, windowMs: 1_500 } });
 
     // Act
     const answers = [await get(s), await get(s), await get(s, OTHER), await get(s)];
     const limited = await get(s);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
     const reset = await get(s);
 
     // Assess

@@ -43,6 +43,29 @@ export interface DiscordSandboxOptions {
   routeLimit?: { limit: number; windowMs: number };
 }
 
+/**
+ * Per-route buckets as Discord runs them: a bucket's window opens with its first
+ * request and resets `X-RateLimit-Reset-After` seconds later (rate-limits.mdx, Header Format).
+ */
+class RouteBuckets {
+  private readonly open = new Map<string, { start: number; count: number }>();
+  constructor(
+    readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+  take(key: string, nowMs: number): { allowed: boolean; remaining: number; resetAt: number } {
+    let entry = this.open.get(key);
+    if (!entry || nowMs >= entry.start + this.windowMs) {
+      entry = { start: nowMs, count: 0 };
+      this.open.set(key, entry);
+    }
+    const resetAt = entry.start + this.windowMs;
+    if (entry.count >= this.limit) return { allowed: false, remaining: 0, resetAt };
+    entry.count += 1;
+    return { allowed: true, remaining: this.limit - entry.count, resetAt };
+  }
+}
+
 const idOf = (m: unknown) =>
   BigInt((m as { id?: string }).id?.match(/^\d+$/) ? (m as { id: string }).id : '0');
 
@@ -93,7 +116,8 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions): Promi
   // people observe on GET /channels/{id}/messages: discord/discord-api-docs#8161 ("0/5"),
   // EionRobb/purple-discord#378 ("5-per-5-second"). The fast profile keeps the protocol, not the wait.
   const routeLimit = options.routeLimit ?? { limit: 5, windowMs: profile === 'realistic' ? 5_000 : 50 };
-  const buckets = new Quota(routeLimit);
+  const buckets = new RouteBuckets(routeLimit.limit, routeLimit.windowMs);
+
   // "All bots can make up to 50 requests per second": developers/topics/rate-limits.mdx, Global Rate Limit.
   const global = new Quota({ limit: 50, windowMs: 1_000 });
   const BUCKET = 'a06de3f2b5f1c2e4d8b7a9c0e1f2a3b4';
@@ -154,7 +178,7 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions): Promi
         // A shared 429 leaves the bot's own bucket alone (the docs' example keeps Remaining 9).
         return tooMany('shared', (shared - now) / 1000, rateHeaders(routeLimit.limit - 1, shared));
       }
-      const bucket = buckets.take(bucketKey);
+      const bucket = buckets.take(bucketKey, now);
       if (!bucket.allowed)
         return tooMany('user', (bucket.resetAt - now) / 1000, rateHeaders(0, bucket.resetAt));
       const headers = rateHeaders(bucket.remaining, bucket.resetAt);
