@@ -20,6 +20,11 @@ export interface ChannelSource {
    * `after`). Items are `unknown`: the domain validates each and counts bad ones.
    */
   fetchPage(request: ChannelPageRequest): Promise<unknown[]>;
+  /**
+   * The channel's `last_message_id` (may point to a deleted message), to tell
+   * a quiet channel from one the bot may not read the history of.
+   */
+  lastMessageId?(channelId: string): Promise<string | undefined>;
 }
 
 // ─── Google Sheets ──────────────────────────────────────────────────────────

@@ -1,6 +1,13 @@
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
-import { Routes } from 'discord-api-types/v10';
-import { errorForStatus, TransientError } from '../errors';
+import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
+import {
+  AuthError,
+  ConfigError,
+  errorForStatus,
+  quotaExhausted,
+  RateLimitedError,
+  TransientError,
+} from '../errors';
 import type { ChannelSource } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
@@ -12,20 +19,64 @@ export interface DiscordOptions {
   retry?: Partial<RetryOptions>;
 }
 
-function toDigestError(error: unknown): Error {
+/**
+ * Our error for a Discord failure. The JSON error codes name what is missing
+ * (discord/discord-api-docs developers/topics/opcodes-and-status-codes.mdx);
+ * reading messages needs View Channel, and without Read Message History the
+ * channel answers no messages at all (developers/resources/message.mdx, Get Channel Messages).
+ */
+function toDigestError(error: unknown, channelId: string, maxWaitMs: number): Error {
   if (error instanceof RateLimitError) {
-    return errorForStatus('discord', 429, 'rate limited', error.retryAfter);
+    // @discordjs/rest: retryAfter and timeToReset in ms; scope from X-RateLimit-Scope
+    // (user, global or shared); global when the bot's 50 req/s are spent.
+    // discordjs/discord.js packages/rest/src/lib/errors/RateLimitError.ts
+    const scope = error.global ? 'global' : error.scope;
+    const what =
+      scope === 'shared'
+        ? `shared rate limit of channel ${channelId}`
+        : `${scope} rate limit on ${error.route}`;
+    const waitMs = Math.max(error.retryAfter, error.sublimitTimeout ?? 0);
+    // A wait this process cannot afford (a shared limit can ask for many minutes) ends the step naming its reset.
+    if (waitMs > maxWaitMs) return quotaExhausted('discord', what, new Date(Date.now() + waitMs));
+    return new RateLimitedError(`discord answered 429: ${what}, retry after ${waitMs} ms`, waitMs, {
+      cause: error,
+    });
   }
-  if (error instanceof DiscordAPIError || error instanceof HTTPError) {
-    return errorForStatus('discord', error.status, error.message);
+  if (error instanceof DiscordAPIError) {
+    const detail = `${error.message} (code ${error.code})`;
+    switch (error.code) {
+      case RESTJSONErrorCodes.MissingAccess:
+        return new ConfigError(
+          `discord answered 403 ${detail} for channel ${channelId}: the bot lacks the View Channel permission there ` +
+            '(or is not in that server); grant it View Channel and Read Message History on the channel',
+          { cause: error },
+        );
+      case RESTJSONErrorCodes.MissingPermissions:
+        return new ConfigError(
+          `discord answered 403 ${detail} for channel ${channelId}: grant the bot View Channel and Read Message History on the channel`,
+          { cause: error },
+        );
+      case RESTJSONErrorCodes.UnknownChannel:
+        return new ConfigError(`discord has no channel ${channelId} (code 10003): check discord.channelId`, {
+          cause: error,
+        });
+    }
+    if (error.status === 401) {
+      return new AuthError(`discord answered 401 ${detail}: DISCORD_BOT_TOKEN is not a valid bot token`, {
+        cause: error,
+      });
+    }
+    return errorForStatus('discord', error.status, detail);
   }
+  if (error instanceof HTTPError) return errorForStatus('discord', error.status, error.message);
   return new TransientError(`discord request failed: ${(error as Error).message}`, { cause: error });
 }
 
 /**
  * Discord over REST only (no gateway socket to hold a Lambda open). 429s are
- * rejected, not retried forever: `retryMapped` honours `retry_after` while
- * it fits the caller's budget and hands longer waits to the state machine.
+ * rejected, not waited for inside the client: `retryMapped` honours the wait
+ * (route, shared or global) while it fits the caller's budget and hands longer
+ * waits to the state machine as a RateLimitedError naming the reset.
  */
 export function createDiscordChannelSource(options: DiscordOptions): ChannelSource {
   const rest = new REST({
@@ -36,16 +87,19 @@ export function createDiscordChannelSource(options: DiscordOptions): ChannelSour
     rejectOnRateLimit: () => true,
   }).setToken(options.token);
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxWaitMs: 10_000, ...options.retry };
+  const call = <T>(channelId: string, operation: () => Promise<T>) =>
+    retryMapped(operation, (error) => toDigestError(error, channelId, retry.maxWaitMs), retry);
   return {
     fetchPage: (request) =>
-      retryMapped(
-        async () => {
-          const query = new URLSearchParams({ after: request.after, limit: String(request.limit) });
-          const page = await rest.get(Routes.channelMessages(request.channelId), { query });
-          return Array.isArray(page) ? (page as unknown[]) : [];
-        },
-        toDigestError,
-        retry,
-      ),
+      call(request.channelId, async () => {
+        const query = new URLSearchParams({ after: request.after, limit: String(request.limit) });
+        const page = await rest.get(Routes.channelMessages(request.channelId), { query });
+        return Array.isArray(page) ? (page as unknown[]) : [];
+      }),
+    lastMessageId: (channelId) =>
+      call(channelId, async () => {
+        const channel = (await rest.get(Routes.channel(channelId))) as { last_message_id?: unknown };
+        return typeof channel.last_message_id === 'string' ? channel.last_message_id : undefined;
+      }),
   };
 }

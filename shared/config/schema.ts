@@ -57,8 +57,12 @@ export const pipelineSchema = z
     discord: z.strictObject({
       channelId: snowflake,
       window: windowSchema.default({ mode: 'daily', days: 1 }),
-      /** Upper bound of messages read per run (100 per request). */
-      fetchLimit: z.number().int().min(1).max(50_000).default(1000),
+      /**
+       * Most messages one collect invocation reads (100 per request). A busy channel's
+       * day is tens of thousands; past the limit the run ends partial and --resume reads on.
+       * At the ~1 request/s Discord allows per channel, 30,000 take about 5 minutes.
+       */
+      fetchLimit: z.number().int().min(1).max(100_000).default(30_000),
       /** `x` keeps only messages linking to an X/Twitter status; `any` keeps every message with a link. */
       linkFilter: z.enum(['x', 'any']).default('x'),
     }),

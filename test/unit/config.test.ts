@@ -36,7 +36,7 @@ describe('config', () => {
 
     // Assess
     expect(config.pipelines[0]).toMatchObject({
-      discord: { window: { mode: 'daily', days: 1 }, fetchLimit: 1000, linkFilter: 'x' },
+      discord: { window: { mode: 'daily', days: 1 }, fetchLimit: 30_000, linkFilter: 'x' },
       sheet: { mainTab: 'Posts', archiveTab: 'Archive', draftsTab: 'Drafts' },
       gemini: { model: 'gemini-2.5-flash', batchSize: 100 },
       publisher: { kind: 'none', mode: 'thread', dryRun: false },

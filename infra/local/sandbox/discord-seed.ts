@@ -54,6 +54,9 @@ const SPELLINGS = [
   (h: string, id: string) => `https://www.twitter.com/${h}/status/${id}?s=20`,
   (h: string, id: string) => `https://mobile.twitter.com/${h}/status/${id}`,
   (h: string, id: string) => `https://mobile.x.com/${h}/status/${id}?t=abc`,
+  (h: string, id: string) => `https://vxtwitter.com/${h}/status/${id}`,
+  (h: string, id: string) => `<https://fixupx.com/${h}/status/${id}>`,
+  (_h: string, id: string) => `https://x.com/i/web/status/${id}`,
 ];
 const TRAIL = ['', '', ').', '!', ',', '>'];
 
@@ -120,6 +123,41 @@ export function seedDiscordChannelWithFacts(options: {
       ][Math.floor(i / 61) % 4];
       messages.push(broken);
       malformedIds.push((broken as { id: string }).id);
+    } else if (i % 23 === 11) {
+      // Someone forwards a post from another server: the link lives in the snapshot only.
+      const target = { handle, id: statusId };
+      statuses.add(target.id);
+      posted.push(target);
+      const inEmbed = Math.floor(i / 23) % 2 === 0;
+      messages.push(
+        forwardedMessage(base, human, {
+          content: inEmbed
+            ? ''
+            : `${pick(LAUNCH)} ${pick(THINGS)} https://fxtwitter.com/${handle}/status/${statusId}`,
+          embeds: inEmbed
+            ? [
+                {
+                  type: 'rich',
+                  url: `https://x.com/${handle}/status/${statusId}`,
+                  description: `${pick(UPDATES)} ${pick(THINGS)}`,
+                  author: { name: `${handle} (@${handle})`, url: `https://x.com/${handle}` },
+                },
+              ]
+            : [],
+        }),
+      );
+    } else if (i % 29 === 7) {
+      // An app's components-v2 card: text in Text Display components, content empty.
+      const withLink = Math.floor(i / 29) % 2 === 0;
+      if (withLink) statuses.add(statusId);
+      messages.push(
+        componentsOnlyMessage(base, [
+          `## ${pick(UPDATES)} ${pick(THINGS)}`,
+          withLink
+            ? `Source: https://fixupx.com/${handle}/status/${statusId}`
+            : 'Vote below which project to feature next week.',
+        ]),
+      );
     } else if (roll < 0.4) {
       const launch = random() < 0.5;
       const text = launch ? `${pick(LAUNCH)} ${pick(THINGS)} 🚀` : `${pick(UPDATES)} ${pick(THINGS)}`;
@@ -148,7 +186,19 @@ export function seedDiscordChannelWithFacts(options: {
       statuses.add(target.id);
       if (!repeat) posted.push(target);
       const link = pick(SPELLINGS)(target.handle, target.id) + pick(TRAIL);
-      messages.push({ ...base, content: `${pick(CHATTER)} (${link}`, author: human, embeds: [] });
+      // Discord unfurls an unsuppressed x.com link into an embed naming the author; a
+      // handle-less x.com/i/web link is only attributable through it.
+      const unfurl = link.includes('/i/web/')
+        ? [
+            {
+              type: 'rich',
+              url: `https://x.com/${target.handle}/status/${target.id}`,
+              description: `${pick(UPDATES)} ${pick(THINGS)}`,
+              author: { name: `${target.handle} (@${target.handle})`, url: `https://x.com/${target.handle}` },
+            },
+          ]
+        : [];
+      messages.push({ ...base, content: `${pick(CHATTER)} (${link}`, author: human, embeds: unfurl });
     } else if (roll < 0.82) {
       messages.push({ ...base, content: `worth a look ${pick(OTHER_LINKS)}`, author: human, embeds: [] });
     } else {
@@ -160,4 +210,76 @@ export function seedDiscordChannelWithFacts(options: {
 
 export function seedDiscordChannel(options: Parameters<typeof seedDiscordChannelWithFacts>[0]): unknown[] {
   return seedDiscordChannelWithFacts(options).messages;
+}
+
+/**
+ * A forward (message_reference.type 1): the outer message is empty, the original
+ * is copied into message_snapshots[].message with no author (discord/discord-api-docs
+ * developers/resources/message.mdx, Message Reference Types and Message Snapshot Object).
+ */
+export function forwardedMessage(
+  base: { id: string; channel_id: string; timestamp: string } & Record<string, unknown>,
+  author: unknown,
+  original: { content: string; embeds: unknown[] },
+): unknown {
+  return {
+    ...base,
+    content: '',
+    author,
+    embeds: [],
+    message_reference: {
+      type: 1,
+      channel_id: '1190000000000000000',
+      message_id: base.id,
+      guild_id: '1180000000000000000',
+    },
+    message_snapshots: [
+      {
+        message: {
+          type: 0,
+          content: original.content,
+          embeds: original.embeds,
+          attachments: [],
+          timestamp: base.timestamp,
+          edited_timestamp: null,
+          flags: 0,
+          mentions: [],
+          mention_roles: [],
+        },
+      },
+    ],
+  };
+}
+
+/** IS_COMPONENTS_V2 (1 << 15): discord-api-types payloads/v10/message MessageFlags.IsComponentsV2. */
+export const IS_COMPONENTS_V2 = 1 << 15;
+
+/**
+ * A components-v2 message an app posts: no content or embeds, a Container (17)
+ * of Text Displays (10) and a link button in an Action Row (1). discord/discord-api-docs
+ * developers/components/reference.mdx.
+ */
+export function componentsOnlyMessage(
+  base: { id: string; channel_id: string; timestamp: string } & Record<string, unknown>,
+  texts: string[],
+): unknown {
+  return {
+    ...base,
+    content: '',
+    author: { id: '900000000000000002', username: 'Digest Cards', global_name: null, bot: true },
+    embeds: [],
+    flags: IS_COMPONENTS_V2,
+    components: [
+      {
+        type: 17,
+        components: [
+          ...texts.map((content) => ({ type: 10, content })),
+          {
+            type: 1,
+            components: [{ type: 2, style: 5, label: 'Open server', url: 'https://discord.gg/example' }],
+          },
+        ],
+      },
+    ],
+  };
 }
