@@ -379,5 +379,9 @@ export interface Destination {
    * Deliver the digest once. `idempotencyKey` is the same on every retry of the
    * same delivery (the receiver or the adapter uses it to drop a repeat).
    */
-  deliver(message: DigestMessage, idempotencyKey: string, progress?: DeliveryProgress): Promise<DeliveryReceipt>;
+  deliver(
+    message: DigestMessage,
+    idempotencyKey: string,
+    progress?: DeliveryProgress,
+  ): Promise<DeliveryReceipt>;
 }
