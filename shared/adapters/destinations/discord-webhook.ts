@@ -64,6 +64,7 @@ export function createDiscordWebhookDestination(options: DiscordWebhookOptions):
   const render = options.format === 'embeds' ? renderDiscordEmbeds : renderDiscordMessages;
   const where = `discord webhook ${options.name}`;
 
+  // The token is a credential inside the URL: no error message below ever includes the URL.
   async function post(payload: DiscordWebhookPayload): Promise<{ id: string; waitMs: number }> {
     const body = JSON.stringify(options.username ? { ...payload, username: options.username } : payload);
     const answer = await postJson(where, url, body, {}, timeoutMs);
@@ -102,6 +103,8 @@ export function createDiscordWebhookDestination(options: DiscordWebhookOptions):
     kind: 'discord',
     name: options.name,
     async deliver(message, _idempotencyKey, progress): Promise<DeliveryReceipt> {
+      // Execute Webhook takes no idempotency key or nonce (webhook.mdx): `progress` is what prevents a repeat.
+      // Rendering is pure, so the same digest splits the same way on every attempt and indexes line up.
       const payloads = render(message);
       const ids = [...(progress?.confirmed ?? [])];
       let waitMs = 0;
