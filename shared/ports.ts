@@ -342,3 +342,53 @@ export interface ScheduledPostStore {
     facts?: Partial<Pick<ScheduledPost, 'postUrl' | 'publishedAt' | 'error' | 'cancelledAt'>>,
   ): Promise<ScheduledPost | undefined>;
 }
+
+// ─── Destinations for the digest (Discord webhook, generic webhook, email, file) ─
+
+/** One run's digest, as every destination receives it. */
+export interface DigestMessage {
+  pipelineId: string;
+  runId: string;
+  title: string;
+  /** The draft's parts, in order. */
+  parts: string[];
+  /** Links of the posts featured. */
+  links: string[];
+  /** ISO time the digest was written: rendering never reads the clock, so a retry renders the same bytes. */
+  createdAt: string;
+}
+
+export interface DeliveryReceipt {
+  destination: string;
+  /** An id the receiver gave back (message id, SES MessageId, S3 key), if any. */
+  id?: string;
+  /** Every id, when one delivery took several messages (a long digest on Discord). */
+  ids?: string[];
+  detail?: string;
+}
+
+/**
+ * A delivery made of several messages (Discord) that failed half-way: the caller
+ * keeps what `confirm` reported and passes it back as `confirmed`, so a retry
+ * sends only the rest.
+ */
+export interface DeliveryProgress {
+  /** Ids of the pieces confirmed on earlier attempts, in order. */
+  confirmed: readonly string[];
+  /** Called after each piece is confirmed, before the next one is sent. */
+  confirm(index: number, id: string): Promise<void>;
+}
+
+export interface Destination {
+  readonly kind: 'discord' | 'webhook' | 'email' | 'file';
+  readonly name: string;
+  /**
+   * Deliver the digest once. `idempotencyKey` is the same on every retry of the
+   * same delivery (the receiver or the adapter uses it to drop a repeat).
+   */
+  deliver(
+    message: DigestMessage,
+    idempotencyKey: string,
+    progress?: DeliveryProgress,
+  ): Promise<DeliveryReceipt>;
+}
