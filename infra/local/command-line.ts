@@ -134,7 +134,7 @@ export function loadDotEnv(path: string, env: NodeJS.ProcessEnv = process.env): 
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     throw new UsageError(
-      `cannot read ${path} (${code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable')})`,
+      `cannot read ${path} (${code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')})`,
     );
   }
   let quote: string | undefined;
