@@ -6,14 +6,10 @@
  * (`error: …`) and a non-zero exit, before anything starts; never a stack
  * trace unless --verbose asks for one.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { type ParseArgsOptionsConfig, parseArgs, parseEnv } from 'node:util';
 import { checkedGoogleCredential } from '../../shared/config/google-key';
 import { loadConfigFile } from '../../shared/config/load';
-import { RUN_ID_PATTERN } from '../../shared/domain/run-id';
-import { DigestError } from '../../shared/errors';
-import type { CommandArgs, LocalCommand } from './commands/command';
+import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } from './command-line';
+import type { LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
 import { findRecordedRun } from './commands/recorded-run';
 import { replayCommand, runCommand } from './commands/run';
@@ -28,18 +24,6 @@ const COMMANDS: LocalCommand[] = [
   schedulesCommand,
 ];
 
-const COMMON_OPTIONS: ParseArgsOptionsConfig = {
-  pipeline: { type: 'string' },
-  config: { type: 'string' },
-  verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
-};
-
-/** Whole-number options of commands that do not declare `integerOptions` themselves. */
-const INTEGER_OPTIONS: Record<string, { min: number; max: number }> = { limit: { min: 1, max: 10_000 } };
-/** Positional arguments of commands that do not declare `positionals` themselves. */
-const POSITIONALS: Record<string, string[]> = { replay: ['runId'] };
-
 const USAGE = [
   'usage: npm run digest -- <command> [options]',
   '',
@@ -53,137 +37,8 @@ const USAGE = [
   ...COMMANDS.flatMap((c) => (c.optionHelp ?? []).map((line) => `  ${line}`)),
 ].join('\n');
 
-/** A mistake of the user's: printed as one line, exit 2 for the command line itself, 1 otherwise. */
-class UsageError extends DigestError {
-  override name = 'UsageError';
-}
-
-const allOptions = (): ParseArgsOptionsConfig =>
-  Object.assign({}, COMMON_OPTIONS, ...COMMANDS.map((c) => c.options));
-
-/** parseArgs' messages carry a paragraph of advice; one line names the mistake. */
-function describeParseError(error: Error & { code?: string }, command: string): string {
-  const option = /'(--?[^' ]+)/.exec(error.message)?.[1];
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${option ?? ''} for "${command}" (see --help)`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('argument missing')
-        ? `option ${option} needs a value`
-        : `option ${option} takes no value`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `"${command}" takes no argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}`.trim();
-    default:
-      return error.message.split('\n')[0] ?? 'invalid command line';
-  }
-}
-
-function parseCommandLine(argv: string[]): { command: LocalCommand; args: CommandArgs } | 'help' {
-  // First pass only finds the command's name: options taking a value may come before it.
-  const { positionals: loose } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: allOptions(),
-  });
-  const name = loose[0] ?? 'run';
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    if (argv.includes('--help') || argv.includes('-h')) return 'help';
-    throw new UsageError(
-      `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see --help)`,
-    );
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...command.options },
-    });
-  } catch (error) {
-    throw new UsageError(describeParseError(error as Error, name));
-  }
-  const { values } = parsed;
-  if (values.help) return 'help';
-  const positionals = parsed.positionals.slice(parsed.positionals.indexOf(name) + 1);
-  const expected = command.positionals ?? POSITIONALS[name] ?? [];
-  if (positionals.length > expected.length) {
-    throw new UsageError(
-      `"${name}" takes ${expected.length ? expected.map((p) => `<${p}>`).join(' ') : 'no argument'}; unexpected "${positionals[expected.length]}"`,
-    );
-  }
-  const missing = expected[positionals.length];
-  if (missing) throw new UsageError(`"${name}" needs <${missing}>: npm run digest -- ${name} <${missing}>`);
-  const integers = { ...INTEGER_OPTIONS, ...command.integerOptions };
-  for (const [option, { min, max }] of Object.entries(integers)) {
-    const value = values[option];
-    if (!(option in command.options) || typeof value !== 'string') continue;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) {
-      throw new UsageError(`--${option} must be a whole number from ${min} to ${max}, not "${value}"`);
-    }
-  }
-  // Run ids name S3 prefixes and ledger keys (shared/domain/run-id.ts).
-  const runIds = [
-    ...(typeof values['run-id'] === 'string' ? [['--run-id', values['run-id']]] : []),
-    ...(expected[0] === 'runId' && positionals[0] ? [['<runId>', positionals[0]]] : []),
-  ];
-  for (const [label, id] of runIds) {
-    if (!RUN_ID_PATTERN.test(id ?? '')) {
-      throw new UsageError(`${label} "${id}" is not a run id (1-80 letters, digits, - and _)`);
-    }
-  }
-  if (values.resume === true && typeof values['run-id'] !== 'string') {
-    throw new UsageError('--resume continues a run: name it with --run-id <id>');
-  }
-  return { command, args: { values, positionals } };
-}
-
-/** `DIGEST_LOCAL_DIR` must be a folder (or not exist yet: it is created). */
-function dataDirFrom(env: NodeJS.ProcessEnv): string {
-  const dir = resolve(env.DIGEST_LOCAL_DIR ?? '.local');
-  const stat = statSync(dir, { throwIfNoEntry: false });
-  if (stat && !stat.isDirectory()) {
-    throw new UsageError(`DIGEST_LOCAL_DIR ${dir} is not a folder`);
-  }
-  return dir;
-}
-
-/**
- * Secrets live in `.env` locally, never in the config file. A line that is not `KEY=value` is named by its
- * number only: it may hold a secret. (Node's own loader skips such lines silently.)
- */
-function loadDotEnv(path: string): void {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    throw new UsageError(
-      `cannot read ${path} (${code === 'EISDIR' ? 'it is a folder' : (code ?? 'unreadable')})`,
-    );
-  }
-  let quote: string | undefined;
-  for (const [i, line] of text.split(/\r?\n/).entries()) {
-    if (quote) {
-      // Inside a quoted multi-line value (dotenv syntax, which Node's parseEnv follows).
-      if (line.includes(quote)) quote = undefined;
-      continue;
-    }
-    if (/^\s*(#.*)?$/.test(line)) continue;
-    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`]?)(.*)$/.exec(line);
-    if (!match) throw new UsageError(`${path} line ${i + 1} is not KEY=value`);
-    const [, open = '', rest = ''] = match;
-    if (open && !rest.includes(open)) quote = open;
-  }
-  if (quote) throw new UsageError(`${path} has a quoted value that is never closed`);
-  for (const [key, value] of Object.entries(parseEnv(text))) process.env[key] ??= value;
-}
-
 async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv);
+  const parsed = parseCommandLine(argv, COMMANDS);
   if (parsed === 'help') {
     console.log(USAGE);
     return 0;
@@ -221,27 +76,18 @@ async function main(argv: string[]): Promise<number> {
   return command.run({ ...args, config, configFile, dataDir, pipelineId });
 }
 
-/** One line for any error; the stack only with --verbose and only for errors that are not the user's. */
-function report(error: unknown, verbose: boolean): void {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`error: ${message}`);
-  if (verbose && !(error instanceof DigestError) && error instanceof Error && error.stack) {
-    console.error(error.stack);
-  }
-}
-
 const argv = process.argv.slice(2);
 const verbose = argv.includes('--verbose');
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (error: unknown) => {
-    report(error, verbose);
+    reportError(error, verbose);
     process.exit(1);
   });
 }
 main(argv).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    report(error, verbose);
+    reportError(error, verbose);
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

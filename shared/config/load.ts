@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { scheduleCoverage } from './coverage';
 import { configSchema, type DigestConfig, type PipelineConfig } from './schema';
 
 /** Environment variable that carries the validated config into each Lambda (and the local runner). */
@@ -18,10 +19,23 @@ export function describeIssues(error: z.ZodError): string {
     .join('\n');
 }
 
-export function parseConfig(raw: unknown, source: string): DigestConfig {
+export interface ParseOptions {
+  /**
+   * Also refuse schedules that leave longer between runs than the window looks back (a year-long
+   * evaluation): on by default; the Lambda functions skip it for a config checked before deploy.
+   */
+  coverage?: boolean;
+  now?: number;
+}
+
+export function parseConfig(raw: unknown, source: string, options: ParseOptions = {}): DigestConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(`invalid config in ${source}:\n${describeIssues(result.error)}`);
+  }
+  if (options.coverage !== false) {
+    const { errors } = scheduleCoverage(result.data, options.now);
+    if (errors.length > 0) throw new ConfigError(`invalid config in ${source}:\n${errors.join('\n')}`);
   }
   return result.data;
 }
@@ -66,7 +80,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DigestConfi
   } catch (cause) {
     throw new ConfigError(`${CONFIG_ENV} is not valid JSON`, { cause });
   }
-  const config = parseConfig(raw, CONFIG_ENV);
+  // Checked in full by validate and cdk synth before it was deployed.
+  const config = parseConfig(raw, CONFIG_ENV, { coverage: false });
   cached = { text, config };
   return config;
 }

@@ -31,25 +31,31 @@ export const windowSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
-export const scheduleSchema = z.union([
-  z.strictObject({
-    name: id,
-    /** EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year. */
-    cron: z.string().superRefine((cron, ctx) => {
-      const problem = awsCronProblem(cron);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+export const scheduleSchema = z.union(
+  [
+    z.strictObject({
+      name: id,
+      /** EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year. */
+      cron: z.string().superRefine((cron, ctx) => {
+        const problem = awsCronProblem(cron);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      timeZone,
+      enabled: z.boolean().default(true),
     }),
-    timeZone,
-    enabled: z.boolean().default(true),
-  }),
-  z.strictObject({
-    name: id,
-    /** Local time of day, HH:MM, every day. */
-    dailyAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour'),
-    timeZone,
-    enabled: z.boolean().default(true),
-  }),
-]);
+    z.strictObject({
+      name: id,
+      /** Local time of day, HH:MM, every day. */
+      dailyAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour'),
+      timeZone,
+      enabled: z.boolean().default(true),
+    }),
+  ],
+  {
+    error:
+      'a schedule is {name, dailyAt: "HH:MM", timeZone} or {name, cron: "min hour day-of-month month day-of-week year", timeZone}',
+  },
+);
 
 export const pipelineSchema = z
   .strictObject({

@@ -14,7 +14,7 @@ import { ConfigError } from '../../shared/errors';
 const longId = (prefix: string) => `${prefix}${'x'.repeat(40 - prefix.length)}`;
 const pipeline = (id: string, spreadsheetId: string, schedules: unknown[]) => ({
   id,
-  discord: { channelId: '123456789012345678901' },
+  discord: { channelId: '123456789012345678901', window: { mode: 'since_last', initialHours: 720 } },
   sheet: {
     spreadsheetId,
     mainTab: `M${'m'.repeat(99)}`,

@@ -51,6 +51,10 @@ describe('config', () => {
       'timeZone: "Mars/Olympus" is not an IANA time zone name',
     ],
     [{ schedules: [] }, 'pipelines[0].schedules: at least one schedule'],
+    [
+      { schedules: [{ name: 'm', dailyAt: '09:00', cron: '0 9 * * ? *', timeZone: 'UTC' }] },
+      'pipelines[0].schedules[0]: a schedule is {name, dailyAt: "HH:MM", timeZone} or {name, cron:',
+    ],
     [{ publisher: { kind: 'typefully' } }, 'pipelines[0].publisher.typefullySocialSetId'],
     [{ discord: { channelId: '1200000000000000000', windw: {} } }, 'windw'],
   ])('names the field of %o', (patch, expected) => {

@@ -1,4 +1,5 @@
 import { schedulerScheduleName } from '../../../shared/config/aws-names';
+import { scheduleCoverage } from '../../../shared/config/coverage';
 import type { LocalCommand } from './command';
 
 /**
@@ -24,6 +25,7 @@ export const validateCommand: LocalCommand = {
         );
       }
     }
+    for (const warning of scheduleCoverage(config).warnings) console.log(`warning: ${warning}`);
     return 0;
   },
 };
