@@ -1,5 +1,6 @@
-import { parseAwsCron } from '../domain/schedule/aws-cron';
-import { longestGapBetween, type ZonedCron } from '../domain/schedule/firings';
+import { type FireRule, longestGapBetween } from '../domain/schedule/evaluator';
+import { fireRuleOf } from '../domain/schedule/expression';
+import { type ScheduleKind, schedulerExpression } from '../domain/schedule/kinds';
 import type { DigestConfig, ScheduleConfig } from './schema';
 
 const HOUR_MS = 3_600_000;
@@ -8,12 +9,9 @@ const SPAN_MS = 732 * 24 * HOUR_MS;
 /** The most a daylight-saving change moves a wall clock (tzdb: one hour; Lord Howe half of it). */
 const DST_SHIFT_MS = HOUR_MS;
 
-export function zonedCron(schedule: ScheduleConfig): ZonedCron {
-  const cron =
-    'cron' in schedule
-      ? schedule.cron
-      : `${Number(schedule.dailyAt.slice(3))} ${Number(schedule.dailyAt.slice(0, 2))} * * ? *`;
-  return { expression: parseAwsCron(cron), timeZone: schedule.timeZone };
+/** The schedule as the one evaluator sees it: its Scheduler expression in its zone. */
+export function fireRuleOfSchedule(schedule: ScheduleConfig, startMs: number): FireRule {
+  return fireRuleOf(schedulerExpression(schedule as ScheduleKind), schedule.timeZone, startMs);
 }
 
 const hours = (ms: number) => `${Math.round((ms / HOUR_MS) * 10) / 10} h`;
@@ -35,7 +33,11 @@ export function scheduleCoverage(
     if (window.mode === 'since_last') continue;
     const windowMs = window.mode === 'daily' ? window.days * 24 * HOUR_MS : window.hours * HOUR_MS;
     const enabled = pipeline.schedules.filter((s) => s.enabled);
-    const gap = longestGapBetween(enabled.map(zonedCron), now, now + SPAN_MS);
+    const gap = longestGapBetween(
+      enabled.map((s) => fireRuleOfSchedule(s, now)),
+      now,
+      now + SPAN_MS,
+    );
     if (!gap || gap.ms <= windowMs) continue;
     const line = `pipelines[${p}].discord.window: looks back ${hours(windowMs)} from each run, but the schedules leave up to ${hours(gap.ms)} between runs (after ${new Date(gap.afterMs).toISOString()}): messages in between would never be collected; use a longer window or {"mode":"since_last"}`;
     if (gap.ms - windowMs > DST_SHIFT_MS) errors.push(line);

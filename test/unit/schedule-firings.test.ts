@@ -1,18 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { scheduleCoverage } from '../../shared/config/coverage';
 import { parseConfig } from '../../shared/config/load';
-import { parseAwsCron } from '../../shared/domain/schedule/aws-cron';
-import { firingsOnDay, longestGapBetween } from '../../shared/domain/schedule/firings';
+import { cronRule } from '../../shared/domain/schedule/cron-rule';
+import { type FireRule, fireTimesBetween, longestGapBetween } from '../../shared/domain/schedule/evaluator';
 import { ConfigError } from '../../shared/errors';
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 const iso = (ms: number[]) => ms.map((m) => new Date(m).toISOString());
 
+/** The instants a cron fires on one UTC day, through the one evaluator (a DST gap skipped, as Scheduler does). */
+const firingsOnDay = (cron: string, timeZone: string, dayMs: number) =>
+  fireTimesBetween(
+    { kind: 'calendar', timeZone, rule: cronRule(cron) },
+    dayMs - 1,
+    dayMs + 86_400_000 - 1,
+    'skip',
+  )
+    .filter((t) => t.dst !== 'skipped')
+    .map((t) => t.at.getTime());
+
 describe('when a Scheduler cron fires', () => {
   it('fires at the local time, in UTC', () => {
     // Act
-    const winter = firingsOnDay(parseAwsCron('0 9 * * ? *'), 'Europe/Berlin', day('2026-01-15'));
-    const summer = firingsOnDay(parseAwsCron('0 9 * * ? *'), 'Europe/Berlin', day('2026-07-15'));
+    const winter = firingsOnDay('0 9 * * ? *', 'Europe/Berlin', day('2026-01-15'));
+    const summer = firingsOnDay('0 9 * * ? *', 'Europe/Berlin', day('2026-07-15'));
 
     // Assess
     expect(iso(winter)).toEqual(['2026-01-15T08:00:00.000Z']);
@@ -21,8 +32,8 @@ describe('when a Scheduler cron fires', () => {
 
   it('skips a local time that does not exist when clocks spring forward, and fires a repeated one once', () => {
     // Act: Europe/Berlin skips 02:00-03:00 on 2026-03-29 and repeats 02:00-03:00 on 2026-10-25.
-    const spring = firingsOnDay(parseAwsCron('30 2 * * ? *'), 'Europe/Berlin', day('2026-03-29'));
-    const autumn = firingsOnDay(parseAwsCron('30 2 * * ? *'), 'Europe/Berlin', day('2026-10-25'));
+    const spring = firingsOnDay('30 2 * * ? *', 'Europe/Berlin', day('2026-03-29'));
+    const autumn = firingsOnDay('30 2 * * ? *', 'Europe/Berlin', day('2026-10-25'));
 
     // Assess
     expect(spring).toEqual([]);
@@ -45,7 +56,7 @@ describe('when a Scheduler cron fires', () => {
     ['0 9 * * ? 2027', '2026-11-30', false],
   ])('%s fires on %s: %s', (cron, date, fires) => {
     // Act
-    const firings = firingsOnDay(parseAwsCron(cron), 'UTC', day(date));
+    const firings = firingsOnDay(cron, 'UTC', day(date));
 
     // Assess
     expect(firings.length > 0).toBe(fires);
@@ -53,13 +64,13 @@ describe('when a Scheduler cron fires', () => {
 
   it('finds the longest gap between the firings of several schedules in several zones', () => {
     // Prepare: weekdays 18:00 in New York and Saturdays 09:00 in Tokyo.
-    const schedules = [
-      { expression: parseAwsCron('0 18 ? * MON-FRI *'), timeZone: 'America/New_York' },
-      { expression: parseAwsCron('0 9 ? * SAT *'), timeZone: 'Asia/Tokyo' },
+    const rules: FireRule[] = [
+      { kind: 'calendar', timeZone: 'America/New_York', rule: cronRule('0 18 ? * MON-FRI *') },
+      { kind: 'calendar', timeZone: 'Asia/Tokyo', rule: cronRule('0 9 ? * SAT *') },
     ];
 
     // Act
-    const gap = longestGapBetween(schedules, day('2026-11-02'), day('2026-11-30'));
+    const gap = longestGapBetween(rules, day('2026-11-02'), day('2026-11-30'));
 
     // Assess: Saturday 00:00Z (Tokyo 09:00) to Monday 23:00Z (New York 18:00): 71 hours.
     expect(gap?.ms).toBe(71 * 3_600_000);

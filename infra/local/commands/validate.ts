@@ -1,6 +1,7 @@
 import { schedulerScheduleName } from '../../../shared/config/aws-names';
 import { scheduleCoverage } from '../../../shared/config/coverage';
 import type { LocalCommand } from './command';
+import { dstWarnings } from './schedules';
 
 /**
  * The config was loaded and checked before any command runs (every rule a deploy would enforce:
@@ -26,6 +27,7 @@ export const validateCommand: LocalCommand = {
       }
     }
     for (const warning of scheduleCoverage(config).warnings) console.log(`warning: ${warning}`);
+    for (const warning of dstWarnings(config, Date.now())) console.log(warning);
     return 0;
   },
 };

@@ -164,3 +164,35 @@ export function calendarRule(
 
 /** Helpers for `firesOn`: weekday numbers as EventBridge cron counts them (1 = Sunday) and the month's last day. */
 export const calendar = { dayOfWeek, daysInMonth };
+
+/**
+ * The longest time between two consecutive firings of any of `rules` in
+ * (fromMs, toMs], and the firing it follows; undefined when they fire fewer
+ * than twice. Walks a month at a time, so two years of a per-minute schedule
+ * cost time, not memory.
+ */
+export function longestGapBetween(
+  rules: readonly FireRule[],
+  fromMs: number,
+  toMs: number,
+  policy: DstPolicy = 'shift',
+): { ms: number; afterMs: number } | undefined {
+  let previous: number | undefined;
+  let longest: { ms: number; afterMs: number } | undefined;
+  for (let start = fromMs; start < toMs; start += 31 * DAY) {
+    const end = Math.min(start + 31 * DAY, toMs);
+    const times = rules
+      .flatMap((rule) => fireTimesBetween(rule, start, end, policy))
+      .filter((t) => t.dst !== 'skipped')
+      .map((t) => t.at.getTime())
+      .sort((a, b) => a - b);
+    for (const at of times) {
+      if (at === previous) continue;
+      if (previous !== undefined && (!longest || at - previous > longest.ms)) {
+        longest = { ms: at - previous, afterMs: previous };
+      }
+      previous = at;
+    }
+  }
+  return longest;
+}
