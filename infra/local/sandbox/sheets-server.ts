@@ -1,10 +1,18 @@
-import { type SandboxRequest, type SandboxResponse, type SandboxServer, startSandboxServer } from './http';
+import {
+  type LatencyProfile,
+  type SandboxRequest,
+  type SandboxResponse,
+  type SandboxServer,
+  startSandboxServer,
+} from './http';
+import { type Clock, Quota } from './quota';
 
 /**
  * An in-memory Google Sheets v4 speaking what the client sends: spreadsheet
  * metadata, values get/update/append/batchGet/batchUpdate, and batchUpdate
  * with addSheet, appendCells, deleteDimension and updateCells, applied
- * atomically as the real service does.
+ * atomically as the real service does. It keeps the per-minute read and write
+ * quotas per user and per project, answering 429 as Google does.
  */
 export interface SheetsSandbox extends SandboxServer {
   tab(spreadsheetId: string, title: string): string[][] | undefined;
@@ -25,10 +33,87 @@ interface Range {
   endCol: number;
 }
 
-const googleError = (code: number, status: string, message: string): SandboxResponse => ({
+const googleError = (
+  code: number,
+  status: string,
+  message: string,
+  details?: unknown[],
+): SandboxResponse => ({
   status: code,
-  body: { error: { code, message, status } },
+  body: { error: { code, message, status, ...(details ? { details } : {}) } },
 });
+
+export interface SheetsQuotas {
+  readsPerMinutePerUser: number;
+  writesPerMinutePerUser: number;
+  /** Reads, and separately writes, per minute for the whole project. */
+  perMinutePerProject: number;
+}
+
+/**
+ * "Read requests: per minute per project 300, per minute per user per project 60;
+ * write requests: the same"; "per-minute quotas ... refilled every minute"
+ * (https://developers.google.com/sheets/api/limits). Modelled as fixed windows
+ * aligned to the minute.
+ */
+export const SHEETS_QUOTAS: Readonly<SheetsQuotas> = {
+  readsPerMinutePerUser: 60,
+  writesPerMinutePerUser: 60,
+  perMinutePerProject: 300,
+};
+
+const PROJECT_NUMBER = '000000000000';
+
+/**
+ * The 429 Google sends (bodies quoted in Sage-Bionetworks/data_curator#110 and
+ * n8n-io/n8n#16750): RESOURCE_EXHAUSTED, the quota named in the message and in
+ * ErrorInfo RATE_LIMIT_EXCEEDED metadata, and no Retry-After.
+ */
+function quotaError(kind: 'Read' | 'Write', scope: 'user' | 'project', limit: number): SandboxResponse {
+  const limitName = scope === 'user' ? `${kind} requests per minute per user` : `${kind} requests per minute`;
+  const quotaLimit = `${kind}RequestsPerMinutePer${scope === 'user' ? 'User' : 'Project'}`;
+  return googleError(
+    429,
+    'RESOURCE_EXHAUSTED',
+    `Quota exceeded for quota metric '${kind} requests' and limit '${limitName}' of service 'sheets.googleapis.com' for consumer 'project_number:${PROJECT_NUMBER}'.`,
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'RATE_LIMIT_EXCEEDED',
+        domain: 'googleapis.com',
+        metadata: {
+          quota_limit: quotaLimit,
+          quota_metric: `sheets.googleapis.com/${kind.toLowerCase()}_requests`,
+          quota_limit_value: String(limit),
+          quota_location: 'global',
+          quota_unit: scope === 'user' ? '1/min/{project}/{user}' : '1/min/{project}',
+          consumer: `projects/${PROJECT_NUMBER}`,
+          service: 'sheets.googleapis.com',
+        },
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [
+          {
+            description: 'Request a higher quota limit.',
+            url: 'https://cloud.google.com/docs/quotas/help/request_increase',
+          },
+        ],
+      },
+    ],
+  );
+}
+
+/**
+ * Realistic answer time, an estimate (Google publishes no latency figures): a few
+ * hundred ms to read, more to write, a little more per row written.
+ */
+export function sheetsLatencyMs(request: SandboxRequest): number {
+  if (request.method === 'GET') return 250;
+  const body = request.body as { values?: unknown[]; data?: unknown[]; requests?: unknown[] } | undefined;
+  const rows = body?.values?.length ?? body?.data?.length ?? body?.requests?.length ?? 1;
+  return 600 + 2 * rows;
+}
 
 function colIndex(letters: string): number {
   let n = 0;
@@ -102,21 +187,39 @@ const clone = (sheet: Spreadsheet): Spreadsheet =>
 export async function startSheetsSandbox(options: {
   token?: string;
   spreadsheets: string[];
-  quotaPerMinute?: number;
+  /** Per-minute quotas; Google's by default, `false` for none. */
+  quotas?: Partial<SheetsQuotas> | false;
+  /** The sandbox's clock (tests reach the next minute without waiting). */
+  now?: Clock;
+  latency?: LatencyProfile;
   port?: number;
 }): Promise<SheetsSandbox> {
   const books = new Map<string, Spreadsheet>(
     options.spreadsheets.map((id) => [id, new Map([['Sheet1', { sheetId: 0, rows: [] }]])]),
   );
   let nextSheetId = 1000;
-  const quota = { minute: 0, reads: 0, writes: 0 };
+  const limits = options.quotas === false ? undefined : { ...SHEETS_QUOTAS, ...options.quotas };
+  const minute = (limit: number) =>
+    new Quota({ limit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
+  const quotas = limits && {
+    Read: { user: minute(limits.readsPerMinutePerUser), project: minute(limits.perMinutePerProject) },
+    Write: { user: minute(limits.writesPerMinutePerUser), project: minute(limits.perMinutePerProject) },
+  };
 
-  function overQuota(write: boolean): boolean {
-    if (!options.quotaPerMinute) return false;
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== quota.minute) Object.assign(quota, { minute, reads: 0, writes: 0 });
-    const used = write ? ++quota.writes : ++quota.reads;
-    return used > options.quotaPerMinute;
+  /** The 429 for a request over quota, or undefined. Reads are GETs; every other call writes. */
+  function overQuota(request: SandboxRequest): SandboxResponse | undefined {
+    if (!quotas || !limits) return undefined;
+    const kind = request.method === 'GET' ? 'Read' : 'Write';
+    // One bearer token is one user; all share the project.
+    const user = String(request.headers.authorization ?? 'anonymous');
+    if (!quotas[kind].user.take(user).allowed)
+      return quotaError(
+        kind,
+        'user',
+        kind === 'Read' ? limits.readsPerMinutePerUser : limits.writesPerMinutePerUser,
+      );
+    if (!quotas[kind].project.take().allowed) return quotaError(kind, 'project', limits.perMinutePerProject);
+    return undefined;
   }
 
   function route(request: SandboxRequest): SandboxResponse {
@@ -127,14 +230,8 @@ export async function startSheetsSandbox(options: {
     const book = m ? books.get(m[1] ?? '') : undefined;
     if (!m || !book) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
     const rest = m[2] ?? '';
-    const isWrite = request.method !== 'GET';
-    if (overQuota(isWrite)) {
-      return googleError(
-        429,
-        'RESOURCE_EXHAUSTED',
-        "Quota exceeded for quota metric 'Read requests' and limit 'per minute per user'.",
-      );
-    }
+    const limited = overQuota(request);
+    if (limited) return limited;
     const tabOf = (range: string) => {
       const parsed = parseRange(range);
       const tab = parsed ? book.get(parsed.tab) : undefined;
@@ -286,14 +383,12 @@ export async function startSheetsSandbox(options: {
   const server = await startSandboxServer({
     name: 'sheets',
     ...(options.port ? { port: options.port } : {}),
+    ...(options.latency ? { latency: options.latency } : {}),
+    realisticLatency: sheetsLatencyMs,
     route,
-    faultResponse: (fault) =>
+    faultResponse: (fault, request) =>
       fault.kind === 'rate-limit'
-        ? googleError(
-            429,
-            'RESOURCE_EXHAUSTED',
-            "Quota exceeded for quota metric 'Write requests' and limit 'per minute per user'.",
-          )
+        ? quotaError(request.method === 'GET' ? 'Read' : 'Write', 'user', SHEETS_QUOTAS.readsPerMinutePerUser)
         : googleError(500, 'INTERNAL', 'Internal error encountered.'),
   });
   return {
