@@ -19,8 +19,10 @@ import { type Clock, Quota } from './quota';
 export interface GeminiSandbox extends SandboxServer {
   queueAnswer(text: string, finishReason?: string): void;
   requests: unknown[];
-  /** Use up a model's quota for the rest of its window (the day ends at midnight Pacific). */
-  exhaustQuota(model: string, window: 'minute' | 'day'): void;
+  /** Use up a model's quota for the rest of its window (the day ends at midnight Pacific), leaving `leave` requests. */
+  exhaustQuota(model: string, window: 'minute' | 'day', leave?: number): void;
+  /** Every quota starts afresh, as at midnight Pacific (tests that cannot move the clock). */
+  resetQuotas(): void;
   /** Answer the next `times` generateContent calls with a bare 429 carrying no RetryInfo. */
   throttleWithoutRetryInfo(times?: number): void;
   /** The quota each model is held to. */
@@ -378,7 +380,16 @@ export async function startGeminiSandbox(options: {
     queueAnswer: (text, finishReason = 'STOP') => {
       queued.push({ text, finishReason });
     },
-    exhaustQuota: (model, window) => windowOf(model, window).exhaust(model),
+    exhaustQuota: (model, window, leave = 0) => {
+      const quota = windowOf(model, window);
+      if (leave === 0) return quota.exhaust(model);
+      let verdict = quota.take(model);
+      while (verdict.allowed && verdict.remaining > leave) verdict = quota.take(model);
+    },
+    resetQuotas: () => {
+      minutes.clear();
+      days.clear();
+    },
     throttleWithoutRetryInfo: (times = 1) => {
       bareThrottles += times;
     },
