@@ -14,7 +14,7 @@ import {
 } from '../../infra/local/sandbox/sheets-server';
 import type { RetryOptions } from '../../shared/adapters/retry';
 import { createGoogleAuth, createSheetStore, quotaBackoffMs } from '../../shared/adapters/sheets';
-import { RateLimitedError, UnknownOutcomeError } from '../../shared/errors';
+import { PermanentError, RateLimitedError, UnknownOutcomeError } from '../../shared/errors';
 
 const BOOK = 'book-1';
 // Thirty seconds into a minute: the quota refills in 30 s.
@@ -26,12 +26,13 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function world(quotas?: Parameters<typeof startSheetsSandbox>[0]['quotas']) {
+async function world(quotas?: Parameters<typeof startSheetsSandbox>[0]['quotas'], cellLimit?: number) {
   const clock = { now: START };
   sandbox = await startSheetsSandbox({
     spreadsheets: [BOOK],
     now: () => clock.now,
     ...(quotas !== undefined ? { quotas } : {}),
+    ...(cellLimit !== undefined ? { cellLimit } : {}),
   });
   sandbox.setTab(BOOK, 'Posts', [['message_id', 'content']]);
   const url = `${sandbox.url}/`;
@@ -195,6 +196,26 @@ describe('the adapter under a quota', () => {
     expect(error).toBeInstanceOf(UnknownOutcomeError);
     expect(sandbox.faults.calls.length - calls).toBe(1);
     expect(sandbox.tab(BOOK, 'Posts')?.map((r) => r[0])).toEqual(['message_id', '7']);
+  });
+});
+
+describe('the cell limit', () => {
+  it('refuses a write that would take the spreadsheet past its cells, naming the request', async () => {
+    // Prepare: Sheet1 and Posts take 1000 × 26 cells each; a third tab would not fit.
+    const { store, append } = await world(undefined, 60_000);
+
+    // Act
+    const addSheet = await store()
+      .ensureTab('Archive', ['message_id'])
+      .catch((e: Error) => e);
+    const appendStatus = await statusOf(append());
+
+    // Assess
+    expect(addSheet).toBeInstanceOf(PermanentError);
+    expect((addSheet as Error).message).toContain(
+      'Invalid requests[0].addSheet: This action would increase the number of cells in the workbook above the limit of 60000 cells.',
+    );
+    expect(appendStatus).toBe(200);
   });
 });
 

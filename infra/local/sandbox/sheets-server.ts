@@ -181,6 +181,21 @@ function write(tab: Tab, startRow: number, startCol: number, values: unknown[][]
   });
 }
 
+/** Grid cells a tab holds: a new sheet is 1000 rows × 26 columns and grows with what is written. */
+function gridCells(book: Spreadsheet): number {
+  let cells = 0;
+  for (const tab of book.values()) {
+    const columns = tab.rows.reduce((widest, r) => Math.max(widest, r.length), 26);
+    cells += Math.max(1000, tab.rows.length) * columns;
+  }
+  return cells;
+}
+
+/** "Up to 10 million cells" per spreadsheet (https://developers.google.com/sheets/api/limits, Drive's file limits). */
+const CELL_LIMIT = 10_000_000;
+const CELL_LIMIT_MESSAGE = (limit: number) =>
+  `This action would increase the number of cells in the workbook above the limit of ${limit} cells.`;
+
 const clone = (sheet: Spreadsheet): Spreadsheet =>
   new Map([...sheet].map(([k, t]) => [k, { sheetId: t.sheetId, rows: t.rows.map((r) => [...r]) }]));
 
@@ -189,6 +204,8 @@ export async function startSheetsSandbox(options: {
   spreadsheets: string[];
   /** Per-minute quotas; Google's by default, `false` for none. */
   quotas?: Partial<SheetsQuotas> | false;
+  /** Cells a spreadsheet may hold; Google's 10 million by default (tests pass fewer). */
+  cellLimit?: number;
   /** The sandbox's clock (tests reach the next minute without waiting). */
   now?: Clock;
   latency?: LatencyProfile;
@@ -221,6 +238,13 @@ export async function startSheetsSandbox(options: {
     if (!quotas[kind].project.take().allowed) return quotaError(kind, 'project', limits.perMinutePerProject);
     return undefined;
   }
+
+  const cellLimit = options.cellLimit ?? CELL_LIMIT;
+  /** The 400 Google gives a write that would take the spreadsheet past its cell limit. */
+  const overCells = (book: Spreadsheet, prefix = '') =>
+    gridCells(book) > cellLimit
+      ? googleError(400, 'INVALID_ARGUMENT', `${prefix}${CELL_LIMIT_MESSAGE(cellLimit)}`)
+      : undefined;
 
   function route(request: SandboxRequest): SandboxResponse {
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
@@ -276,6 +300,8 @@ export async function startSheetsSandbox(options: {
         if (!parsed || !tab) return badRange(item.range);
         write(tab, parsed.startRow, parsed.startCol, item.values);
       }
+      const tooBig = overCells(copy);
+      if (tooBig) return tooBig;
       books.set(m[1] ?? '', copy);
       return { status: 200, body: { spreadsheetId: m[1], totalUpdatedCells: (body.data ?? []).length } };
     }
@@ -286,10 +312,15 @@ export async function startSheetsSandbox(options: {
       if (!found) return badRange(range);
       if (values[2] && request.method === 'POST') {
         const rows = ((request.body as { values?: unknown[][] }).values ?? []) as unknown[][];
+        const copy = clone(book);
+        const tab = copy.get(found.parsed.tab) ?? found.tab;
         // Appended after the last row holding any value, as the real table detection does.
-        let last = found.tab.rows.length;
-        while (last > 0 && (found.tab.rows[last - 1] ?? []).every((v) => v === '')) last -= 1;
-        write(found.tab, last, found.parsed.startCol, rows);
+        let last = tab.rows.length;
+        while (last > 0 && (tab.rows[last - 1] ?? []).every((v) => v === '')) last -= 1;
+        write(tab, last, found.parsed.startCol, rows);
+        const tooBig = overCells(copy);
+        if (tooBig) return tooBig;
+        books.set(m[1] ?? '', copy);
         return {
           status: 200,
           body: {
@@ -305,12 +336,16 @@ export async function startSheetsSandbox(options: {
         };
       }
       if (request.method === 'PUT') {
+        const copy = clone(book);
         write(
-          found.tab,
+          copy.get(found.parsed.tab) ?? found.tab,
           found.parsed.startRow,
           found.parsed.startCol,
           (request.body as { values?: unknown[][] }).values ?? [],
         );
+        const tooBig = overCells(copy);
+        if (tooBig) return tooBig;
+        books.set(m[1] ?? '', copy);
         return { status: 200, body: { spreadsheetId: m[1], updatedRange: range } };
       }
     }
@@ -318,8 +353,9 @@ export async function startSheetsSandbox(options: {
       const copy = clone(book);
       const replies: unknown[] = [];
       const byId = (id: number | undefined) => [...copy.values()].find((t) => t.sheetId === (id ?? 0));
-      for (const r of (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ??
-        []) {
+      const requests =
+        (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ?? [];
+      for (const [i, r] of requests.entries()) {
         if (r.addSheet) {
           const title = String((r.addSheet.properties as { title?: string })?.title ?? `Sheet${nextSheetId}`);
           if (copy.has(title))
@@ -372,6 +408,11 @@ export async function startSheetsSandbox(options: {
           replies.push({});
         } else {
           return googleError(400, 'INVALID_ARGUMENT', `unsupported request ${Object.keys(r).join(',')}`);
+        }
+        if (r.addSheet || r.appendCells || r.updateCells) {
+          // Google names the request that crossed the limit: "Invalid requests[45].addSheet: ...".
+          const tooBig = overCells(copy, `Invalid requests[${i}].${Object.keys(r)[0]}: `);
+          if (tooBig) return tooBig;
         }
       }
       books.set(m[1] ?? '', copy);
