@@ -8,8 +8,10 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  FREE_TIER_QUOTAS,
   type GeminiSandbox,
   geminiLatencyMs,
+  geminiQuotasFromEnv,
   startGeminiSandbox,
 } from '../../infra/local/sandbox/gemini-server';
 import { createGeminiAnalyzer, thinkingConfigFor } from '../../shared/adapters/gemini';
@@ -305,6 +307,27 @@ describe('quotas', () => {
     expect((error as RateLimitedError).resetAt.toISOString()).toBe('2026-11-25T08:00:00.000Z');
     expect(sandbox.faults.calls.length - calls).toBe(1);
     expect(sleeps).toEqual([]);
+  });
+});
+
+describe('tiers', () => {
+  it('plays the free tier unless DIGEST_GEMINI_TIER says tier1 or none', async () => {
+    // Prepare
+    const { sandbox } = await world();
+
+    // Act
+    const tier1 = geminiQuotasFromEnv({ DIGEST_GEMINI_TIER: 'tier1' });
+    const none = geminiQuotasFromEnv({ DIGEST_GEMINI_TIER: 'none' });
+
+    // Assess
+    expect(sandbox.quotaOf('gemini-2.5-flash')).toEqual({ requestsPerMinute: 10, requestsPerDay: 250 });
+    expect(sandbox.quotaOf('gemini-2.5-flash-lite-preview-06-17')).toEqual({
+      requestsPerMinute: 15,
+      requestsPerDay: 1000,
+    });
+    expect(geminiQuotasFromEnv({})).toBe(FREE_TIER_QUOTAS);
+    expect(tier1).toMatchObject({ 'gemini-2.5-flash': { requestsPerMinute: 1_000, requestsPerDay: 10_000 } });
+    expect(none).toBe(false);
   });
 });
 

@@ -48,8 +48,30 @@ export const FREE_TIER_QUOTAS: Readonly<Record<string, GeminiModelQuota>> = {
   'gemini-2.0-flash': { requestsPerMinute: 15, requestsPerDay: 200 },
   'gemini-2.0-flash-lite': { requestsPerMinute: 30, requestsPerDay: 200 },
 };
+/**
+ * Tier 1 (billing enabled) as the same page listed it in 2025: 2.5 Flash 1,000 RPM and
+ * 10,000 RPD, 2.5 Pro 150 RPM and 1,000 RPD, 2.0 Flash 2,000 RPM with no daily cap.
+ */
+export const TIER_1_QUOTAS: Readonly<Record<string, GeminiModelQuota>> = {
+  'gemini-2.5-pro': { requestsPerMinute: 150, requestsPerDay: 1_000 },
+  'gemini-2.5-flash': { requestsPerMinute: 1_000, requestsPerDay: 10_000 },
+  'gemini-2.0-flash': { requestsPerMinute: 2_000, requestsPerDay: Number.POSITIVE_INFINITY },
+};
 /** Models the table does not name get the strictest figures ("more restricted for preview models"). */
 const UNLISTED_MODEL_QUOTA: GeminiModelQuota = { requestsPerMinute: 5, requestsPerDay: 100 };
+
+/**
+ * The tier the sandbox plays, from DIGEST_GEMINI_TIER: `free` (the default), `tier1`,
+ * or `none` (no quotas, e.g. a benchmark of the pipeline's own throughput).
+ */
+export function geminiQuotasFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Record<string, GeminiModelQuota>> | false {
+  const tier = env.DIGEST_GEMINI_TIER ?? 'free';
+  if (tier === 'none') return false;
+  if (tier === 'tier1') return TIER_1_QUOTAS;
+  return FREE_TIER_QUOTAS;
+}
 
 const LAUNCH = /\b(launch|launching|introduc|announc|meet|shipped|new|beta|mainnet)/i;
 
@@ -246,8 +268,8 @@ export function geminiLatencyMs(request: SandboxRequest): number {
 export async function startGeminiSandbox(options: {
   apiKey: string;
   port?: number;
-  /** Per-model quotas; defaults to the free tier. `false` turns quotas off. */
-  quotas?: Record<string, GeminiModelQuota> | false;
+  /** Per-model quotas; defaults to DIGEST_GEMINI_TIER's (the free tier). `false` turns quotas off. */
+  quotas?: Readonly<Record<string, GeminiModelQuota>> | false;
   /** The sandbox's clock (tests reach the next minute or Pacific midnight without waiting). */
   now?: Clock;
   latency?: LatencyProfile;
@@ -255,7 +277,8 @@ export async function startGeminiSandbox(options: {
   const queued: { text: string; finishReason: string }[] = [];
   const requests: unknown[] = [];
   const now = options.now ?? Date.now;
-  const table = options.quotas === false ? {} : (options.quotas ?? FREE_TIER_QUOTAS);
+  const quotas = options.quotas ?? geminiQuotasFromEnv();
+  const table = quotas === false ? {} : quotas;
   const quotaOf = (model: string): GeminiModelQuota => {
     // The longest listed prefix: gemini-2.5-flash-lite before gemini-2.5-flash.
     const name = Object.keys(table)
@@ -334,7 +357,7 @@ export async function startGeminiSandbox(options: {
         // Some 429s carry no details at all, so nothing says which quota or when to come back.
         return googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');
       }
-      if (options.quotas !== false) {
+      if (quotas !== false) {
         for (const window of ['minute', 'day'] as const) {
           const verdict = windowOf(model, window).take(model);
           if (!verdict.allowed) return quotaError(model, window, verdict.limit, secondsToNextMinute());
