@@ -310,6 +310,27 @@ describe('quotas', () => {
   });
 });
 
+describe('retries', () => {
+  it('the SDK retries nothing itself: one attempt allowed is one request', async () => {
+    // Prepare
+    const { sandbox } = await world();
+    sandbox.faults.add({ kind: 'server-error', times: 3 });
+    const analyzer = createGeminiAnalyzer({
+      apiKey: KEY,
+      baseUrl: sandbox.url,
+      timeoutMs: 2_000,
+      retry: { maxAttempts: 1 },
+    });
+
+    // Act
+    const error = await analyzer.analyzePosts(posts, settings).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as Error).name).toBe('TransientError');
+    expect(sandbox.faults.calls).toHaveLength(1);
+  });
+});
+
 describe('tiers', () => {
   it('plays the free tier unless DIGEST_GEMINI_TIER says tier1 or none', async () => {
     // Prepare
