@@ -61,8 +61,10 @@ function toAnalysis(row: SheetRow): PostAnalysis & { postLink: string } {
 
 /**
  * Judge and summarise every unanalysed row of the main tab, many posts per
- * Gemini request, writing each batch back as it completes; then write the
- * run's draft from all analysed rows still in the main tab.
+ * Gemini request, writing the analyses back in one request; then write the
+ * run's draft from all analysed rows still in the main tab. A quota that will
+ * not reset within this run stops it `partial`: what was analysed is kept,
+ * no draft is written, and a resume picks up the rows still unanalysed.
  */
 export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
