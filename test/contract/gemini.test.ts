@@ -301,7 +301,6 @@ describe('quotas', () => {
       code: 429,
       message: 'Resource has been exhausted (e.g. check quota).',
       status: 'RESOURCE_EXHAUSTED',
-      details: [],
     });
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).resetAt.toISOString()).toBe('2026-11-25T08:00:00.000Z');

@@ -127,9 +127,10 @@ const HELP = {
 };
 const REQUESTS_METRIC = 'generativelanguage.googleapis.com/generate_content_free_tier_requests';
 
+/** google.rpc.Status as JSON; a body without details has no `details` field at all. */
 const googleError = (code: number, status: string, message: string, details: unknown[] = []) => ({
   status: code,
-  body: { error: { code, message, status, details } },
+  body: { error: { code, message, status, ...(details.length > 0 ? { details } : {}) } },
 });
 
 /**
@@ -318,12 +319,10 @@ export async function startGeminiSandbox(options: {
     realisticLatency: geminiLatencyMs,
     faultResponse: (fault, request) =>
       fault.kind === 'rate-limit'
-        ? quotaError(
-            request.path.match(/models\/([^/:]+):/)?.[1] ?? 'unknown',
-            'minute',
-            0,
-            fault.retryAfterSeconds,
-          )
+        ? (() => {
+            const model = request.path.match(/models\/([^/:]+):/)?.[1] ?? 'unknown';
+            return quotaError(model, 'minute', quotaOf(model).requestsPerMinute, fault.retryAfterSeconds);
+          })()
         : googleError(500, 'INTERNAL', 'An internal error has occurred.'),
     route: (request) => {
       const match = request.path.match(/^\/v1beta\/models\/([^/:]+):generateContent$/);
