@@ -204,6 +204,8 @@ export async function startSheetsSandbox(options: {
   spreadsheets: string[];
   /** Per-minute quotas; Google's by default, `false` for none. */
   quotas?: Partial<SheetsQuotas> | false;
+  /** Earlier spelling of `quotas: { readsPerMinutePerUser, writesPerMinutePerUser }`, kept for callers using it. */
+  quotaPerMinute?: number;
   /** Cells a spreadsheet may hold; Google's 10 million by default (tests pass fewer). */
   cellLimit?: number;
   /** The sandbox's clock (tests reach the next minute without waiting). */
@@ -215,7 +217,15 @@ export async function startSheetsSandbox(options: {
     options.spreadsheets.map((id) => [id, new Map([['Sheet1', { sheetId: 0, rows: [] }]])]),
   );
   let nextSheetId = 1000;
-  const limits = options.quotas === false ? undefined : { ...SHEETS_QUOTAS, ...options.quotas };
+  const perUser = options.quotaPerMinute;
+  const limits =
+    options.quotas === false
+      ? undefined
+      : {
+          ...SHEETS_QUOTAS,
+          ...(perUser ? { readsPerMinutePerUser: perUser, writesPerMinutePerUser: perUser } : {}),
+          ...options.quotas,
+        };
   const minute = (limit: number) =>
     new Quota({ limit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
   const quotas = limits && {
