@@ -9,6 +9,7 @@ import { ApiError, GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FREE_TIER_QUOTAS,
+  type GeminiModelQuota,
   type GeminiSandbox,
   geminiLatencyMs,
   geminiQuotasFromEnv,
@@ -35,7 +36,7 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function world(quotas?: Record<string, { requestsPerMinute: number; requestsPerDay: number }>) {
+async function world(quotas?: Record<string, GeminiModelQuota>) {
   const clock = { now: START };
   sandbox = await startGeminiSandbox({ apiKey: KEY, now: () => clock.now, ...(quotas ? { quotas } : {}) });
   const url = sandbox.url;
@@ -225,6 +226,29 @@ describe('quotas', () => {
     expect(otherModel.candidates).toHaveLength(1);
   });
 
+  it('counts input tokens per minute too: a prompt past the TPM quota is a 429 naming it', async () => {
+    // Prepare
+    const { sdk } = await world({
+      'gemini-2.5-flash': { requestsPerMinute: 100, requestsPerDay: 1000, inputTokensPerMinute: 150 },
+    });
+    const call = () => sdk().models.generateContent({ model: 'gemini-2.5-flash', contents: 'x'.repeat(400) });
+    await call(); // 100 tokens
+
+    // Act
+    const refused = await apiErrorOf(call());
+
+    // Assess
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.details.find((d) => d['@type'].endsWith('QuotaFailure'))?.violations).toEqual([
+      {
+        quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count',
+        quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+        quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' },
+        quotaValue: '150',
+      },
+    ]);
+  });
+
   it('the adapter waits out a per-minute 429 for as long as its RetryInfo says', async () => {
     // Prepare
     const { analyzer, sandbox, sleeps } = await world({
@@ -340,13 +364,19 @@ describe('tiers', () => {
     const none = geminiQuotasFromEnv({ DIGEST_GEMINI_TIER: 'none' });
 
     // Assess
-    expect(sandbox.quotaOf('gemini-2.5-flash')).toEqual({ requestsPerMinute: 10, requestsPerDay: 250 });
-    expect(sandbox.quotaOf('gemini-2.5-flash-lite-preview-06-17')).toEqual({
+    expect(sandbox.quotaOf('gemini-2.5-flash')).toMatchObject({ requestsPerMinute: 10, requestsPerDay: 250 });
+    expect(sandbox.quotaOf('gemini-2.5-flash-lite-preview-06-17')).toMatchObject({
       requestsPerMinute: 15,
       requestsPerDay: 1000,
     });
     expect(geminiQuotasFromEnv({})).toBe(FREE_TIER_QUOTAS);
-    expect(tier1).toMatchObject({ 'gemini-2.5-flash': { requestsPerMinute: 1_000, requestsPerDay: 10_000 } });
+    expect(tier1).toMatchObject({
+      'gemini-2.5-flash': {
+        requestsPerMinute: 1_000,
+        requestsPerDay: 10_000,
+        inputTokensPerMinute: 1_000_000,
+      },
+    });
     expect(none).toBe(false);
   });
 });

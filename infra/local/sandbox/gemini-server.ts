@@ -32,30 +32,38 @@ export interface GeminiSandbox extends SandboxServer {
 export interface GeminiModelQuota {
   requestsPerMinute: number;
   requestsPerDay: number;
+  /** Input tokens per minute; unlimited when absent. */
+  inputTokensPerMinute?: number;
 }
 
 /**
  * Free-tier request quotas per model, as the rate-limits page listed them in 2025
  * (https://ai.google.dev/gemini-api/docs/rate-limits; a real 429 for gemini-2.5-flash
- * carried quotaValue "250" for GenerateRequestsPerDayPerProjectPerModel-FreeTier).
+ * carried quotaValue "250" for GenerateRequestsPerDayPerProjectPerModel-FreeTier, and
+ * "250000" for GenerateContentInputTokensPerModelPerMinute-FreeTier on 2.5 Flash and Pro).
  * Google has since cut some of them (reports of 20 a day for Flash from December 2025)
  * and shows the live figures only in AI Studio: pass `quotas` to model another tier.
  */
 export const FREE_TIER_QUOTAS: Readonly<Record<string, GeminiModelQuota>> = {
-  'gemini-2.5-pro': { requestsPerMinute: 5, requestsPerDay: 100 },
-  'gemini-2.5-flash': { requestsPerMinute: 10, requestsPerDay: 250 },
-  'gemini-2.5-flash-lite': { requestsPerMinute: 15, requestsPerDay: 1000 },
-  'gemini-2.0-flash': { requestsPerMinute: 15, requestsPerDay: 200 },
-  'gemini-2.0-flash-lite': { requestsPerMinute: 30, requestsPerDay: 200 },
+  'gemini-2.5-pro': { requestsPerMinute: 5, requestsPerDay: 100, inputTokensPerMinute: 250_000 },
+  'gemini-2.5-flash': { requestsPerMinute: 10, requestsPerDay: 250, inputTokensPerMinute: 250_000 },
+  'gemini-2.5-flash-lite': { requestsPerMinute: 15, requestsPerDay: 1000, inputTokensPerMinute: 250_000 },
+  'gemini-2.0-flash': { requestsPerMinute: 15, requestsPerDay: 200, inputTokensPerMinute: 1_000_000 },
+  'gemini-2.0-flash-lite': { requestsPerMinute: 30, requestsPerDay: 200, inputTokensPerMinute: 1_000_000 },
 };
 /**
- * Tier 1 (billing enabled) as the same page listed it in 2025: 2.5 Flash 1,000 RPM and
- * 10,000 RPD, 2.5 Pro 150 RPM and 1,000 RPD, 2.0 Flash 2,000 RPM with no daily cap.
+ * Tier 1 (billing enabled) as the same page listed it in 2025: 2.5 Flash 1,000 RPM,
+ * 1M TPM and 10,000 RPD, 2.5 Pro 150 RPM, 2M TPM and 1,000 RPD, 2.0 Flash 2,000 RPM,
+ * 4M TPM and no daily cap.
  */
 export const TIER_1_QUOTAS: Readonly<Record<string, GeminiModelQuota>> = {
-  'gemini-2.5-pro': { requestsPerMinute: 150, requestsPerDay: 1_000 },
-  'gemini-2.5-flash': { requestsPerMinute: 1_000, requestsPerDay: 10_000 },
-  'gemini-2.0-flash': { requestsPerMinute: 2_000, requestsPerDay: Number.POSITIVE_INFINITY },
+  'gemini-2.5-pro': { requestsPerMinute: 150, requestsPerDay: 1_000, inputTokensPerMinute: 2_000_000 },
+  'gemini-2.5-flash': { requestsPerMinute: 1_000, requestsPerDay: 10_000, inputTokensPerMinute: 1_000_000 },
+  'gemini-2.0-flash': {
+    requestsPerMinute: 2_000,
+    requestsPerDay: Number.POSITIVE_INFINITY,
+    inputTokensPerMinute: 4_000_000,
+  },
 };
 /** Models the table does not name get the strictest figures ("more restricted for preview models"). */
 const UNLISTED_MODEL_QUOTA: GeminiModelQuota = { requestsPerMinute: 5, requestsPerDay: 100 };
@@ -126,6 +134,7 @@ const HELP = {
   ],
 };
 const REQUESTS_METRIC = 'generativelanguage.googleapis.com/generate_content_free_tier_requests';
+const INPUT_TOKENS_METRIC = 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count';
 
 /** google.rpc.Status as JSON; a body without details has no `details` field at all. */
 const googleError = (code: number, status: string, message: string, details: unknown[] = []) => ({
@@ -138,23 +147,30 @@ const googleError = (code: number, status: string, message: string, details: unk
  * and RooCodeInc/Roo-Code#3883): the quota in QuotaFailure, a Help link, and a RetryInfo
  * whose delay runs to the next minute even when the quota broken is the daily one.
  */
-function quotaError(model: string, window: 'minute' | 'day', limit: number, retryDelaySeconds: number) {
-  const quotaId =
-    window === 'day'
-      ? 'GenerateRequestsPerDayPerProjectPerModel-FreeTier'
-      : 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier';
+function quotaError(
+  model: string,
+  window: 'minute' | 'day' | 'input-tokens',
+  limit: number,
+  retryDelaySeconds: number,
+) {
+  const quotaId = {
+    day: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+    minute: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+    'input-tokens': 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+  }[window];
+  const metric = window === 'input-tokens' ? INPUT_TOKENS_METRIC : REQUESTS_METRIC;
   return googleError(
     429,
     'RESOURCE_EXHAUSTED',
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. ' +
-      `\n* Quota exceeded for metric: ${REQUESTS_METRIC}, limit: ${limit}, model: ${model}\nPlease retry in ${retryDelaySeconds}s.`,
+      `\n* Quota exceeded for metric: ${metric}, limit: ${limit}, model: ${model}\nPlease retry in ${retryDelaySeconds}s.`,
     [
       HELP,
       {
         '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
         violations: [
           {
-            quotaMetric: REQUESTS_METRIC,
+            quotaMetric: metric,
             quotaId,
             quotaDimensions: { location: 'global', model },
             quotaValue: String(limit),
@@ -309,6 +325,8 @@ export async function startGeminiSandbox(options: {
     }
     return quota;
   };
+  /** Input tokens each model took this minute (TPM counts the prompt). */
+  const inputTokens = new Map<string, { minute: number; tokens: number }>();
   let bareThrottles = 0;
   const secondsToNextMinute = () => Math.max(1, Math.ceil((60_000 - (now() % 60_000)) / 1000));
 
@@ -357,10 +375,17 @@ export async function startGeminiSandbox(options: {
         return googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');
       }
       if (quotas !== false) {
+        const tokenLimit = quotaOf(model).inputTokensPerMinute;
+        const minute = Math.floor(now() / 60_000);
+        const spent = inputTokens.get(model);
+        const used = spent?.minute === minute ? spent.tokens : 0;
+        if (tokenLimit !== undefined && used + promptTokens > tokenLimit)
+          return quotaError(model, 'input-tokens', tokenLimit, secondsToNextMinute());
         for (const window of ['minute', 'day'] as const) {
           const verdict = windowOf(model, window).take(model);
           if (!verdict.allowed) return quotaError(model, window, verdict.limit, secondsToNextMinute());
         }
+        inputTokens.set(model, { minute, tokens: used + promptTokens });
       }
       requests.push(request.body);
       const next = queued.shift();
@@ -411,6 +436,7 @@ export async function startGeminiSandbox(options: {
     resetQuotas: () => {
       minutes.clear();
       days.clear();
+      inputTokens.clear();
     },
     throttleWithoutRetryInfo: (times = 1) => {
       bareThrottles += times;
