@@ -1,7 +1,7 @@
 import { pacificMidnightBefore } from '../../../shared/adapters/gemini-quota';
 import {
   type LatencyProfile,
-  type SandboxRequest,
+  latencyProfile,
   type SandboxResponse,
   type SandboxServer,
   startSandboxServer,
@@ -258,28 +258,21 @@ function promptOf(body: unknown): string {
 }
 
 /**
- * Realistic answer time, an estimate: about 0.6 s to the first token (2.5 s for Pro,
- * which always thinks), prefill at ~10k tokens/s, and output (thinking included) at
- * ~200 tokens/s for Flash, ~300 for Flash-Lite and ~90 for Pro, the order of magnitude
- * third-party throughput benchmarks report. A batch of 100 posts answers ~40 tokens
- * each: about 20 s on Flash.
+ * Realistic answer time, sized from the answer's own token counts; an estimate: about
+ * 0.6 s to the first token (2.5 s for Pro), prefill at ~10k tokens/s, and output
+ * (thinking included) at ~250 tokens/s for Flash, ~300 for Flash-Lite and ~90 for Pro,
+ * the order of magnitude published third-party throughput benchmarks report. A batch
+ * of 100 posts (~60 output tokens each) takes some 25 s on Flash. Refusals are quick.
  */
-export function geminiLatencyMs(request: SandboxRequest): number {
-  const model = request.path.match(/models\/([^/:]+):/)?.[1] ?? '';
-  const prompt = promptOf(request.body);
-  const items = Math.max(1, itemsIn(prompt).length);
-  const isArray = /ARRAY/i.test(
-    String(
-      (request.body as { generationConfig?: { responseSchema?: { type?: string } } })?.generationConfig
-        ?.responseSchema?.type ?? '',
-    ),
-  );
-  const outputTokens = isArray ? items * 40 : 300;
+export function geminiLatencyMs(
+  model: string,
+  usage: { promptTokens: number; outputTokens: number },
+): number {
   const pro = /pro/.test(model);
   const lite = /lite/.test(model);
   const firstToken = pro ? 2_500 : 600;
-  const perSecond = pro ? 90 : lite ? 300 : 200;
-  return Math.round(firstToken + tokensOf(prompt) / 10 + (outputTokens / perSecond) * 1000);
+  const perSecond = pro ? 90 : lite ? 300 : 250;
+  return Math.round(firstToken + usage.promptTokens / 10 + (usage.outputTokens / perSecond) * 1000);
 }
 
 export async function startGeminiSandbox(options: {
@@ -328,13 +321,14 @@ export async function startGeminiSandbox(options: {
   /** Input tokens each model took this minute (TPM counts the prompt). */
   const inputTokens = new Map<string, { minute: number; tokens: number }>();
   let bareThrottles = 0;
+  const profile = options.latency ?? latencyProfile();
   const secondsToNextMinute = () => Math.max(1, Math.ceil((60_000 - (now() % 60_000)) / 1000));
 
   const server = await startSandboxServer({
     name: 'gemini',
     ...(options.port ? { port: options.port } : {}),
-    ...(options.latency ? { latency: options.latency } : {}),
-    realisticLatency: geminiLatencyMs,
+    // The wait is sized from the answer, so the route sleeps itself rather than ahead of it.
+    latency: profile,
     faultResponse: (fault, request) =>
       fault.kind === 'rate-limit'
         ? (() => {
@@ -342,7 +336,7 @@ export async function startGeminiSandbox(options: {
             return quotaError(model, 'minute', quotaOf(model).requestsPerMinute, fault.retryAfterSeconds);
           })()
         : googleError(500, 'INTERNAL', 'An internal error has occurred.'),
-    route: (request) => {
+    route: async (request) => {
       const match = request.path.match(/^\/v1beta\/models\/([^/:]+):generateContent$/);
       if (!match || request.method !== 'POST')
         return googleError(404, 'NOT_FOUND', `no route for ${request.path}`);
@@ -398,6 +392,13 @@ export async function startGeminiSandbox(options: {
         finishReason = 'MAX_TOKENS';
       }
       const candidatesTokenCount = tokensOf(text);
+      if (profile === 'realistic') {
+        const wait = geminiLatencyMs(model, {
+          promptTokens,
+          outputTokens: candidatesTokenCount + thinking.thoughts,
+        });
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       return {
         status: 200,
         body: {
