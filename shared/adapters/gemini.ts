@@ -1,8 +1,23 @@
-import { ApiError, GoogleGenAI, Type } from '@google/genai';
+import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai';
 import { z } from 'zod';
 import type { PostAnalysis } from '../domain/post';
-import { errorForStatus, InvalidResponseError, TransientError } from '../errors';
+import {
+  AuthError,
+  errorForStatus,
+  InvalidResponseError,
+  quotaExhausted,
+  RateLimitedError,
+  TransientError,
+} from '../errors';
 import type { Analyzer } from '../ports';
+import {
+  errorReason,
+  type GoogleErrorBody,
+  isDailyQuota,
+  nextPacificMidnight,
+  quotaViolations,
+  retryDelayMs,
+} from './gemini-quota';
 import { type RetryOptions, retryTransient } from './retry';
 
 export interface GeminiOptions {
@@ -10,6 +25,8 @@ export interface GeminiOptions {
   baseUrl: string;
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** The clock a per-day quota's reset is reckoned from (tests). */
+  now?: () => number;
 }
 
 const SUMMARY_WORDS = 25;
@@ -46,23 +63,91 @@ const draftAnswer = z.object({ draft: z.string().min(1) });
 
 const words = (text: string, max: number) => text.trim().split(/\s+/).slice(0, max).join(' ');
 
-/** Google's RetryInfo detail says how long to wait: "12s" or "1.5s". */
-function retryDelayMs(error: ApiError): number | undefined {
-  const match = error.message.match(/"retryDelay":\s*"(\d+(?:\.\d+)?)s"/);
-  return match ? Math.ceil(Number(match[1]) * 1000) : undefined;
+/**
+ * How each model family takes `thinkingConfig` (https://ai.google.dev/gemini-api/docs/thinking,
+ * "Thinking budgets" table; https://ai.google.dev/gemini-api/docs/gemini-3 for thinkingLevel):
+ *
+ * | family                 | thinking   | budget range        | budget 0 (off)                     |
+ * |------------------------|------------|---------------------|------------------------------------|
+ * | gemini-2.5-flash-lite  | optional   | 0, or 512 – 24,576  | accepted (off is its default)      |
+ * | gemini-2.5-flash       | optional   | 0 – 24,576          | accepted                           |
+ * | gemini-2.5-pro         | always on  | 128 – 32,768        | 400 "Budget 0 is invalid. This model only works in thinking mode." |
+ * | gemini-3*              | always on  | thinkingLevel       | not offered: send a low thinkingLevel |
+ * | gemini-2.0-*, 1.5-*    | none       | —                   | send no thinkingConfig             |
+ * | anything else (newer)  | unknown    | —                   | send nothing: never risk a refused 0 |
+ *
+ * The task needs no reasoning, and thinking tokens count against maxOutputTokens,
+ * so each family gets the least thinking it accepts.
+ */
+const THINKING: readonly { family: RegExp; config: ThinkingConfig | undefined }[] = [
+  { family: /^gemini-2\.5-flash/, config: { thinkingBudget: 0 } },
+  { family: /^gemini-2\.5-pro/, config: { thinkingBudget: 128 } },
+  { family: /^gemini-3/, config: { thinkingLevel: ThinkingLevel.LOW } },
+  { family: /^gemini-(1\.5|2\.0)-/, config: undefined },
+];
+
+/** The thinkingConfig to send for `model`, or undefined to leave the model's default. */
+export function thinkingConfigFor(model: string): ThinkingConfig | undefined {
+  const name = model.replace(/^models\//, '');
+  return THINKING.find((t) => t.family.test(name))?.config;
 }
 
-function toDigestError(error: unknown): Error {
-  if (error instanceof ApiError)
-    return errorForStatus('gemini', error.status, error.message.slice(0, 300), retryDelayMs(error));
+/**
+ * @google/genai throws ApiError whose message is the JSON error body and whose
+ * `status` is the HTTP status (googleapis/js-genai src/_api_client.ts, throwErrorIfNotOK).
+ */
+function errorBodyOf(error: ApiError): GoogleErrorBody {
+  try {
+    return JSON.parse(error.message) as GoogleErrorBody;
+  } catch {
+    return {};
+  }
+}
+
+export function toDigestError(error: unknown, now = Date.now()): Error {
   if (error instanceof InvalidResponseError) return error;
-  return new TransientError(`gemini request failed: ${(error as Error).message}`, { cause: error });
+  if (!(error instanceof ApiError))
+    return new TransientError(`gemini request failed: ${(error as Error).message}`, { cause: error });
+  const body = errorBodyOf(error);
+  const detail = (body.error?.message ?? error.message).slice(0, 300);
+  // A bad key is 400 INVALID_ARGUMENT with ErrorInfo reason API_KEY_INVALID
+  // (https://ai.google.dev/gemini-api/docs/troubleshooting): retrying cannot help.
+  if (errorReason(body) === 'API_KEY_INVALID')
+    return new AuthError(`gemini answered ${error.status}: ${detail}`);
+  if (error.status !== 429) return errorForStatus('gemini', error.status, detail);
+
+  const violations = quotaViolations(body);
+  const daily = violations.find(isDailyQuota);
+  const delay = retryDelayMs(body);
+  if (daily) {
+    // A per-day quota answers with a short retryDelay, yet it only resets at midnight Pacific.
+    const model = daily.quotaDimensions?.model;
+    return quotaExhausted(
+      'gemini',
+      `quota ${daily.quotaId}${model ? ` (model ${model})` : ''}`,
+      nextPacificMidnight(now),
+      now,
+    );
+  }
+  if (delay === undefined) {
+    // No RetryInfo: nothing says when to come back; every Gemini quota has reset by midnight Pacific.
+    const named = violations[0]?.quotaId;
+    return quotaExhausted(
+      'gemini',
+      `${named ? `quota ${named}` : 'quota'} (429 without RetryInfo: ${detail.slice(0, 120)})`,
+      nextPacificMidnight(now),
+      now,
+    );
+  }
+  return new RateLimitedError(`gemini answered 429: ${detail}`, delay, { now });
 }
 
 /**
  * Gemini through @google/genai with structured JSON output: one request per
- * batch of posts, one for the draft. The SDK's own retries are off; ours are
- * bounded by the caller's remaining time.
+ * batch of posts, one for the draft. The SDK's own retries stay off (it retries
+ * only when `httpOptions.retryOptions` is set: googleapis/js-genai
+ * src/_api_client.ts, apiCall); ours are bounded by the caller's remaining time,
+ * and a quota that resets later than that ends the step with RateLimitedError.
  */
 export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
   const ai = new GoogleGenAI({
@@ -78,6 +163,7 @@ export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
     temperature: number,
     parse: z.ZodType<T>,
   ): Promise<T> {
+    const thinking = thinkingConfigFor(model);
     return retryTransient(async () => {
       let text: string | undefined;
       let finish: string | undefined;
@@ -90,14 +176,13 @@ export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
             responseSchema: schema,
             temperature,
             maxOutputTokens: 16_384,
-            // Thinking tokens count against maxOutputTokens; the task needs none.
-            thinkingConfig: { thinkingBudget: 0 },
+            ...(thinking ? { thinkingConfig: thinking } : {}),
           },
         });
         text = answer.text;
         finish = answer.candidates?.[0]?.finishReason;
       } catch (error) {
-        throw toDigestError(error);
+        throw toDigestError(error, (options.now ?? Date.now)());
       }
       if (!text) {
         throw new InvalidResponseError(`gemini returned no text (finishReason ${finish ?? 'unknown'})`);

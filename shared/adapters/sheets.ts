@@ -1,5 +1,5 @@
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
-import { errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
+import { errorForStatus, RateLimitedError, TransientError, UnknownOutcomeError } from '../errors';
 import type { ArchiveMove, SheetStore, SheetTable } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
@@ -45,6 +45,24 @@ function columnLetter(index: number): string {
   return letters;
 }
 
+/** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
+export const SHEETS_MAX_BACKOFF_MS = 64_000;
+
+/**
+ * Google's truncated exponential backoff for Sheets quota errors: wait
+ * min(2^n seconds + up to 1 s of random jitter, maximum_backoff), n = 0, 1, 2, …
+ * (https://developers.google.com/sheets/api/limits#exponential-backoff). `baseMs`
+ * is Google's second (1000 ms; smaller in tests).
+ */
+export function quotaBackoffMs(n: number, baseMs: number, random: () => number): number {
+  return Math.min(2 ** n * baseMs + Math.floor(random() * baseMs), SHEETS_MAX_BACKOFF_MS);
+}
+
+/**
+ * gaxios throws GaxiosError with `status` and the body's `error.message` as its
+ * message (googleapis/gaxios src/common.ts); a 429 is RESOURCE_EXHAUSTED naming the
+ * quota ("Write requests per minute per user") and has no Retry-After.
+ */
 function toDigestError(error: unknown, writes: boolean): Error {
   const e = error as {
     status?: number;
@@ -70,11 +88,27 @@ function toDigestError(error: unknown, writes: boolean): Error {
 export function createSheetStore(options: SheetStoreOptions): SheetStore {
   const api = sheetsApi({ version: 'v4', auth: options.auth, rootUrl: options.rootUrl });
   const spreadsheetId = options.spreadsheetId;
-  const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 10_000, ...options.retry };
+  // Enough attempts for the backoff to reach ~16 s (1, 2, 4, 8, 16 s); a longer wait than
+  // maxWaitMs (the Lambda's share, from the step context) goes back to the state machine.
+  const retry: RetryOptions = { maxAttempts: 6, baseDelayMs: 1000, maxWaitMs: 20_000, ...options.retry };
+  const random = retry.random ?? Math.random;
+  // googleapis-common retries by default (nodejs-googleapis-common src/apirequest.ts): ours decide instead.
   const request = { timeout: options.timeoutMs ?? 30_000, retry: false };
   /** `writes`: the request is not idempotent (append, add a tab, move rows). */
-  const call = <T>(operation: () => Promise<T>, writes = false) =>
-    retryMapped(operation, (error) => toDigestError(error, writes), retry);
+  const call = <T>(operation: () => Promise<T>, writes = false) => {
+    let quotaErrors = 0;
+    return retryMapped(
+      operation,
+      (error) => {
+        const mapped = toDigestError(error, writes);
+        if (!(mapped instanceof RateLimitedError)) return mapped;
+        // The per-minute quotas refill every minute; until then each 429 doubles the wait.
+        const wait = quotaBackoffMs(quotaErrors++, retry.baseDelayMs, random);
+        return new RateLimitedError(mapped.message, wait, { cause: error });
+      },
+      retry,
+    );
+  };
 
   let sheetIds: Map<string, number> | undefined;
   const headerCache = new Map<string, string[]>();

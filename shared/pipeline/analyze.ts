@@ -2,8 +2,9 @@ import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } from '../domain/post';
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
+import { RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
-import { type StepInput, succeeded } from './run-state';
+import { partial, type StepInput, succeeded } from './run-state';
 
 export interface AnalyzeDeps {
   pipeline: PipelineConfig;
@@ -29,6 +30,17 @@ const PROCESSED = 'yes';
 /** Upper bound of items handed to the draft request, to keep the prompt small. */
 const DRAFT_CANDIDATES = 50;
 const THREAD_TARGET_LENGTH = 1100;
+/**
+ * A quota resetting later than this is not waited for: the step ends partial and
+ * a `--resume` after the reset finishes it. Shorter waits are thrown on to the
+ * state machine, whose Retry (5 s doubling, at most 60 s, 4 attempts) covers them.
+ */
+const QUOTA_WAIT_HORIZON_MS = 2 * 60_000;
+
+/** A quota (Gemini's daily one, a 429 that says nothing) that will not come back within this run. */
+function stoppedByQuota(error: unknown): error is RateLimitedError {
+  return error instanceof RateLimitedError && error.resetAt.getTime() - Date.now() > QUOTA_WAIT_HORIZON_MS;
+}
 
 export async function loadDraft(store: ObjectStore, pipelineId: string, runId: string) {
   const text = await store.getText(draftKeyOf(pipelineId, runId));
@@ -49,8 +61,10 @@ function toAnalysis(row: SheetRow): PostAnalysis & { postLink: string } {
 
 /**
  * Judge and summarise every unanalysed row of the main tab, many posts per
- * Gemini request, writing each batch back as it completes; then write the
- * run's draft from all analysed rows still in the main tab.
+ * Gemini request, writing the analyses back in one request; then write the
+ * run's draft from all analysed rows still in the main tab. A quota that will
+ * not reset within this run stops it `partial`: what was analysed is kept,
+ * no draft is written, and a resume picks up the rows still unanalysed.
  */
 export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
@@ -69,20 +83,30 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     temperature: pipeline.gemini.temperature,
   };
   let requests = 0;
+  let attempted = 0;
+  let stopped: RateLimitedError | undefined;
   const updates: RowUpdate[] = [];
   try {
     for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
       const batch = pending.slice(i, i + pipeline.gemini.batchSize);
-      const answers = await deps.analyzer.analyzePosts(
-        batch.map((r) => ({
-          messageId: r.values.message_id ?? '',
-          content: r.values.content ?? '',
-          postLink: r.values.post_link ?? '',
-          author: r.values.author ?? '',
-        })),
-        settings,
-      );
+      let answers: PostAnalysis[];
+      try {
+        answers = await deps.analyzer.analyzePosts(
+          batch.map((r) => ({
+            messageId: r.values.message_id ?? '',
+            content: r.values.content ?? '',
+            postLink: r.values.post_link ?? '',
+            author: r.values.author ?? '',
+          })),
+          settings,
+        );
+      } catch (error) {
+        if (!stoppedByQuota(error)) throw error;
+        stopped = error;
+        break;
+      }
       requests += 1;
+      attempted += batch.length;
       const byId = new Map(answers.map((a) => [a.messageId, a]));
       for (const row of batch) {
         const answer = byId.get(row.values.message_id ?? '');
@@ -104,6 +128,20 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   }
   const analysed = updates.length;
   const projects = updates.filter((u) => u.values.is_new_project === 'true').length;
+  const counts = { postsAnalysed: analysed, projectsFound: projects, geminiRequests: requests };
+  if (stopped) {
+    // No draft from half the posts: publish and archive wait for a succeeded analysis.
+    deps.log('analysis stopped by a quota; resume after it resets', {
+      postsRemaining: pending.length - attempted,
+      resetAt: stopped.resetAt.toISOString(),
+    });
+    return partial(
+      started,
+      `analysis stopped by a quota, ${pending.length - attempted} posts left: ${stopped.message}`,
+      { ...counts, postsRemaining: pending.length - attempted },
+      { resetAt: stopped.resetAt.toISOString() },
+    );
+  }
   if (analysed < pending.length) {
     deps.log('some posts were not answered; they are analysed next run', {
       missing: pending.length - analysed,
@@ -116,26 +154,25 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   } else {
     const ready = rows.filter((r) => r.values.ai_processed === PROCESSED).map(toAnalysis);
     if (ready.length === 0) {
-      return succeeded(
+      return succeeded(started, counts, { draft: 'none: no analysed posts' });
+    }
+    try {
+      draft = await writeRunDraft(deps, run.runId, run.referenceTime, ready);
+    } catch (error) {
+      if (!stoppedByQuota(error)) throw error;
+      return partial(
         started,
-        { postsAnalysed: analysed, projectsFound: projects, geminiRequests: requests },
-        {
-          draft: 'none: no analysed posts',
-        },
+        `every post is analysed but the draft is not written: ${error.message}`,
+        { ...counts, postsRemaining: 0 },
+        { resetAt: error.resetAt.toISOString() },
       );
     }
-    draft = await writeRunDraft(deps, run.runId, run.referenceTime, ready);
     requests += 1;
     await recordDraftRow(deps.sheet, draftsTab, draft);
   }
   return succeeded(
     started,
-    {
-      postsAnalysed: analysed,
-      projectsFound: projects,
-      geminiRequests: requests,
-      draftParts: draft.parts.length,
-    },
+    { ...counts, geminiRequests: requests, draftParts: draft.parts.length },
     { draftKey: draftKeyOf(run.pipelineId, run.runId) },
   );
 }

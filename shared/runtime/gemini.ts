@@ -9,5 +9,6 @@ export async function analyzerFor(context: StepContext): Promise<Analyzer> {
     baseUrl: context.endpoints.GEMINI_API_URL,
     timeoutMs: context.endpoints.API_TIMEOUT_MS,
     retry: context.retry,
+    now: () => context.now().getTime(),
   });
 }

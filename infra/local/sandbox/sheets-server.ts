@@ -1,10 +1,18 @@
-import { type SandboxRequest, type SandboxResponse, type SandboxServer, startSandboxServer } from './http';
+import {
+  type LatencyProfile,
+  type SandboxRequest,
+  type SandboxResponse,
+  type SandboxServer,
+  startSandboxServer,
+} from './http';
+import { type Clock, Quota } from './quota';
 
 /**
  * An in-memory Google Sheets v4 speaking what the client sends: spreadsheet
  * metadata, values get/update/append/batchGet/batchUpdate, and batchUpdate
  * with addSheet, appendCells, deleteDimension and updateCells, applied
- * atomically as the real service does.
+ * atomically as the real service does. It keeps the per-minute read and write
+ * quotas per user and per project, answering 429 as Google does.
  */
 export interface SheetsSandbox extends SandboxServer {
   tab(spreadsheetId: string, title: string): string[][] | undefined;
@@ -25,10 +33,87 @@ interface Range {
   endCol: number;
 }
 
-const googleError = (code: number, status: string, message: string): SandboxResponse => ({
+const googleError = (
+  code: number,
+  status: string,
+  message: string,
+  details?: unknown[],
+): SandboxResponse => ({
   status: code,
-  body: { error: { code, message, status } },
+  body: { error: { code, message, status, ...(details ? { details } : {}) } },
 });
+
+export interface SheetsQuotas {
+  readsPerMinutePerUser: number;
+  writesPerMinutePerUser: number;
+  /** Reads, and separately writes, per minute for the whole project. */
+  perMinutePerProject: number;
+}
+
+/**
+ * "Read requests: per minute per project 300, per minute per user per project 60;
+ * write requests: the same"; "per-minute quotas ... refilled every minute"
+ * (https://developers.google.com/sheets/api/limits). Modelled as fixed windows
+ * aligned to the minute.
+ */
+export const SHEETS_QUOTAS: Readonly<SheetsQuotas> = {
+  readsPerMinutePerUser: 60,
+  writesPerMinutePerUser: 60,
+  perMinutePerProject: 300,
+};
+
+const PROJECT_NUMBER = '000000000000';
+
+/**
+ * The 429 Google sends (bodies quoted in Sage-Bionetworks/data_curator#110 and
+ * n8n-io/n8n#16750): RESOURCE_EXHAUSTED, the quota named in the message and in
+ * ErrorInfo RATE_LIMIT_EXCEEDED metadata, and no Retry-After.
+ */
+function quotaError(kind: 'Read' | 'Write', scope: 'user' | 'project', limit: number): SandboxResponse {
+  const limitName = scope === 'user' ? `${kind} requests per minute per user` : `${kind} requests per minute`;
+  const quotaLimit = `${kind}RequestsPerMinutePer${scope === 'user' ? 'User' : 'Project'}`;
+  return googleError(
+    429,
+    'RESOURCE_EXHAUSTED',
+    `Quota exceeded for quota metric '${kind} requests' and limit '${limitName}' of service 'sheets.googleapis.com' for consumer 'project_number:${PROJECT_NUMBER}'.`,
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'RATE_LIMIT_EXCEEDED',
+        domain: 'googleapis.com',
+        metadata: {
+          quota_limit: quotaLimit,
+          quota_metric: `sheets.googleapis.com/${kind.toLowerCase()}_requests`,
+          quota_limit_value: String(limit),
+          quota_location: 'global',
+          quota_unit: scope === 'user' ? '1/min/{project}/{user}' : '1/min/{project}',
+          consumer: `projects/${PROJECT_NUMBER}`,
+          service: 'sheets.googleapis.com',
+        },
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [
+          {
+            description: 'Request a higher quota limit.',
+            url: 'https://cloud.google.com/docs/quotas/help/request_increase',
+          },
+        ],
+      },
+    ],
+  );
+}
+
+/**
+ * Realistic answer time, an estimate (Google publishes no latency figures): a few
+ * hundred ms to read, more to write, a little more per row written.
+ */
+export function sheetsLatencyMs(request: SandboxRequest): number {
+  if (request.method === 'GET') return 250;
+  const body = request.body as { values?: unknown[]; data?: unknown[]; requests?: unknown[] } | undefined;
+  const rows = body?.values?.length ?? body?.data?.length ?? body?.requests?.length ?? 1;
+  return 600 + 2 * rows;
+}
 
 function colIndex(letters: string): number {
   let n = 0;
@@ -96,28 +181,80 @@ function write(tab: Tab, startRow: number, startCol: number, values: unknown[][]
   });
 }
 
+/** Grid cells a tab holds: a new sheet is 1000 rows × 26 columns and grows with what is written. */
+function gridCells(book: Spreadsheet): number {
+  let cells = 0;
+  for (const tab of book.values()) {
+    const columns = tab.rows.reduce((widest, r) => Math.max(widest, r.length), 26);
+    cells += Math.max(1000, tab.rows.length) * columns;
+  }
+  return cells;
+}
+
+/** "Up to 10 million cells" per spreadsheet (https://developers.google.com/sheets/api/limits, Drive's file limits). */
+const CELL_LIMIT = 10_000_000;
+const CELL_LIMIT_MESSAGE = (limit: number) =>
+  `This action would increase the number of cells in the workbook above the limit of ${limit} cells.`;
+
 const clone = (sheet: Spreadsheet): Spreadsheet =>
   new Map([...sheet].map(([k, t]) => [k, { sheetId: t.sheetId, rows: t.rows.map((r) => [...r]) }]));
 
 export async function startSheetsSandbox(options: {
   token?: string;
   spreadsheets: string[];
+  /** Per-minute quotas; Google's by default, `false` for none. */
+  quotas?: Partial<SheetsQuotas> | false;
+  /** Earlier spelling of `quotas: { readsPerMinutePerUser, writesPerMinutePerUser }`, kept for callers using it. */
   quotaPerMinute?: number;
+  /** Cells a spreadsheet may hold; Google's 10 million by default (tests pass fewer). */
+  cellLimit?: number;
+  /** The sandbox's clock (tests reach the next minute without waiting). */
+  now?: Clock;
+  latency?: LatencyProfile;
   port?: number;
 }): Promise<SheetsSandbox> {
   const books = new Map<string, Spreadsheet>(
     options.spreadsheets.map((id) => [id, new Map([['Sheet1', { sheetId: 0, rows: [] }]])]),
   );
   let nextSheetId = 1000;
-  const quota = { minute: 0, reads: 0, writes: 0 };
+  const perUser = options.quotaPerMinute;
+  const limits =
+    options.quotas === false
+      ? undefined
+      : {
+          ...SHEETS_QUOTAS,
+          ...(perUser ? { readsPerMinutePerUser: perUser, writesPerMinutePerUser: perUser } : {}),
+          ...options.quotas,
+        };
+  const minute = (limit: number) =>
+    new Quota({ limit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
+  const quotas = limits && {
+    Read: { user: minute(limits.readsPerMinutePerUser), project: minute(limits.perMinutePerProject) },
+    Write: { user: minute(limits.writesPerMinutePerUser), project: minute(limits.perMinutePerProject) },
+  };
 
-  function overQuota(write: boolean): boolean {
-    if (!options.quotaPerMinute) return false;
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== quota.minute) Object.assign(quota, { minute, reads: 0, writes: 0 });
-    const used = write ? ++quota.writes : ++quota.reads;
-    return used > options.quotaPerMinute;
+  /** The 429 for a request over quota, or undefined. Reads are GETs; every other call writes. */
+  function overQuota(request: SandboxRequest): SandboxResponse | undefined {
+    if (!quotas || !limits) return undefined;
+    const kind = request.method === 'GET' ? 'Read' : 'Write';
+    // One bearer token is one user; all share the project.
+    const user = String(request.headers.authorization ?? 'anonymous');
+    if (!quotas[kind].user.take(user).allowed)
+      return quotaError(
+        kind,
+        'user',
+        kind === 'Read' ? limits.readsPerMinutePerUser : limits.writesPerMinutePerUser,
+      );
+    if (!quotas[kind].project.take().allowed) return quotaError(kind, 'project', limits.perMinutePerProject);
+    return undefined;
   }
+
+  const cellLimit = options.cellLimit ?? CELL_LIMIT;
+  /** The 400 Google gives a write that would take the spreadsheet past its cell limit. */
+  const overCells = (book: Spreadsheet, prefix = '') =>
+    gridCells(book) > cellLimit
+      ? googleError(400, 'INVALID_ARGUMENT', `${prefix}${CELL_LIMIT_MESSAGE(cellLimit)}`)
+      : undefined;
 
   function route(request: SandboxRequest): SandboxResponse {
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
@@ -127,14 +264,8 @@ export async function startSheetsSandbox(options: {
     const book = m ? books.get(m[1] ?? '') : undefined;
     if (!m || !book) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
     const rest = m[2] ?? '';
-    const isWrite = request.method !== 'GET';
-    if (overQuota(isWrite)) {
-      return googleError(
-        429,
-        'RESOURCE_EXHAUSTED',
-        "Quota exceeded for quota metric 'Read requests' and limit 'per minute per user'.",
-      );
-    }
+    const limited = overQuota(request);
+    if (limited) return limited;
     const tabOf = (range: string) => {
       const parsed = parseRange(range);
       const tab = parsed ? book.get(parsed.tab) : undefined;
@@ -179,6 +310,8 @@ export async function startSheetsSandbox(options: {
         if (!parsed || !tab) return badRange(item.range);
         write(tab, parsed.startRow, parsed.startCol, item.values);
       }
+      const tooBig = overCells(copy);
+      if (tooBig) return tooBig;
       books.set(m[1] ?? '', copy);
       return { status: 200, body: { spreadsheetId: m[1], totalUpdatedCells: (body.data ?? []).length } };
     }
@@ -189,10 +322,15 @@ export async function startSheetsSandbox(options: {
       if (!found) return badRange(range);
       if (values[2] && request.method === 'POST') {
         const rows = ((request.body as { values?: unknown[][] }).values ?? []) as unknown[][];
+        const copy = clone(book);
+        const tab = copy.get(found.parsed.tab) ?? found.tab;
         // Appended after the last row holding any value, as the real table detection does.
-        let last = found.tab.rows.length;
-        while (last > 0 && (found.tab.rows[last - 1] ?? []).every((v) => v === '')) last -= 1;
-        write(found.tab, last, found.parsed.startCol, rows);
+        let last = tab.rows.length;
+        while (last > 0 && (tab.rows[last - 1] ?? []).every((v) => v === '')) last -= 1;
+        write(tab, last, found.parsed.startCol, rows);
+        const tooBig = overCells(copy);
+        if (tooBig) return tooBig;
+        books.set(m[1] ?? '', copy);
         return {
           status: 200,
           body: {
@@ -208,12 +346,16 @@ export async function startSheetsSandbox(options: {
         };
       }
       if (request.method === 'PUT') {
+        const copy = clone(book);
         write(
-          found.tab,
+          copy.get(found.parsed.tab) ?? found.tab,
           found.parsed.startRow,
           found.parsed.startCol,
           (request.body as { values?: unknown[][] }).values ?? [],
         );
+        const tooBig = overCells(copy);
+        if (tooBig) return tooBig;
+        books.set(m[1] ?? '', copy);
         return { status: 200, body: { spreadsheetId: m[1], updatedRange: range } };
       }
     }
@@ -221,8 +363,9 @@ export async function startSheetsSandbox(options: {
       const copy = clone(book);
       const replies: unknown[] = [];
       const byId = (id: number | undefined) => [...copy.values()].find((t) => t.sheetId === (id ?? 0));
-      for (const r of (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ??
-        []) {
+      const requests =
+        (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ?? [];
+      for (const [i, r] of requests.entries()) {
         if (r.addSheet) {
           const title = String((r.addSheet.properties as { title?: string })?.title ?? `Sheet${nextSheetId}`);
           if (copy.has(title))
@@ -276,6 +419,11 @@ export async function startSheetsSandbox(options: {
         } else {
           return googleError(400, 'INVALID_ARGUMENT', `unsupported request ${Object.keys(r).join(',')}`);
         }
+        if (r.addSheet || r.appendCells || r.updateCells) {
+          // Google names the request that crossed the limit: "Invalid requests[45].addSheet: ...".
+          const tooBig = overCells(copy, `Invalid requests[${i}].${Object.keys(r)[0]}: `);
+          if (tooBig) return tooBig;
+        }
       }
       books.set(m[1] ?? '', copy);
       return { status: 200, body: { spreadsheetId: m[1], replies } };
@@ -286,14 +434,12 @@ export async function startSheetsSandbox(options: {
   const server = await startSandboxServer({
     name: 'sheets',
     ...(options.port ? { port: options.port } : {}),
+    ...(options.latency ? { latency: options.latency } : {}),
+    realisticLatency: sheetsLatencyMs,
     route,
-    faultResponse: (fault) =>
+    faultResponse: (fault, request) =>
       fault.kind === 'rate-limit'
-        ? googleError(
-            429,
-            'RESOURCE_EXHAUSTED',
-            "Quota exceeded for quota metric 'Write requests' and limit 'per minute per user'.",
-          )
+        ? quotaError(request.method === 'GET' ? 'Read' : 'Write', 'user', SHEETS_QUOTAS.readsPerMinutePerUser)
         : googleError(500, 'INTERNAL', 'Internal error encountered.'),
   });
   return {

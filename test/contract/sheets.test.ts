@@ -1,0 +1,237 @@
+/**
+ * @googleapis/sheets and our SheetStore against the Sheets sandbox: the
+ * per-minute read and write quotas per user and per project, the 429 Google
+ * sends, the adapter's truncated exponential backoff within the Lambda's
+ * share of time, and writes whose answer was lost. The sandbox's clock is a
+ * variable; the adapter's sleep moves it, so nothing waits for real.
+ */
+import { sheets as sheetsApi } from '@googleapis/sheets';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type SheetsSandbox,
+  sheetsLatencyMs,
+  startSheetsSandbox,
+} from '../../infra/local/sandbox/sheets-server';
+import type { RetryOptions } from '../../shared/adapters/retry';
+import { createGoogleAuth, createSheetStore, quotaBackoffMs } from '../../shared/adapters/sheets';
+import { PermanentError, RateLimitedError, UnknownOutcomeError } from '../../shared/errors';
+
+const BOOK = 'book-1';
+// Thirty seconds into a minute: the quota refills in 30 s.
+const START = Date.parse('2026-11-24T10:00:30Z');
+
+let sandbox: SheetsSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function world(quotas?: Parameters<typeof startSheetsSandbox>[0]['quotas'], cellLimit?: number) {
+  const clock = { now: START };
+  sandbox = await startSheetsSandbox({
+    spreadsheets: [BOOK],
+    now: () => clock.now,
+    ...(quotas !== undefined ? { quotas } : {}),
+    ...(cellLimit !== undefined ? { cellLimit } : {}),
+  });
+  sandbox.setTab(BOOK, 'Posts', [['message_id', 'content']]);
+  const url = `${sandbox.url}/`;
+  const sleeps: number[] = [];
+  const store = (retry: Partial<RetryOptions> = {}, token = 'user-a') =>
+    createSheetStore({
+      spreadsheetId: BOOK,
+      auth: createGoogleAuth(token),
+      rootUrl: url,
+      timeoutMs: 1_000,
+      retry: {
+        random: () => 0.5,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          clock.now += ms;
+        },
+        ...retry,
+      },
+    });
+  const raw = (token = 'user-a') => sheetsApi({ version: 'v4', auth: createGoogleAuth(token), rootUrl: url });
+  const append = (token = 'user-a') =>
+    raw(token).spreadsheets.values.append(
+      {
+        spreadsheetId: BOOK,
+        range: 'Posts!A1',
+        valueInputOption: 'RAW',
+        requestBody: { values: [['1', 'x']] },
+      },
+      { retry: false },
+    );
+  const read = (token = 'user-a') =>
+    raw(token).spreadsheets.values.get({ spreadsheetId: BOOK, range: 'Posts' }, { retry: false });
+  return { clock, sandbox, store, append, read, sleeps };
+}
+
+const statusOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 200,
+    (e: { status?: number }) => e.status,
+  );
+
+describe('quotas', () => {
+  it('allows 60 writes a minute per user, then answers 429 RESOURCE_EXHAUSTED naming the quota', async () => {
+    // Prepare
+    const { append, read } = await world();
+    for (let i = 0; i < 60; i++) await append();
+
+    // Act
+    const error = await append().catch(
+      (e: { status?: number; message: string; response?: { data: unknown } }) => e,
+    );
+    const readStatus = await statusOf(read());
+
+    // Assess
+    expect(error).toMatchObject({ status: 429 });
+    expect((error as { message: string }).message).toBe(
+      "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.",
+    );
+    expect((error as { response: { data: unknown } }).response.data).toMatchObject({
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          {
+            reason: 'RATE_LIMIT_EXCEEDED',
+            metadata: { quota_limit: 'WriteRequestsPerMinutePerUser', quota_limit_value: '60' },
+          },
+          { '@type': 'type.googleapis.com/google.rpc.Help' },
+        ],
+      },
+    });
+    expect(readStatus).toBe(200);
+  });
+
+  it('allows 60 reads a minute per user, and refills at the next minute', async () => {
+    // Prepare
+    const { read, clock } = await world();
+    for (let i = 0; i < 60; i++) await read();
+
+    // Act
+    const over = await statusOf(read());
+    clock.now += 30_000;
+    const nextMinute = await statusOf(read());
+
+    // Assess
+    expect(over).toBe(429);
+    expect(nextMinute).toBe(200);
+  });
+
+  it('holds all users together to the per-project quota', async () => {
+    // Prepare
+    const { append } = await world({ writesPerMinutePerUser: 2, perMinutePerProject: 3 });
+    await append('user-a');
+    await append('user-a');
+
+    // Act
+    const userOver = await append('user-a').catch((e: Error) => e.message);
+    const otherUser = await statusOf(append('user-b'));
+    const projectOver = await append('user-b').catch((e: Error) => e.message);
+
+    // Assess
+    expect(userOver).toContain("limit 'Write requests per minute per user'");
+    expect(otherUser).toBe(200);
+    expect(projectOver).toContain("limit 'Write requests per minute' of service");
+  });
+});
+
+describe('the adapter under a quota', () => {
+  it('backs off exponentially with jitter (1 s, 2 s, 4 s, … plus up to 1 s) until the minute refills', async () => {
+    // Prepare
+    const { store, sandbox, sleeps } = await world({ writesPerMinutePerUser: 1 });
+    await store().appendRows('Posts', ['message_id', 'content'], [{ message_id: '1', content: 'a' }]);
+
+    // Act
+    await store().appendRows('Posts', ['message_id', 'content'], [{ message_id: '2', content: 'b' }]);
+
+    // Assess
+    expect(sleeps).toEqual([1_500, 2_500, 4_500, 8_500, 16_500]);
+    expect(sandbox.tab(BOOK, 'Posts')?.map((r) => r[0])).toEqual(['message_id', '1', '2']);
+  });
+
+  it('hands a wait longer than the Lambda may spend back as RateLimitedError', async () => {
+    // Prepare
+    const { store, sandbox, sleeps } = await world({ writesPerMinutePerUser: 1 });
+    await store().appendRows('Posts', ['message_id'], [{ message_id: '1' }]);
+    const calls = sandbox.faults.calls.length;
+
+    // Act
+    const error = await store({ maxWaitMs: 5_000 })
+      .appendRows('Posts', ['message_id'], [{ message_id: '2' }])
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterMs).toBe(8_500);
+    expect((error as Error).message).toContain('Write requests per minute per user');
+    expect(sleeps).toEqual([1_500, 2_500, 4_500]);
+    expect(sandbox.faults.calls.length - calls).toBe(4);
+  });
+
+  it('never waits more than about a minute at once', () => {
+    // Act
+    const waits = [0, 1, 5, 6, 10].map((n) => quotaBackoffMs(n, 1_000, () => 0.999));
+
+    // Assess
+    expect(waits).toEqual([1_999, 2_999, 32_999, 64_000, 64_000]);
+  });
+
+  it('a write whose answer was lost is an UnknownOutcomeError, never repeated', async () => {
+    // Prepare
+    const { store, sandbox } = await world();
+    sandbox.faults.add({ kind: 'drop-after-effect', method: 'POST' });
+    const calls = sandbox.faults.calls.length;
+
+    // Act
+    const error = await store()
+      .appendRows('Posts', ['message_id'], [{ message_id: '7' }])
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(UnknownOutcomeError);
+    expect(sandbox.faults.calls.length - calls).toBe(1);
+    expect(sandbox.tab(BOOK, 'Posts')?.map((r) => r[0])).toEqual(['message_id', '7']);
+  });
+});
+
+describe('the cell limit', () => {
+  it('refuses a write that would take the spreadsheet past its cells, naming the request', async () => {
+    // Prepare: Sheet1 and Posts take 1000 × 26 cells each; a third tab would not fit.
+    const { store, append } = await world(undefined, 60_000);
+
+    // Act
+    const addSheet = await store()
+      .ensureTab('Archive', ['message_id'])
+      .catch((e: Error) => e);
+    const appendStatus = await statusOf(append());
+
+    // Assess
+    expect(addSheet).toBeInstanceOf(PermanentError);
+    expect((addSheet as Error).message).toContain(
+      'Invalid requests[0].addSheet: This action would increase the number of cells in the workbook above the limit of 60000 cells.',
+    );
+    expect(appendStatus).toBe(200);
+  });
+});
+
+describe('realistic latency', () => {
+  it('answers a read in a few hundred ms and a write in under a second', () => {
+    // Prepare
+    const base = { path: '/v4/spreadsheets/b/values/Posts', query: new URLSearchParams(), headers: {} };
+
+    // Act
+    const readMs = sheetsLatencyMs({ ...base, method: 'GET', body: undefined });
+    const writeMs = sheetsLatencyMs({ ...base, method: 'POST', body: { values: Array(100).fill(['x']) } });
+
+    // Assess
+    expect(readMs).toBeGreaterThanOrEqual(100);
+    expect(readMs).toBeLessThan(1_000);
+    expect(writeMs).toBeGreaterThan(readMs);
+    expect(writeMs).toBeLessThan(2_000);
+  });
+});
