@@ -10,10 +10,19 @@ import { loadConfigFile } from '../../shared/config/load';
 import { DigestError } from '../../shared/errors';
 import type { LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
+import { locksCommand } from './commands/locks';
 import { replayCommand, runCommand } from './commands/run';
+import { runsCommand } from './commands/runs';
 import { validateCommand } from './commands/validate';
 
-const COMMANDS: LocalCommand[] = [runCommand, replayCommand, historyCommand, validateCommand];
+const COMMANDS: LocalCommand[] = [
+  runCommand,
+  replayCommand,
+  historyCommand,
+  validateCommand,
+  runsCommand,
+  locksCommand,
+];
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {
   pipeline: { type: 'string' },

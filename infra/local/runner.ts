@@ -50,6 +50,51 @@ function intercept(
   );
 }
 
+/** What the execution is doing, for a caller that must close the run when interrupted. */
+export interface RunProgress {
+  /** The execution BeginRun saw (its ARN, as the run record stores it). */
+  executionId?: string;
+  /** The run BeginRun opened, once it answered; `proceed` false: duplicate or skipped. */
+  run?: { pipelineId: string; runId: string; proceed: boolean };
+  /** The task invoked now, and a promise that settles when its handler does. */
+  current?: { state: string; startedAt: number; endedAt?: number; settled: Promise<void> };
+}
+
+/** Follow each task's invocation into `progress`. */
+function track(
+  handlers: Record<string, (payload: unknown) => Promise<unknown>>,
+  progress: RunProgress | undefined,
+): Record<string, (payload: unknown) => Promise<unknown>> {
+  if (!progress) return handlers;
+  return Object.fromEntries(
+    Object.entries(handlers).map(([state, invoke]) => [
+      state,
+      (payload: unknown) => {
+        const pending = invoke(payload);
+        const current: NonNullable<RunProgress['current']> = {
+          state,
+          startedAt: Date.now(),
+          settled: pending.then(noop, noop).then(() => {
+            current.endedAt = Date.now();
+          }),
+        };
+        progress.current = current;
+        if (state === 'BeginRun') {
+          const event = payload as { executionId?: unknown };
+          if (typeof event.executionId === 'string') progress.executionId = event.executionId;
+          void pending.then((output) => {
+            const run = (output as { run?: RunProgress['run'] } | undefined)?.run;
+            if (run) progress.run = { pipelineId: run.pipelineId, runId: run.runId, proceed: run.proceed };
+          }, noop);
+        }
+        return pending;
+      },
+    ]),
+  );
+}
+
+const noop = () => undefined;
+
 export interface LocalRunOptions {
   config: DigestConfig;
   environment: LocalEnvironment;
@@ -65,6 +110,10 @@ export interface LocalRunOptions {
     payload: unknown,
     invoke: (payload: unknown) => Promise<unknown>,
   ) => Promise<unknown>;
+  /** Aborting it stops the execution (ABORTED), as StopExecution does. */
+  signal?: AbortSignal;
+  /** Filled in as the execution goes (see RunProgress). */
+  progress?: RunProgress;
 }
 
 export interface LocalRunResult {
@@ -89,7 +138,8 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     definition,
     input: options.input,
     executionName: options.executionName ?? randomUUID(),
-    handlers: intercept(await cachedHandlers(), options.interceptTask),
+    handlers: track(intercept(await cachedHandlers(), options.interceptTask), options.progress),
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
   });
   const output = result.output as { report?: RunReport } | undefined;
