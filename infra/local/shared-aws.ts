@@ -211,24 +211,45 @@ function liveClients(dataDir: string): number {
   return alive;
 }
 
-/** LevelDB's own error names the file that is wrong; dynalite would only answer 500 later. */
+/**
+ * Open and read the whole LevelDB store before serving it: a damaged file
+ * must stop the command with LevelDB's own words, whereas dynalite would throw
+ * later inside a request and take the service down mid-run. The ledger is
+ * small (a few runs a day, kept 400 days), so reading it all is cheap.
+ */
 async function checkLedgerFiles(dynamoDir: string): Promise<void> {
   const require = createRequire(createRequire(import.meta.url).resolve('dynalite'));
   const { Level } = require('level') as {
-    Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+    Level: new (
+      path: string,
+    ) => {
+      open(): Promise<void>;
+      close(): Promise<void>;
+      keys(): AsyncIterable<unknown>;
+      get(key: unknown): Promise<unknown>;
+    };
   };
   const db = new Level(dynamoDir);
   try {
     await db.open();
+    for await (const key of db.keys()) await db.get(key);
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     throw new Error(`local DynamoDB ledger ${dynamoDir} cannot be read: ${cause}`);
+  } finally {
+    await db.close().catch(() => undefined);
   }
-  await db.close();
 }
 
 /** The service process itself. */
 async function serve(dataDir: string): Promise<void> {
+  // dynalite throws LevelDB errors from callbacks: say it in one line, and leave no record that looks alive.
+  process.on('uncaughtException', (error) => {
+    console.error(`local AWS service for ${dataDir} failed: ${error.message}`);
+    const file = join(dataDir, SERVICE_FILE);
+    if (readJson<ServiceRecord>(file)?.pid === process.pid) unlinkSync(file);
+    process.exit(1);
+  });
   const idleMs = Number(process.env.DIGEST_LOCAL_SERVICE_IDLE_MS ?? DEFAULT_IDLE_MS);
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
   await checkLedgerFiles(join(dataDir, 'dynamodb'));
