@@ -58,6 +58,8 @@ export interface RunProgress {
   run?: { pipelineId: string; runId: string; proceed: boolean };
   /** The task invoked now, and a promise that settles when its handler does. */
   current?: { state: string; startedAt: number; endedAt?: number; settled: Promise<void> };
+  /** The last task whose handler threw (retried or caught by the state machine). */
+  lastFailure?: { state: string; error: string };
 }
 
 /** Follow each task's invocation into `progress`. */
@@ -79,6 +81,10 @@ function track(
           }),
         };
         progress.current = current;
+        pending.catch((error: unknown) => {
+          const { name, message } = error instanceof Error ? error : new Error(String(error));
+          progress.lastFailure = { state, error: `${name}: ${message}` };
+        });
         if (state === 'BeginRun') {
           const event = payload as { executionId?: unknown };
           if (typeof event.executionId === 'string') progress.executionId = event.executionId;

@@ -138,7 +138,14 @@ async function runAndReport(context: CliContext, input: StartRunInput): Promise<
     console.log(
       formatRunSummary({
         executionStatus: result.status,
-        ...(result.error ? { executionError: `${result.error}: ${result.cause ?? ''}` } : {}),
+        ...(result.error
+          ? {
+              // The state machine's own cause is generic ("could not be opened"); the task's error says why.
+              executionError: `${result.error}: ${result.cause ?? ''}${
+                progress.lastFailure ? ` (${progress.lastFailure.state}: ${progress.lastFailure.error})` : ''
+              }`,
+            }
+          : {}),
         durationMs: Date.now() - started,
         ...(report ? { report } : {}),
         ...(stored?.notice ? { notice: stored.notice } : {}),
