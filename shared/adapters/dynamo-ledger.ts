@@ -151,6 +151,8 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
     async finishRun(pipelineId, runId, result) {
       await updateRun('UpdateItem finish', pipelineId, runId, {
         // No reason now: an earlier one (abandoned, the failure a resume repaired) is stale, so remove it.
+        // SET and REMOVE clauses may share one update expression:
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html
         UpdateExpression:
           result.reason === undefined
             ? 'SET #status = :status, #endedAt = :endedAt REMOVE #reason'

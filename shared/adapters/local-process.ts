@@ -8,7 +8,11 @@ import type { LockHolderProcess } from '../ports';
  */
 export const LOCAL_HOLDER_ENV = 'DIGEST_LOCK_HOLDER';
 
-/** Whether a process of this machine exists (EPERM: it exists, owned by someone else). */
+/**
+ * Whether a process of this machine exists: signal 0 only tests for it
+ * (https://nodejs.org/api/process.html#processkillpid-signal); EPERM means it
+ * exists but belongs to another user (kill(2)).
+ */
 export function processExists(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {

@@ -37,6 +37,9 @@ export async function openLedger(context: CliContext): Promise<LedgerAccess> {
     const table =
       typeof context.values.table === 'string' ? context.values.table : process.env.DIGEST_LEDGER_TABLE;
     if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
+    // Region (AWS_REGION or the shared config file) and credentials from the SDK's default chain:
+    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-region.html
+    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html
     const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     });

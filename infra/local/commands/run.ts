@@ -102,6 +102,9 @@ async function runAndReport(context: CliContext, input: StartRunInput): Promise<
   const started = Date.now();
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
+  // A listener replaces Node's default for SIGINT/SIGTERM (exit with 128 + signal number), so the
+  // command closes the run first and then exits with that same code itself.
+  // https://nodejs.org/api/process.html#signal-events
   const onSignal = (signal: NodeJS.Signals) => {
     // A second Ctrl-C does not wait for the run to be closed.
     if (interrupted) process.exit(130);
