@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LockHolderProcess, LockInfo, RunLedger } from '../ports';
+import type { LockHolderProcess, LockInfo, RunLedger, RunRecord } from '../ports';
 
 /** EventBridge's "Step Functions Execution Status Change" for a failed, timed-out or aborted execution. */
 export const executionEndedEventSchema = z.object({
@@ -57,6 +57,8 @@ export interface OperatorDeps {
   now: () => Date;
   /** Locally: whether the lock's recorded process is certainly gone. Absent against AWS. */
   isHolderGone?: (holder: LockHolderProcess) => boolean;
+  /** Against AWS: the Step Functions status of the run's execution (DescribeExecution), if it can be read. */
+  executionStatus?: (executionArn: string) => Promise<string | undefined>;
 }
 
 export interface OperatorResult {
@@ -67,16 +69,26 @@ export interface OperatorResult {
 
 /**
  * Whether the lock's holder may still be working: a recorded process that
- * still exists (or cannot be checked from here), or, without one (Lambda), a
- * lease that has not run out.
+ * still exists (or cannot be checked from here); in AWS its execution still
+ * RUNNING; failing both, a lease that has not run out.
  */
-export function holderState(deps: OperatorDeps, lock: LockInfo): { alive: boolean; description: string } {
+export async function holderState(
+  deps: OperatorDeps,
+  lock: LockInfo,
+  run: RunRecord | undefined,
+): Promise<{ alive: boolean; description: string }> {
   if (lock.process) {
     const gone = deps.isHolderGone?.(lock.process) ?? false;
     return {
       alive: !gone,
       description: `process ${lock.process.pid} on ${lock.process.host} ${gone ? 'is gone' : 'is alive'}`,
     };
+  }
+  const arn = run?.runId === lock.holder ? run.executionId : undefined;
+  if (arn?.startsWith('arn:') && deps.executionStatus) {
+    const status = await deps.executionStatus(arn).catch(() => undefined);
+    // RUNNING is the only status of an execution still at work; PENDING_REDRIVE has ended and waits for a person.
+    if (status) return { alive: status === 'RUNNING', description: `its execution is ${status}` };
   }
   const until = new Date(lock.leaseUntil).toISOString();
   return lock.leaseUntil > deps.now().getTime()
@@ -100,7 +112,7 @@ export async function closeRunByOperator(
       message: `run ${runId} is already ${run.status}; nothing to close (--force to close it anyway)`,
     };
   }
-  const state = holds ? holderState(deps, holds) : undefined;
+  const state = holds ? await holderState(deps, holds, run) : undefined;
   if (state?.alive && !force) {
     return {
       done: false,
@@ -125,14 +137,14 @@ export async function releaseLockByOperator(
   const { pipelineId, force } = request;
   const lock = await deps.ledger.getLock(pipelineId);
   if (!lock) return { done: true, message: `pipeline ${pipelineId} is not locked` };
-  const state = holderState(deps, lock);
+  const run = await deps.ledger.getRun(pipelineId, lock.holder);
+  const state = await holderState(deps, lock, run);
   if (state.alive && !force) {
     return {
       done: false,
       message: `refused: run ${lock.holder} holds the lock of ${pipelineId} and ${state.description} (--force to release it anyway)`,
     };
   }
-  const run = await deps.ledger.getRun(pipelineId, lock.holder);
   if (run?.status === 'running') {
     await deps.ledger.finishRun(pipelineId, lock.holder, {
       status: 'failed',

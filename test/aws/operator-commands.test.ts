@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +15,7 @@ import { loadConfigFile } from '../../shared/config/load';
 const config = loadConfigFile('digest.config.json');
 const TABLE = 'digest-ledger-prod';
 const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
 
 const context = (positionals: string[], values: CliContext['values'] = {}): CliContext => ({
   values: { aws: true, table: TABLE, force: false, ...values },
@@ -61,6 +63,9 @@ describe('operator commands against the deployed table (--aws)', () => {
   let err: string[];
   beforeEach(() => {
     ddb.reset();
+    sfn.reset();
+    // Unless a test says otherwise, the execution cannot be described: the lease decides.
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'gone', $metadata: {} }));
     out = [];
     err = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
@@ -147,6 +152,43 @@ describe('operator commands against the deployed table (--aws)', () => {
       /^abandoned: its lock was released by an operator \(its lease expired at /,
     );
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
+  it("runs close refuses while the run's execution is RUNNING, even with its lease expired", async () => {
+    // Prepare
+    answer(runItem(), lockItem(Date.now() - 60_000));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+    // Act
+    const code = await runsCommand.run(context(['close', 'morning-20261124T0800Z']));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:digest:abc',
+    });
+    expect(err).toEqual([
+      'error: refused: run morning-20261124T0800Z holds the lock of demo and its execution is RUNNING (--force to close it anyway)',
+    ]);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('locks release frees the lock of an execution that has ended, before its lease runs out', async () => {
+    // Prepare
+    answer(runItem(), lockItem(Date.now() + 60 * 60_000));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT' });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    const code = await locksCommand.run(context(['release', 'demo']));
+
+    // Assess
+    expect(code).toBe(0);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':reason']).toBe(
+      'abandoned: its lock was released by an operator (its execution is TIMED_OUT)',
+    );
+    expect(out).toEqual(['lock of demo released (held by run morning-20261124T0800Z, now closed as failed)']);
   });
 
   it('an inconsistent item stops the command naming the table; it is never read as "no such run"', async () => {

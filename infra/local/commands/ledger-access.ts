@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
@@ -14,6 +15,8 @@ export interface LedgerAccess {
   where: string;
   /** Locally a lock names its process, which can be checked; against AWS only the lease can. */
   isHolderGone?: typeof holderIsGone;
+  /** Against AWS: the status of a run's execution, which says better than the lease whether it still works. */
+  executionStatus?: (executionArn: string) => Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -43,10 +46,18 @@ export async function openLedger(context: CliContext): Promise<LedgerAccess> {
     const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     });
+    const sfn = new SFNClient({});
     return {
       ledger: createRunLedger({ client, tableName: table }),
       where: `DynamoDB table ${table}`,
-      close: async () => client.destroy(),
+      // Eventually consistent, and RUNNING until the execution has really stopped:
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+      executionStatus: async (executionArn) =>
+        (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status,
+      close: async () => {
+        client.destroy();
+        sfn.destroy();
+      },
     };
   }
   const aws = await attachSharedAws(context.dataDir);

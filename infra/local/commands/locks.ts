@@ -25,6 +25,7 @@ export const locksCommand: LocalCommand = {
           ledger: access.ledger,
           now: () => new Date(),
           ...(access.isHolderGone ? { isHolderGone: access.isHolderGone } : {}),
+          ...(access.executionStatus ? { executionStatus: access.executionStatus } : {}),
         },
         { pipelineId, force: context.values.force === true },
       );

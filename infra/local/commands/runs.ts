@@ -31,14 +31,20 @@ async function show(access: LedgerAccess, pipelineId: string, runId: string): Pr
   }
   const lock = await access.ledger.getLock(pipelineId);
   if (lock?.holder === runId) {
-    const state = holderState({ ledger: access.ledger, now: () => new Date(), ...holderCheck(access) }, lock);
+    const state = await holderState(
+      { ledger: access.ledger, now: () => new Date(), ...holderCheck(access) },
+      lock,
+      run,
+    );
     console.log(`holds the lock of ${pipelineId}: ${state.description}`);
   }
   return 0;
 }
 
-const holderCheck = (access: LedgerAccess) =>
-  access.isHolderGone ? { isHolderGone: access.isHolderGone } : {};
+const holderCheck = (access: LedgerAccess) => ({
+  ...(access.isHolderGone ? { isHolderGone: access.isHolderGone } : {}),
+  ...(access.executionStatus ? { executionStatus: access.executionStatus } : {}),
+});
 
 export const runsCommand: LocalCommand = {
   name: 'runs',
