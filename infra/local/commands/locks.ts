@@ -1,12 +1,12 @@
 import { DigestError } from '../../../shared/errors';
 import { releaseLockByOperator } from '../../../shared/pipeline/close-abandoned-run';
 import type { CliContext, LocalCommand } from './command';
-import { AWS_OPTION_HELP, AWS_OPTIONS, openLedger } from './ledger-access';
+import { AWS_OPTIONS, openLedger } from './ledger-access';
 
 export const locksCommand: LocalCommand = {
   name: 'locks',
   synopsis: "locks release <pipeline>  free a pipeline's stuck lock (refused while its holder lives)",
-  optionHelp: AWS_OPTION_HELP,
+  // --force, --aws and --table are described once, with `runs`.
   options: { force: { type: 'boolean', default: false }, ...AWS_OPTIONS },
   async run(context: CliContext) {
     const [action, pipelineId] = context.positionals;
