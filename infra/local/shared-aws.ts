@@ -244,13 +244,18 @@ async function checkLedgerFiles(dynamoDir: string): Promise<void> {
 /** The service process itself. */
 async function serve(dataDir: string): Promise<void> {
   // dynalite throws LevelDB errors from callbacks: say it in one line, and leave no record that looks alive.
-  process.on('uncaughtException', (error) => {
-    console.error(`local AWS service for ${dataDir} failed: ${error.message}`);
+  const fail = (error: unknown) => {
+    console.error(
+      `local AWS service for ${dataDir} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     const file = join(dataDir, SERVICE_FILE);
     if (readJson<ServiceRecord>(file)?.pid === process.pid) unlinkSync(file);
     process.exit(1);
-  });
-  const idleMs = Number(process.env.DIGEST_LOCAL_SERVICE_IDLE_MS ?? DEFAULT_IDLE_MS);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  const configured = Number(process.env.DIGEST_LOCAL_SERVICE_IDLE_MS);
+  const idleMs = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_IDLE_MS;
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
   await checkLedgerFiles(join(dataDir, 'dynamodb'));
   const aws = await startEmbeddedAws({ dataDir });
