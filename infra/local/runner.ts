@@ -59,7 +59,7 @@ export interface RunProgress {
   /** The task invoked now, and a promise that settles when its handler does. */
   current?: { state: string; startedAt: number; endedAt?: number; settled: Promise<void> };
   /** The last task whose handler threw (retried or caught by the state machine). */
-  lastFailure?: { state: string; error: string };
+  lastFailure?: { state: string; name: string; message: string };
 }
 
 /** Follow each task's invocation into `progress`. */
@@ -83,7 +83,7 @@ function track(
         progress.current = current;
         pending.catch((error: unknown) => {
           const { name, message } = error instanceof Error ? error : new Error(String(error));
-          progress.lastFailure = { state, error: `${name}: ${message}` };
+          progress.lastFailure = { state, name, message };
         });
         if (state === 'BeginRun') {
           const event = payload as { executionId?: unknown };

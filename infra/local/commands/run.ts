@@ -49,12 +49,17 @@ async function closeInterruptedRun(
     return `interrupted (${signal}) after run ${run.runId} closed (${record?.status})`;
   const at = new Date();
   if (step && current && (!finished || record.steps[step] === undefined)) {
+    // A step that had already failed keeps its own error (FinishRun would have recorded it); else it was cut short.
+    const failure =
+      finished && progress.lastFailure?.state === current.state ? progress.lastFailure : undefined;
     await ledger.recordStep(run.pipelineId, run.runId, step, {
       status: 'failed',
-      endedAt: at.toISOString(),
-      durationMs: at.getTime() - current.startedAt,
+      endedAt: new Date(current.endedAt ?? at.getTime()).toISOString(),
+      durationMs: (current.endedAt ?? at.getTime()) - current.startedAt,
       counts: {},
-      error: { name: 'Interrupted', message: `${signal} stopped the command during ${step}` },
+      error: failure
+        ? { name: failure.name, message: failure.message }
+        : { name: 'Interrupted', message: `${signal} stopped the command during ${step}` },
     });
   }
   const name = step ?? current?.state;
@@ -145,7 +150,9 @@ async function runAndReport(context: CliContext, input: StartRunInput): Promise<
           ? {
               // The state machine's own cause is generic ("could not be opened"); the task's error says why.
               executionError: `${result.error}: ${result.cause ?? ''}${
-                progress.lastFailure ? ` (${progress.lastFailure.state}: ${progress.lastFailure.error})` : ''
+                progress.lastFailure
+                  ? ` (${progress.lastFailure.state}: ${progress.lastFailure.name}: ${progress.lastFailure.message})`
+                  : ''
               }`,
             }
           : {}),
