@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EmbeddedAws, startEmbeddedAws } from '../../infra/local/embedded-aws';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
+import { localHolderDeps } from '../../shared/adapters/local-process';
 import { parseConfig } from '../../shared/config/load';
 import { PermanentError } from '../../shared/errors';
 import { beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
@@ -154,6 +155,31 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
     expect(out.run.proceed).toBe(false);
     expect((await ledger.getRun('demo', `late-${pipelineN}`))?.reason).toMatch(/^overlapping: run holding-/);
     expect((await ledger.getRun('demo', holding))?.status).toBe('running');
+  });
+
+  it('in Lambda (no DIGEST_LOCK_HOLDER) BeginRun records no process and a lock is only ever freed by its lease', async () => {
+    // Prepare
+    const holding = `lambda-${pipelineN}`;
+    await ledger.createRun(record(holding));
+    await ledger.acquireLock('demo', holding, NOW, LEASE_MS, DEAD);
+    const lambdaDeps = {
+      ...deps(ALIVE),
+      holderProcess: undefined,
+      isHolderGone: undefined,
+      ...localHolderDeps({}),
+    };
+
+    // Act
+    const out = await beginRun(lambdaDeps, start(`cloud-${pipelineN}`, `e-cloud-${pipelineN}`));
+
+    // Assess
+    expect(localHolderDeps({})).toEqual({});
+    expect(localHolderDeps({ DIGEST_LOCK_HOLDER: 'process' })).toMatchObject({
+      holderProcess: { pid: process.pid },
+    });
+    expect(out.run.proceed).toBe(false);
+    expect((await ledger.getRun('demo', holding))?.status).toBe('running');
+    expect((await ledger.getLock('demo'))?.holder).toBe(holding);
   });
 
   it('--resume of a run left running by a dead holder resumes it', async () => {
