@@ -62,6 +62,8 @@ export async function waitFor<T>(
 
 /** The test attaches to the directory's service like any command (and is counted as one while attached). */
 export async function attachLedger(dataDir: string): Promise<{ ledger: RunLedger; close(): Promise<void> }> {
+  // A service this test starts stops soon after the test, like those the commands start.
+  process.env.DIGEST_LOCAL_SERVICE_IDLE_MS ??= '1500';
   const aws = await attachSharedAws(dataDir);
   return {
     ledger: createRunLedger({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),

@@ -144,6 +144,7 @@ describe('damaged local state is never read as empty', () => {
   it('an inconsistent run item stops history and runs show with the table and the item', async () => {
     // Prepare
     const dir = fresh();
+    process.env.DIGEST_LOCAL_SERVICE_IDLE_MS ??= '1500';
     const aws = await attachSharedAws(dir);
     await createDynamoDocumentClient(aws.env).send(
       new PutCommand({
