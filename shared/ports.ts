@@ -198,15 +198,29 @@ export interface RunRecord {
   executionId?: string;
 }
 
+/** The process holding a lock, recorded when the functions run on a workstation (not in Lambda). */
+export interface LockHolderProcess {
+  host: string;
+  pid: number;
+}
+
+/** The pipeline's lock as stored: which run holds it, until when, and (locally) in which process. */
+export interface LockInfo {
+  holder: string;
+  leaseUntil: number;
+  process?: LockHolderProcess;
+}
+
 export type LockResult =
   | { acquired: true; takenOverFrom?: { runId: string; leaseUntil: number } }
-  | { acquired: false; heldBy: string; leaseUntil: number };
+  | { acquired: false; heldBy: string; leaseUntil: number; process?: LockHolderProcess };
 
 export interface RunLedger {
   /** Create the run record unless one with this run id exists; returns the existing one then. */
   createRun(record: RunRecord): Promise<{ created: true } | { created: false; existing: RunRecord }>;
   getRun(pipelineId: string, runId: string): Promise<RunRecord | undefined>;
   recordStep(pipelineId: string, runId: string, step: StepName, record: StepRecord): Promise<void>;
+  /** Close the run; without a `reason` any earlier one is cleared (a resumed run that succeeded). */
   finishRun(
     pipelineId: string,
     runId: string,
@@ -214,12 +228,21 @@ export interface RunLedger {
   ): Promise<void>;
   /** Newest first. */
   listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
-  /** One run per pipeline at a time; a lock past its lease may be taken over. */
-  acquireLock(pipelineId: string, runId: string, nowMs: number, leaseMs: number): Promise<LockResult>;
+  /**
+   * One run per pipeline at a time; a lock past its lease may be taken over.
+   * `holderProcess` is recorded with the lock when the run is local.
+   */
+  acquireLock(
+    pipelineId: string,
+    runId: string,
+    nowMs: number,
+    leaseMs: number,
+    holderProcess?: LockHolderProcess,
+  ): Promise<LockResult>;
   /** Release only if `runId` still holds it. */
   releaseLock(pipelineId: string, runId: string): Promise<void>;
   /** Who holds the pipeline's lock now, if anyone. */
-  getLock(pipelineId: string): Promise<{ holder: string; leaseUntil: number } | undefined>;
+  getLock(pipelineId: string): Promise<LockInfo | undefined>;
 }
 
 /** What has been published for one run's draft, so a retry never posts twice. */

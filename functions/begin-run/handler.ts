@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { localHolderDeps } from '../../shared/adapters/local-process';
 import { logger } from '../../shared/observability/logger';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
@@ -19,6 +20,8 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
       now: context.now,
       lockLeaseMs: LOCK_LEASE_MS,
       log: context.log,
+      // Only when run by the local CLI: the lock then names this process.
+      ...localHolderDeps(),
     },
     parsed,
   );

@@ -11,8 +11,10 @@ import { loadConfigFile } from '../../shared/config/load';
 import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } from './command-line';
 import type { LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
+import { locksCommand } from './commands/locks';
 import { findRecordedRun } from './commands/recorded-run';
 import { replayCommand, runCommand } from './commands/run';
+import { runsCommand } from './commands/runs';
 import { schedulesCommand } from './commands/schedules';
 import { validateCommand } from './commands/validate';
 
@@ -22,6 +24,8 @@ const COMMANDS: LocalCommand[] = [
   historyCommand,
   validateCommand,
   schedulesCommand,
+  runsCommand,
+  locksCommand,
 ];
 
 const USAGE = [

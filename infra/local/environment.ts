@@ -1,4 +1,6 @@
+import { LOCAL_HOLDER_ENV } from '../../shared/adapters/local-process';
 import type { DigestConfig } from '../../shared/config/schema';
+import { DigestError } from '../../shared/errors';
 import { startEmbeddedAws } from './embedded-aws';
 import { seedDiscordChannel } from './sandbox/discord-seed';
 import { startDiscordSandbox } from './sandbox/discord-server';
@@ -13,6 +15,7 @@ import { startGeminiSandbox } from './sandbox/gemini-server';
 import { startSheetsSandbox } from './sandbox/sheets-server';
 import { startTypefullySandbox } from './sandbox/typefully-server';
 import { startXSandbox } from './sandbox/x-server';
+import { attachSharedAws } from './shared-aws';
 
 type Awaited2<T> = T extends Promise<infer U> ? U : T;
 export type EmbeddedAws = Awaited2<ReturnType<typeof startEmbeddedAws>>;
@@ -66,6 +69,36 @@ export const SANDBOX_CREDENTIALS = {
   TYPEFULLY_API_KEY: 'sandbox-typefully-key',
 } as const;
 
+/** The keys that make each service real; all of them, or none (its sandbox). */
+export const SERVICE_KEYS = {
+  discord: ['DISCORD_BOT_TOKEN'],
+  sheets: ['GOOGLE_SERVICE_ACCOUNT_JSON'],
+  gemini: ['GEMINI_API_KEY'],
+  x: ['X_API_KEY', 'X_API_SECRET', 'X_ACCESS_TOKEN', 'X_ACCESS_SECRET'],
+  typefully: ['TYPEFULLY_API_KEY'],
+} as const;
+
+/**
+ * Half a set of credentials is a mistake, never a reason to fall back to a
+ * sandbox: the run would look real and publish nowhere.
+ */
+export function checkCredentialSets(env: NodeJS.ProcessEnv): void {
+  const problems: string[] = [];
+  for (const [service, keys] of Object.entries(SERVICE_KEYS)) {
+    const missing = keys.filter((k) => !env[k]);
+    if (missing.length > 0 && missing.length < keys.length) {
+      problems.push(
+        `${service} has ${keys.length - missing.length} of its ${keys.length} keys: ${missing.join(', ')} missing`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new DigestError(
+      `incomplete credentials: ${problems.join('; ')} (set all of a service's keys for the real API, or none for its sandbox)`,
+    );
+  }
+}
+
 const has = (env: NodeJS.ProcessEnv, ...keys: string[]) => keys.every((k) => Boolean(env[k]));
 
 /**
@@ -75,12 +108,23 @@ const has = (env: NodeJS.ProcessEnv, ...keys: string[]) => keys.every((k) => Boo
  */
 export async function startLocalEnvironment(options: LocalEnvironmentOptions): Promise<LocalEnvironment> {
   const { config, secretsEnv } = options;
-  const aws = await startEmbeddedAws(options.dataDir ? { dataDir: options.dataDir } : {});
-  const env: Record<string, string> = { ...aws.env, SECRETS_SOURCE: 'env' };
+  checkCredentialSets(secretsEnv);
+  // A data directory is shared by every command on it: attach to its one service.
+  const aws = options.dataDir ? await attachSharedAws(options.dataDir) : await startEmbeddedAws();
+  const env: Record<string, string> = {
+    ...aws.env,
+    SECRETS_SOURCE: 'env',
+    // The functions run in this process: a lock they take names it, so the next command can tell it died.
+    [LOCAL_HOLDER_ENV]: 'process',
+  };
   if (options.apiTimeoutMs) env.API_TIMEOUT_MS = String(options.apiTimeoutMs);
   if (options.apiRetryBaseMs) env.API_RETRY_BASE_MS = String(options.apiRetryBaseMs);
   const sandboxes: Sandboxes = {};
-  const services: Record<string, string> = {};
+  const services: Record<string, string> = {
+    aws: options.dataDir
+      ? `embedded S3 and DynamoDB, one service shared by every command on ${options.dataDir}`
+      : 'embedded S3 and DynamoDB in this process, in memory',
+  };
   const closers: (() => Promise<void>)[] = [];
   let awsProxies: LocalEnvironment['awsProxies'];
   try {

@@ -12,6 +12,8 @@ export interface LocalRunSummary {
   bucket: string;
   services: Record<string, string>;
   sheetUrl?: string;
+  /** A line said before the report, e.g. that this start was a duplicate and the report is the stored one. */
+  notice?: string;
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
@@ -21,8 +23,16 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   const lines: string[] = [];
   const { report } = summary;
   lines.push('', '━━ discord-digest run report ━━');
+  // First, whether each service was real or a sandbox: a sandbox run must never pass for a real one.
+  for (const [service, where] of Object.entries(summary.services)) {
+    lines.push(`${pad(service, 10)} ${where.startsWith('real') ? 'REAL   ' : 'SANDBOX'} ${where}`);
+  }
+  lines.push('');
+  if (summary.notice) lines.push(summary.notice);
   if (!report) {
-    lines.push(`execution ${summary.executionStatus}: ${summary.executionError ?? 'no report'}`);
+    lines.push(
+      `execution ${summary.executionStatus}: ${summary.executionError ?? 'the run was not opened (see the error above)'}`,
+    );
     return lines.join('\n');
   }
   lines.push(`pipeline ${report.pipelineId}   run ${report.runId}   status ${report.status.toUpperCase()}`);
@@ -78,8 +88,6 @@ export function formatRunSummary(summary: LocalRunSummary): string {
     '',
     `local data: ${summary.dataDir} (S3 objects and the DynamoDB ledger; sandboxes live for one command)`,
   );
-  for (const [service, where] of Object.entries(summary.services))
-    lines.push(`  ${pad(service, 9)} ${where}`);
   return lines.join('\n');
 }
 

@@ -50,6 +50,57 @@ function intercept(
   );
 }
 
+/** What the execution is doing, for a caller that must close the run when interrupted. */
+export interface RunProgress {
+  /** The execution BeginRun saw (its ARN, as the run record stores it). */
+  executionId?: string;
+  /** The run BeginRun opened, once it answered; `proceed` false: duplicate or skipped. */
+  run?: { pipelineId: string; runId: string; proceed: boolean };
+  /** The task invoked now, and a promise that settles when its handler does. */
+  current?: { state: string; startedAt: number; endedAt?: number; settled: Promise<void> };
+  /** The last task whose handler threw (retried or caught by the state machine). */
+  lastFailure?: { state: string; name: string; message: string };
+}
+
+/** Follow each task's invocation into `progress`. */
+function track(
+  handlers: Record<string, (payload: unknown) => Promise<unknown>>,
+  progress: RunProgress | undefined,
+): Record<string, (payload: unknown) => Promise<unknown>> {
+  if (!progress) return handlers;
+  return Object.fromEntries(
+    Object.entries(handlers).map(([state, invoke]) => [
+      state,
+      (payload: unknown) => {
+        const pending = invoke(payload);
+        const current: NonNullable<RunProgress['current']> = {
+          state,
+          startedAt: Date.now(),
+          settled: pending.then(noop, noop).then(() => {
+            current.endedAt = Date.now();
+          }),
+        };
+        progress.current = current;
+        pending.catch((error: unknown) => {
+          const { name, message } = error instanceof Error ? error : new Error(String(error));
+          progress.lastFailure = { state, name, message };
+        });
+        if (state === 'BeginRun') {
+          const event = payload as { executionId?: unknown };
+          if (typeof event.executionId === 'string') progress.executionId = event.executionId;
+          void pending.then((output) => {
+            const run = (output as { run?: RunProgress['run'] } | undefined)?.run;
+            if (run) progress.run = { pipelineId: run.pipelineId, runId: run.runId, proceed: run.proceed };
+          }, noop);
+        }
+        return pending;
+      },
+    ]),
+  );
+}
+
+const noop = () => undefined;
+
 export interface LocalRunOptions {
   config: DigestConfig;
   environment: LocalEnvironment;
@@ -67,6 +118,10 @@ export interface LocalRunOptions {
     payload: unknown,
     invoke: (payload: unknown) => Promise<unknown>,
   ) => Promise<unknown>;
+  /** Aborting it stops the execution (ABORTED), as StopExecution does. */
+  signal?: AbortSignal;
+  /** Filled in as the execution goes (see RunProgress). */
+  progress?: RunProgress;
 }
 
 export interface LocalRunResult {
@@ -91,7 +146,8 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     definition,
     input: options.input,
     executionName: options.executionName ?? randomUUID(),
-    handlers: intercept(await cachedHandlers(), options.interceptTask),
+    handlers: track(intercept(await cachedHandlers(), options.interceptTask), options.progress),
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
   });

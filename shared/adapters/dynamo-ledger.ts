@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError, TransientError } from '../errors';
-import type { RunLedger, RunRecord } from '../ports';
+import type { RunLedger, RunRecord, RunStatus } from '../ports';
 import { createRunLock } from './dynamo-run-lock';
 import {
   call,
   expiryFrom,
   fromItem,
+  inconsistent,
   isConditionFailure,
   type LedgerOptions,
   PK,
@@ -14,6 +15,56 @@ import {
   SK,
   TTL,
 } from './dynamo-table';
+
+const RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'running',
+  'succeeded',
+  'partial',
+  'failed',
+  'skipped',
+  'duplicate',
+]);
+const STEP_STATUSES = new Set(['succeeded', 'partial', 'failed', 'skipped']);
+
+/**
+ * A run record read back, checked field by field: an item this code could not
+ * have written (no status, a step without one, a count that is not a number)
+ * stops the caller with the table and key, instead of passing for a run.
+ */
+export function parseRunItem(tableName: string, item: Record<string, unknown>): RunRecord {
+  const bad = (problem: string) => inconsistent(tableName, item, problem);
+  for (const field of ['pipelineId', 'runId', 'startedAt', 'trigger'] as const) {
+    if (typeof item[field] !== 'string' || item[field] === '') throw bad(`run record without ${field}`);
+  }
+  if (typeof item.status !== 'string') throw bad('run record without status');
+  if (!RUN_STATUSES.has(item.status as RunStatus)) throw bad(`unknown run status "${item.status}"`);
+  if (Number.isNaN(Date.parse(item.startedAt as string)))
+    throw bad(`startedAt "${item.startedAt}" is not a time`);
+  for (const field of ['reason', 'endedAt', 'executionId', 'scheduledTime'] as const) {
+    if (item[field] !== undefined && typeof item[field] !== 'string') throw bad(`${field} is not text`);
+  }
+  const steps = item.steps ?? {};
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) throw bad('steps is not a map');
+  for (const [name, step] of Object.entries(steps as Record<string, unknown>)) {
+    const record = step as { status?: unknown; counts?: unknown; durationMs?: unknown } | null;
+    if (typeof record !== 'object' || record === null) throw bad(`step ${name} is not a record`);
+    if (typeof record.status !== 'string' || !STEP_STATUSES.has(record.status)) {
+      throw bad(`step ${name} has status ${JSON.stringify(record.status)}`);
+    }
+    if (record.durationMs !== undefined && typeof record.durationMs !== 'number') {
+      throw bad(`step ${name} durationMs is not a number`);
+    }
+    const counts = record.counts ?? {};
+    if (
+      typeof counts !== 'object' ||
+      counts === null ||
+      Object.values(counts).some((v) => typeof v !== 'number')
+    ) {
+      throw bad(`step ${name} counts are not numbers`);
+    }
+  }
+  return fromItem<RunRecord>(item) as RunRecord;
+}
 
 /** The run records of each pipeline (sk = RUN#<runId>), plus its lock (see dynamo-run-lock). */
 export function createRunLedger(options: LedgerOptions): RunLedger {
@@ -26,7 +77,7 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
         new GetCommand({ TableName: tableName, Key: runKey(pipelineId, runId), ConsistentRead: true }),
       ),
     );
-    return fromItem<RunRecord>(answer.Item);
+    return answer.Item ? parseRunItem(tableName, answer.Item) : undefined;
   }
 
   /** Update an existing run; never creates a half record. */
@@ -99,14 +150,17 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
 
     async finishRun(pipelineId, runId, result) {
       await updateRun('UpdateItem finish', pipelineId, runId, {
+        // No reason now: an earlier one (abandoned, the failure a resume repaired) is stale, so remove it.
+        // SET and REMOVE clauses may share one update expression:
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html
         UpdateExpression:
           result.reason === undefined
-            ? 'SET #status = :status, #endedAt = :endedAt'
+            ? 'SET #status = :status, #endedAt = :endedAt REMOVE #reason'
             : 'SET #status = :status, #endedAt = :endedAt, #reason = :reason',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#endedAt': 'endedAt',
-          ...(result.reason === undefined ? {} : { '#reason': 'reason' }),
+          '#reason': 'reason',
         },
         ExpressionAttributeValues: {
           ':status': result.status,
@@ -133,10 +187,7 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
             }),
           ),
         );
-        for (const item of page.Items ?? []) {
-          const run = fromItem<RunRecord>(item);
-          if (run) runs.push(run);
-        }
+        for (const item of page.Items ?? []) runs.push(parseRunItem(tableName, item));
         start = page.LastEvaluatedKey;
       } while (start);
       return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, Math.max(0, limit));

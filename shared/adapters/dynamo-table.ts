@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_TABLE_KEYS } from '../config/resources';
+import { PermanentError } from '../errors';
 import { awsErrorName, toDigestError } from './aws-clients';
 
 /**
@@ -50,4 +51,18 @@ export function fromItem<T>(item: Record<string, unknown> | undefined): T | unde
   if (!item) return undefined;
   const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, ...record } = item;
   return record as T;
+}
+
+/**
+ * A stored item that does not have the shape this code wrote is damaged
+ * state: stop and say where, never read it as absent (that would re-publish).
+ */
+export function inconsistent(
+  tableName: string,
+  item: Record<string, unknown>,
+  problem: string,
+): PermanentError {
+  return new PermanentError(
+    `ledger table ${tableName}: item ${String(item[PK])} ${String(item[SK])} is inconsistent: ${problem}`,
+  );
 }

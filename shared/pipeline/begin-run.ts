@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { findPipeline } from '../config/load';
 import type { DigestConfig } from '../config/schema';
 import { manualRunId, RUN_ID_PATTERN, scheduledRunId } from '../domain/run-id';
-import type { RunLedger, RunRecord } from '../ports';
+import type { LockHolderProcess, RunLedger, RunRecord } from '../ports';
 import type { RunRef, StepInput } from './run-state';
 
 /** What may start an execution: a schedule, the console, the CLI, or a replay. */
@@ -36,6 +36,14 @@ export interface BeginRunDeps {
   /** How long a run may hold the pipeline's lock before another may take it over. */
   lockLeaseMs: number;
   log: (message: string, data: Record<string, unknown>) => void;
+  /** Locally: this process, recorded with the lock so the next command can tell whether it died. */
+  holderProcess?: LockHolderProcess;
+  /**
+   * Locally: whether a lock's recorded process is certainly gone (kill -9, a
+   * crash). Its run is then closed at once instead of after the lease. Absent
+   * in Lambda, where only the lease says a holder died.
+   */
+  isHolderGone?: (holder: LockHolderProcess) => boolean;
 }
 
 const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
@@ -81,6 +89,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     executionId: event.executionId,
   };
 
+  await closeRunOfDeadHolder(deps, run.pipelineId);
   const created = await deps.ledger.createRun(record);
   if (!created.created) {
     const existing = created.existing;
@@ -95,7 +104,13 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     if (resuming) deps.log('resuming run', { runId, previousStatus: existing.status });
   }
 
-  const lock = await deps.ledger.acquireLock(run.pipelineId, runId, now.getTime(), deps.lockLeaseMs);
+  const lock = await deps.ledger.acquireLock(
+    run.pipelineId,
+    runId,
+    now.getTime(),
+    deps.lockLeaseMs,
+    deps.holderProcess,
+  );
   if (!lock.acquired) {
     await deps.ledger.finishRun(run.pipelineId, runId, {
       status: 'skipped',
@@ -123,6 +138,27 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     }
   }
   return { run: { ...run, proceed: true }, steps: {} };
+}
+
+/**
+ * A lock whose recorded process no longer exists will never be released by
+ * it: close its run as failed and free the lock now, as CloseAbandonedRun does
+ * in AWS, so this run neither waits out the lease nor is refused.
+ */
+async function closeRunOfDeadHolder(deps: BeginRunDeps, pipelineId: string): Promise<void> {
+  if (!deps.isHolderGone) return;
+  const lock = await deps.ledger.getLock(pipelineId);
+  if (!lock?.process || !deps.isHolderGone(lock.process)) return;
+  const stale = await deps.ledger.getRun(pipelineId, lock.holder);
+  if (stale?.status === 'running') {
+    await deps.ledger.finishRun(pipelineId, lock.holder, {
+      status: 'failed',
+      endedAt: deps.now().toISOString(),
+      reason: `abandoned, holder process ${lock.process.pid} is gone`,
+    });
+  }
+  await deps.ledger.releaseLock(pipelineId, lock.holder);
+  deps.log('run of a dead process closed', { runId: lock.holder, pid: lock.process.pid });
 }
 
 /** A second delivery leaves a record of its own, so the history shows it and the first run stays untouched. */

@@ -1,0 +1,70 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
+import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
+import { holderIsGone } from '../../../shared/adapters/local-process';
+import { DigestError } from '../../../shared/errors';
+import type { RunLedger } from '../../../shared/ports';
+import { attachSharedAws } from '../shared-aws';
+import type { CliContext } from './command';
+
+export interface LedgerAccess {
+  ledger: RunLedger;
+  /** `local ledger in <dir>` or `DynamoDB table <name>`, for messages. */
+  where: string;
+  /** Locally a lock names its process, which can be checked; against AWS only the lease can. */
+  isHolderGone?: typeof holderIsGone;
+  /** Against AWS: the status of a run's execution, which says better than the lease whether it still works. */
+  executionStatus?: (executionArn: string) => Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Options of the commands that may act on the deployed table instead of the local one. */
+export const AWS_OPTIONS = {
+  aws: { type: 'boolean', default: false },
+  table: { type: 'string' },
+} as const;
+export const AWS_OPTION_HELP = [
+  '--aws               act on the deployed ledger table (AWS credentials and region from the environment)',
+  '--table <name>      the ledger table with --aws (default: $DIGEST_LEDGER_TABLE)',
+];
+
+/**
+ * The run ledger a command reads and repairs: the data directory's (through
+ * its shared local service), or with `--aws` the deployed table through the
+ * SDK's default credential and region chain.
+ */
+export async function openLedger(context: CliContext): Promise<LedgerAccess> {
+  if (context.values.aws === true) {
+    const table =
+      typeof context.values.table === 'string' ? context.values.table : process.env.DIGEST_LEDGER_TABLE;
+    if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
+    // Region (AWS_REGION or the shared config file) and credentials from the SDK's default chain:
+    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-region.html
+    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const sfn = new SFNClient({});
+    return {
+      ledger: createRunLedger({ client, tableName: table }),
+      where: `DynamoDB table ${table}`,
+      // Eventually consistent, and RUNNING until the execution has really stopped:
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+      executionStatus: async (executionArn) =>
+        (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status,
+      close: async () => {
+        client.destroy();
+        sfn.destroy();
+      },
+    };
+  }
+  const aws = await attachSharedAws(context.dataDir);
+  return {
+    ledger: createRunLedger({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
+    where: `local ledger in ${context.dataDir}`,
+    isHolderGone: holderIsGone,
+    close: aws.close,
+  };
+}
