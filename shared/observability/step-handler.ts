@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { PermanentError, RateLimitedError } from '../errors';
 import { type StepInput, stepInputSchema } from '../pipeline/run-state';
 import type { StepName, StepRecord } from '../ports';
-import { type StepContext, stepContext } from '../runtime/step-context';
+import { MAX_IN_PROCESS_WAIT_MS, type StepContext, stepContext } from '../runtime/step-context';
 import { logger } from './logger';
 
 /** Parse a state's input, or fail permanently: a retry would see the same input. */
@@ -66,7 +66,9 @@ export async function runOrWait(
   try {
     return await useCase();
   } catch (error) {
-    if (!(error instanceof RateLimitedError)) throw error;
+    // A short limit that outlasted the in-process attempts goes to the state machine's bounded Retry;
+    // only a wait the Lambda could not take becomes a Wait state.
+    if (!(error instanceof RateLimitedError) || error.retryAfterMs <= MAX_IN_PROCESS_WAIT_MS) throw error;
     const waitSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     const resumeAt = started + waitSeconds * 1000;
     const endedAt = new Date().toISOString();

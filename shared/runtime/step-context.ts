@@ -29,7 +29,7 @@ export interface StepContext {
 /** Time kept back to record the step's outcome and answer the state machine. */
 const SAFETY_MARGIN_MS = 15_000;
 /** Longer waits are left to the state machine's Retry, which costs nothing while it waits. */
-const MAX_IN_PROCESS_WAIT_MS = 20_000;
+export const MAX_IN_PROCESS_WAIT_MS = 20_000;
 
 export function maxWaitFor(lambda: Pick<Context, 'getRemainingTimeInMillis'>): number {
   return Math.max(0, Math.min(MAX_IN_PROCESS_WAIT_MS, lambda.getRemainingTimeInMillis() - SAFETY_MARGIN_MS));

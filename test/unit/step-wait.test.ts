@@ -45,6 +45,14 @@ describe('a step stopped by a rate limit', () => {
     expect(record.status).toBe('failed');
   });
 
+  it("leaves a short limit that outlasted the in-process attempts to the state machine's bounded Retry", async () => {
+    // Act
+    const run = runOrWait(limited(2), '2026-11-24T09:00:00Z', new Date('2026-11-24T09:00:00Z'));
+
+    // Assess
+    await expect(run).rejects.toThrow(RateLimitedError);
+  });
+
   it('lets every other error through to the state machine', async () => {
     // Act
     const run = runOrWait(
