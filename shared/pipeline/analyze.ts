@@ -1,10 +1,19 @@
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
-import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } from '../domain/post';
+import { csvToPosts } from '../domain/csv';
+import {
+  DRAFTS_TAB_HEADERS,
+  KEY_COLUMN,
+  MAIN_TAB_HEADERS,
+  type PostAnalysis,
+  postToRecord,
+} from '../domain/post';
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
 import { RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
+import { readRunCsv } from './collect';
 import { partial, type StepInput, succeeded } from './run-state';
+import { csvRunOf } from './upload';
 
 export interface AnalyzeDeps {
   pipeline: PipelineConfig;
@@ -74,6 +83,8 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   const headers = await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
   const table = await deps.sheet.readTable(mainTab);
   const rows = table.rows.filter((r) => r.values[KEY_COLUMN]);
+  // A dry run appended nothing: it analyses the run's posts the sheet does not hold yet as well, in memory.
+  if (run.dryRun) rows.push(...(await postsNotInSheet(deps, input, rows)));
   const pending = rows.filter((r) => r.values.ai_processed !== PROCESSED);
 
   const settings = {
@@ -124,7 +135,8 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   } finally {
     // One write-back for all batches (Sheets allows 60 writes a minute), made even when a
     // later batch failed, so the analyses already paid for are kept.
-    if (updates.length > 0) await deps.sheet.updateRows(mainTab, headers, updates);
+    // A dry run writes nothing back: the next real run analyses the same rows.
+    if (updates.length > 0 && !run.dryRun) await deps.sheet.updateRows(mainTab, headers, updates);
   }
   const analysed = updates.length;
   const projects = updates.filter((u) => u.values.is_new_project === 'true').length;
@@ -168,13 +180,29 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       );
     }
     requests += 1;
-    await recordDraftRow(deps.sheet, draftsTab, draft);
+    if (!run.dryRun) await recordDraftRow(deps.sheet, draftsTab, draft);
   }
   return succeeded(
     started,
     { ...counts, geminiRequests: requests, draftParts: draft.parts.length },
     { draftKey: draftKeyOf(run.pipelineId, run.runId) },
   );
+}
+
+/** The run's collected posts that neither the main nor the Archive tab holds, as rows not yet analysed. */
+async function postsNotInSheet(
+  deps: AnalyzeDeps,
+  input: StepInput,
+  rows: readonly SheetRow[],
+): Promise<SheetRow[]> {
+  const csv = await readRunCsv(deps.store, input.run.pipelineId, csvRunOf(input));
+  if (!csv) return [];
+  const { archiveTab } = deps.pipeline.sheet;
+  const archived = (await deps.sheet.readColumn([archiveTab], KEY_COLUMN)).get(archiveTab) ?? [];
+  const known = new Set([...rows.map((r) => r.values[KEY_COLUMN] ?? ''), ...archived]);
+  return csvToPosts(csv.text)
+    .filter((post) => !known.has(post.messageId))
+    .map((post, i) => ({ rowNumber: -(i + 1), values: { ...postToRecord(post), run_id: input.run.runId } }));
 }
 
 async function writeRunDraft(

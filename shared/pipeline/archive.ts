@@ -45,7 +45,7 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  const archiveHeaders = run.dryRun ? [] : await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
+  const archiveHeaders = await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
   const [table, archived] = await Promise.all([
     deps.sheet.readTable(mainTab),
     deps.sheet.readColumn([archiveTab], KEY_COLUMN),
@@ -61,10 +61,10 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
         : { ...row.values, date_processed: processedAt, x_post_url: postUrl, processing_status: status },
     }));
   if (run.dryRun) {
-    // A dry run shows what it would archive and moves nothing: the next real run must find every row where it was.
+    // A dry run shows what it would archive and moves nothing: the next real run must find every row where
+    // it was. Its draft covers posts a dry run never appended, so count by message id, not by row.
     return skipped(started, 'dry run: nothing archived', {
-      rowsWouldArchive: moves.length,
-      alreadyInArchive: moves.filter((m) => !m.archiveValues).length,
+      rowsWouldArchive: draft.messageIds.filter((id) => !alreadyArchived.has(id)).length,
     });
   }
   if (moves.length > 0) await deps.sheet.moveRows(mainTab, archiveTab, archiveHeaders, moves);

@@ -45,7 +45,8 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
   if (!publisher) {
     const reason =
       settings.kind === 'none' ? 'publisher is none: draft kept' : 'dry run: draft kept, not published';
-    await updateDraftRow(deps.sheet, draftsTab, run.runId, { status: 'not-published' });
+    // A dry run recorded no draft row; a real run without a publisher marks its own.
+    if (!run.dryRun) await updateDraftRow(deps.sheet, draftsTab, run.runId, { status: 'not-published' });
     return skipped(started, reason, { draftParts: draft.parts.length });
   }
 

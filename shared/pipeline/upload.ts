@@ -42,6 +42,13 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
     known.add(post.messageId);
     fresh.push({ ...postToRecord(post), run_id: input.run.runId });
   }
+  if (input.run.dryRun) {
+    // A dry run shows what it would append and appends nothing: the next real run must find the same work.
+    return skipped(started, 'dry run: nothing appended', {
+      rowsWouldAppend: fresh.length,
+      duplicatesSkipped: posts.length - fresh.length,
+    });
+  }
   if (fresh.length > 0) await deps.sheet.appendRows(mainTab, mainHeaders, fresh);
   deps.log('rows appended', { appended: fresh.length, skipped: posts.length - fresh.length });
   return succeeded(

@@ -193,18 +193,31 @@ describe('step isolation', () => {
     },
   );
 
-  it('a dry run keeps the draft, publishes nothing and archives nothing, saying what it would archive', async () => {
+  it('a dry run shows what would happen and changes nothing the next real run reads', async () => {
     // Prepare
     const w = world(linkMessages(T, 2));
 
     // Act
-    const report = await runPipeline(w, runRef('r1', T, { dryRun: true }));
+    const dry = await runPipeline(w, runRef('dry', T, { dryRun: true }));
+    const afterDryRun = {
+      posts: w.sheet.records('Posts'),
+      drafts: w.sheet.records('Drafts'),
+      published: w.publisher.posts.length,
+    };
+    const real = await runPipeline(w, runRef('real', T));
 
-    // Assess
-    expect(report.status).toBe('succeeded');
-    expect(w.publisher.posts).toEqual([]);
-    expect(w.sheet.records('Archive')).toEqual([]);
-    expect(report.steps.archive).toMatchObject({ status: 'skipped', counts: { rowsWouldArchive: 2 } });
+    // Assess: the dry run appended, wrote back and archived nothing, but drafted from both posts.
+    expect(dry.reason).toBeUndefined();
+    expect(dry.status).toBe('succeeded');
+    expect(dry.steps.upload).toMatchObject({ status: 'skipped', counts: { rowsWouldAppend: 2 } });
+    expect(dry.steps.analyze).toMatchObject({ status: 'succeeded', counts: { postsAnalysed: 2 } });
+    expect(dry.steps.archive).toMatchObject({ status: 'skipped', counts: { rowsWouldArchive: 2 } });
+    expect(afterDryRun).toEqual({ posts: [], drafts: [], published: 0 });
+    // The real run after it did the whole job, as if the dry run had never happened.
+    expect(real.steps.upload?.counts.rowsAppended).toBe(2);
+    expect(real.steps.archive?.counts.rowsArchived).toBe(2);
+    expect(w.sheet.records('Archive')).toHaveLength(2);
+    expect(w.publisher.posts.length).toBeGreaterThan(0);
   });
 });
 
