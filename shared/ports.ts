@@ -189,6 +189,8 @@ export interface RunRecord {
   trigger: RunTrigger;
   /** For scheduled runs, the time the schedule fired for (ISO). */
   scheduledTime?: string;
+  /** For scheduled runs, the schedule that fired: its time zone dates the draft. */
+  scheduleName?: string;
   startedAt: string;
   endedAt?: string;
   status: RunStatus;

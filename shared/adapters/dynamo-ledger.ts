@@ -40,7 +40,7 @@ export function parseRunItem(tableName: string, item: Record<string, unknown>): 
   if (!RUN_STATUSES.has(item.status as RunStatus)) throw bad(`unknown run status "${item.status}"`);
   if (Number.isNaN(Date.parse(item.startedAt as string)))
     throw bad(`startedAt "${item.startedAt}" is not a time`);
-  for (const field of ['reason', 'endedAt', 'executionId', 'scheduledTime'] as const) {
+  for (const field of ['reason', 'endedAt', 'executionId', 'scheduledTime', 'scheduleName'] as const) {
     if (item[field] !== undefined && typeof item[field] !== 'string') throw bad(`${field} is not text`);
   }
   const steps = item.steps ?? {};

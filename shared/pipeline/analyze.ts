@@ -169,7 +169,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       return succeeded(started, counts, { draft: 'none: no analysed posts' });
     }
     try {
-      draft = await writeRunDraft(deps, run.runId, run.referenceTime, ready);
+      draft = await writeRunDraft(deps, run.runId, run.referenceTime, run.scheduleName, ready);
     } catch (error) {
       if (!stoppedByQuota(error)) throw error;
       return partial(
@@ -209,6 +209,7 @@ async function writeRunDraft(
   deps: AnalyzeDeps,
   runId: string,
   referenceTime: string,
+  scheduleName: string | undefined,
   ready: (PostAnalysis & { postLink: string })[],
 ): Promise<StoredDraft> {
   const { pipeline } = deps;
@@ -217,7 +218,9 @@ async function writeRunDraft(
     0,
     DRAFT_CANDIDATES,
   );
-  const timeZone = pipeline.schedules[0]?.timeZone ?? 'UTC';
+  // The zone of the schedule that fired (a manual run: the pipeline's first schedule's).
+  const timeZone =
+    (pipeline.schedules.find((s) => s.name === scheduleName) ?? pipeline.schedules[0])?.timeZone ?? 'UTC';
   const text = await deps.analyzer.writeDraft(candidates, {
     model: pipeline.gemini.model,
     topic: pipeline.gemini.topic,

@@ -75,6 +75,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     referenceTime,
     startedAt: now.toISOString(),
     dryRun: input.dryRun,
+    ...(input.scheduleName ? { scheduleName: input.scheduleName } : {}),
     ...(input.sourceRunId ? { sourceRunId: input.sourceRunId } : {}),
     proceed: false,
   };
@@ -83,6 +84,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     runId,
     trigger: run.trigger,
     ...(input.scheduledTime ? { scheduledTime: referenceTime } : {}),
+    ...(input.scheduleName ? { scheduleName: input.scheduleName } : {}),
     startedAt: run.startedAt,
     status: 'running',
     steps: {},
@@ -101,6 +103,8 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     }
     // Resuming keeps the run's original reference time, so it sees the same window.
     run.referenceTime = existing.scheduledTime ?? existing.startedAt;
+    // …and the schedule it was run for, whose time zone dates its draft.
+    if (!run.scheduleName && existing.scheduleName) run.scheduleName = existing.scheduleName;
     if (resuming) deps.log('resuming run', { runId, previousStatus: existing.status });
   }
 

@@ -14,6 +14,8 @@ export const runRefSchema = z.object({
   referenceTime: z.iso.datetime(),
   startedAt: z.iso.datetime(),
   dryRun: z.boolean(),
+  /** The schedule that fired this run (kept across a resume); its time zone dates the draft. */
+  scheduleName: z.string().optional(),
   /** Replay: the earlier run whose CSV this run processes again. */
   sourceRunId: z.string().regex(RUN_ID_PATTERN).optional(),
   proceed: z.boolean(),

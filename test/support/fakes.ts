@@ -11,6 +11,7 @@ import type {
   ArchiveMove,
   ChannelPageRequest,
   ChannelSource,
+  DraftSettings,
   LockResult,
   ObjectStore,
   PublicationJournal,
@@ -189,8 +190,11 @@ export class FakeAnalyzer implements Analyzer {
         summary: p.content.slice(0, 40),
       }));
   }
-  async writeDraft(analyses: readonly PostAnalysis[]): Promise<string> {
+  /** The settings of the last draft request (its date label, its length). */
+  lastDraftSettings: DraftSettings | undefined;
+  async writeDraft(analyses: readonly PostAnalysis[], settings: DraftSettings): Promise<string> {
     this.drafts += 1;
+    this.lastDraftSettings = settings;
     return analyses.map((a, i) => `${i + 1}. ${a.summary} ${'word '.repeat(30)}`).join('\n');
   }
 }

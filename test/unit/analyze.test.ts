@@ -85,9 +85,9 @@ describe('analysis stopped by a quota', () => {
     const { w, lift } = quotaWorld(50, 1);
     const writeDraft = w.analyzer.writeDraft.bind(w.analyzer);
     let blocked = true;
-    w.analyzer.writeDraft = async (analyses) => {
+    w.analyzer.writeDraft = async (analyses, settings) => {
       if (blocked) throw dailyQuota();
-      return writeDraft(analyses);
+      return writeDraft(analyses, settings);
     };
 
     // Act

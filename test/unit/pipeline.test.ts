@@ -221,6 +221,30 @@ describe('step isolation', () => {
   });
 });
 
+describe("the draft's date", () => {
+  it("is the date in the time zone of the schedule that fired; a manual run takes the first schedule's", async () => {
+    // Prepare: 23:30 UTC is already the 25th in Berlin, still the 24th in New York.
+    const late = '2026-11-24T23:30:00.000Z';
+    const schedules = [
+      { name: 'morning', dailyAt: '09:00', timeZone: 'Europe/Berlin' },
+      { name: 'evening', dailyAt: '18:00', timeZone: 'America/New_York' },
+    ];
+    const labelOf = async (extra: Parameters<typeof runRef>[2]) => {
+      const w = world(linkMessages(late, 2), { schedules });
+      await runPipeline(w, runRef('r1', late, extra));
+      return w.analyzer.lastDraftSettings?.dateLabel;
+    };
+
+    // Act
+    const evening = await labelOf({ scheduleName: 'evening' });
+    const manual = await labelOf({ trigger: 'manual' });
+
+    // Assess
+    expect(evening).toBe('Nov 24, 2026');
+    expect(manual).toBe('Nov 25, 2026');
+  });
+});
+
 describe('publishing exactly once', () => {
   it('an unknown outcome mid-thread is reconciled: the post is adopted and the thread resumes after it', async () => {
     // Prepare
