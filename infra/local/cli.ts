@@ -10,10 +10,11 @@ import { loadConfigFile } from '../../shared/config/load';
 import { DigestError } from '../../shared/errors';
 import type { LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
+import { publishCommand } from './commands/publish';
 import { replayCommand, runCommand } from './commands/run';
 import { validateCommand } from './commands/validate';
 
-const COMMANDS: LocalCommand[] = [runCommand, replayCommand, historyCommand, validateCommand];
+const COMMANDS: LocalCommand[] = [runCommand, replayCommand, historyCommand, validateCommand, publishCommand];
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {
   pipeline: { type: 'string' },
