@@ -132,3 +132,29 @@ describe('publisher.maxThreadParts', () => {
     expect(w.publisher.posts).toHaveLength(2);
   });
 });
+
+describe('publisher config', () => {
+  const typefully = (typefullyPublishAt: string) => () =>
+    testPipeline({ publisher: { kind: 'typefully', typefullySocialSetId: '42', typefullyPublishAt } });
+
+  it.each(['now', 'next-free-slot', '2026-01-20T09:00:00-05:00', '2026-01-20T14:00:00Z'])(
+    'accepts typefullyPublishAt %s, as the API does',
+    (value) => {
+      // Act + Assess
+      expect(typefully(value)().publisher.typefullyPublishAt).toBe(value);
+    },
+  );
+
+  it.each(['2026-01-20T09:00:00', 'tomorrow', ''])(
+    'refuses typefullyPublishAt "%s", naming the field',
+    (value) => {
+      // Act + Assess
+      expect(typefully(value)).toThrow(/typefullyPublishAt/);
+    },
+  );
+
+  it('maxThreadParts defaults to 6', () => {
+    // Act + Assess
+    expect(testPipeline().publisher.maxThreadParts).toBe(6);
+  });
+});
