@@ -89,6 +89,16 @@ describe('splitIntoThread', () => {
     expect(keptItems.length).toBeLessThan(items.length);
   });
 
+  it('cuts a single item too long for the whole thread at a word, marked with an ellipsis', () => {
+    // Act
+    const parts = splitIntoThread(`${'word '.repeat(400)}acme.xyz`, { maxParts: 2 });
+
+    // Assess
+    expect(parts).toHaveLength(2);
+    for (const part of parts) expect(parseTweet(part).valid).toBe(true);
+    expect(parts[1]).toMatch(/word… 2\/2$/);
+  });
+
   it('defaults to no cap, and a one-part draft is never numbered', () => {
     // Prepare
     const items = Array.from({ length: 30 }, (_, i) => `${i}. ${'item text '.repeat(8)}`);
