@@ -313,7 +313,7 @@ export class FakeJournal implements PublicationJournal {
   }
   async resolveUnknown(_p: string, runId: string, resolution: UnknownResolution) {
     const r = this.records.get(runId);
-    if (!r || r.status !== 'unknown' || r.attempting === undefined)
+    if (r?.status !== 'unknown' || r.attempting === undefined)
       throw new Error(`no unknown outcome for ${runId}`);
     if (resolution.published) r.published[r.attempting] = resolution.published;
     r.status = 'in_progress';
