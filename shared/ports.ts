@@ -125,6 +125,24 @@ export interface PublishedPart {
   url: string;
 }
 
+/** One call's worth of a run's draft: the whole thread (Typefully) or part `index` (X). */
+export interface PublishUnit {
+  pipelineId: string;
+  runId: string;
+  /** Index of the (first) part in the draft. */
+  index: number;
+  parts: readonly string[];
+  /** The id of the previous part of an X thread. */
+  replyTo?: string;
+}
+
+/** What looking on the account found for a unit whose outcome is unknown. */
+export type PublishedLookup =
+  | { status: 'found'; part: PublishedPart }
+  | { status: 'absent' }
+  /** The account cannot be read (e.g. the X plan may not read its timeline): nobody can say. */
+  | { status: 'refused'; reason: string };
+
 export interface Publisher {
   readonly kind: 'x' | 'typefully';
   /**
@@ -132,17 +150,14 @@ export interface Publisher {
    * part is its own call replying to the previous one (X).
    */
   readonly takesWholeThread: boolean;
-  /**
-   * Publish `parts` (exactly one part unless `takesWholeThread`). `replyTo` is
-   * the id of the previous part of an X thread.
-   */
-  publish(parts: readonly string[], replyTo: string | undefined): Promise<PublishedPart>;
+  /** Publish `unit.parts` (exactly one part unless `takesWholeThread`). */
+  publish(unit: PublishUnit): Promise<PublishedPart>;
   /**
    * After an unknown outcome (timeout, crash after send): look on the account
-   * for a recent post (or draft) whose text is `text` (the first part, for a
-   * whole thread), so it is adopted rather than sent twice.
+   * for `unit`, by what it reliably carries (its text on X, its title on
+   * Typefully), so it is adopted rather than sent twice.
    */
-  findRecent(text: string): Promise<PublishedPart | undefined>;
+  findPublished(unit: PublishUnit): Promise<PublishedLookup>;
 }
 
 // ─── S3 ─────────────────────────────────────────────────────────────────────
@@ -256,8 +271,17 @@ export interface PublicationRecord {
   published: PublishedPart[];
   /** Index of a part whose call was started and not confirmed: its outcome is unknown. */
   attempting?: number;
-  status: 'in_progress' | 'completed';
+  /**
+   * `unknown`: part `attempting` may or may not be out and the account could not
+   * be read; only the operator can say (`publish confirm` / `publish retry`).
+   */
+  status: 'in_progress' | 'completed' | 'unknown';
+  /** Why the outcome is unknown, for the operator. */
+  unknownReason?: string;
 }
+
+/** What the operator says about a part whose outcome was unknown. */
+export type UnknownResolution = { published: PublishedPart } | { published: false };
 
 export interface PublicationJournal {
   get(pipelineId: string, runId: string): Promise<PublicationRecord | undefined>;
@@ -268,6 +292,19 @@ export interface PublicationJournal {
   /** Written after the API confirmed (or reconciliation found) part `index`. */
   confirmPart(pipelineId: string, runId: string, index: number, part: PublishedPart): Promise<void>;
   complete(pipelineId: string, runId: string): Promise<void>;
+  /** The API refused part `index` (it answered): it is not out, nothing is left to look for. */
+  clearAttempt(pipelineId: string, runId: string, index: number): Promise<void>;
+  /** Part `index`'s outcome cannot be known by looking: stop until the operator says. */
+  markUnknown(pipelineId: string, runId: string, index: number, reason: string): Promise<void>;
+  /**
+   * The operator's word on the unknown part: published (recorded as confirmed, the
+   * thread continues after it) or not (the next attempt posts it). Returns the record.
+   */
+  resolveUnknown(
+    pipelineId: string,
+    runId: string,
+    resolution: UnknownResolution,
+  ): Promise<PublicationRecord>;
 }
 
 // ─── Schedules: pause, resume, consecutive failures ─────────────────────────

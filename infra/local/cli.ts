@@ -12,6 +12,7 @@ import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } fr
 import type { LocalCommand } from './commands/command';
 import { historyCommand } from './commands/history';
 import { locksCommand } from './commands/locks';
+import { publishCommand } from './commands/publish';
 import { findRecordedRun } from './commands/recorded-run';
 import { replayCommand, runCommand } from './commands/run';
 import { runsCommand } from './commands/runs';
@@ -26,6 +27,7 @@ const COMMANDS: LocalCommand[] = [
   schedulesCommand,
   runsCommand,
   locksCommand,
+  publishCommand,
 ];
 
 const USAGE = [

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError, TransientError } from '../errors';
-import type { PublicationJournal, PublicationRecord, PublishedPart } from '../ports';
+import type { PublicationJournal, PublicationRecord, PublishedPart, UnknownResolution } from '../ports';
 import {
   call,
   expiryFrom,
@@ -161,6 +161,81 @@ export function createPublicationJournal({
       } catch (error) {
         throw isConditionFailure(error) ? missing(runId) : error;
       }
+    },
+
+    async clearAttempt(pipelineId, runId, index) {
+      try {
+        await update(
+          'UpdateItem clear attempt',
+          pipelineId,
+          runId,
+          'REMOVE #attempting',
+          { '#attempting': 'attempting' },
+          { ':index': index },
+          '#attempting = :index',
+        );
+      } catch (error) {
+        // Another part is marked (or none): that marker is not ours to clear.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
+    async markUnknown(pipelineId, runId, index, reason) {
+      try {
+        await update(
+          'UpdateItem unknown',
+          pipelineId,
+          runId,
+          'SET #status = :unknown, #reason = :reason, #attempting = :index',
+          { '#status': 'status', '#reason': 'unknownReason', '#attempting': 'attempting' },
+          { ':unknown': 'unknown', ':reason': reason, ':index': index },
+        );
+      } catch (error) {
+        throw isConditionFailure(error) ? missing(runId) : error;
+      }
+    },
+
+    async resolveUnknown(pipelineId, runId, resolution: UnknownResolution) {
+      const stored = await get(pipelineId, runId);
+      if (!stored) throw missing(runId);
+      const index = stored.attempting;
+      if (stored.status !== 'unknown' || index === undefined) {
+        throw new PermanentError(
+          `run ${runId} has no publication of unknown outcome (its publication is ${stored.status})`,
+        );
+      }
+      const names = {
+        '#status': 'status',
+        '#reason': 'unknownReason',
+        '#attempting': 'attempting',
+        '#published': 'published',
+      };
+      const values: Record<string, unknown> = {
+        ':unknown': 'unknown',
+        ':index': index,
+        ':open': 'in_progress',
+      };
+      let expression = 'SET #status = :open REMOVE #reason, #attempting';
+      if (resolution.published) {
+        values[':part'] = resolution.published;
+        expression = `SET #status = :open, #published[${index}] = :part REMOVE #reason, #attempting`;
+      }
+      try {
+        // Only the state the operator looked at may be resolved (no concurrent resume in between).
+        await update(
+          'UpdateItem resolve',
+          pipelineId,
+          runId,
+          expression,
+          names,
+          values,
+          '#status = :unknown AND #attempting = :index AND size(#published) >= :index',
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        throw new PermanentError(`publication of run ${runId} changed meanwhile; look again`);
+      }
+      return (await get(pipelineId, runId)) ?? stored;
     },
   };
 }

@@ -1,7 +1,14 @@
 import { Agent as HttpAgent } from 'node:http';
 import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
 import { comparableText } from '../domain/tweet-length';
-import { DuplicatePostError, errorForStatus, TransientError, UnknownOutcomeError } from '../errors';
+import {
+  DuplicatePostError,
+  errorForStatus,
+  PermanentError,
+  quotaExhausted,
+  TransientError,
+  UnknownOutcomeError,
+} from '../errors';
 import type { PublishedPart, Publisher } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
@@ -16,14 +23,51 @@ export interface XOptions {
   retry?: Partial<RetryOptions>;
 }
 
-function toDigestError(error: unknown, sideEffect: boolean): Error {
+/** Looking on the account is not allowed by the plan: only the operator can tell. Never leaves this module. */
+class PlanRefusedError extends PermanentError {
+  override name = 'PlanRefusedError';
+}
+
+/** X's answer when the plan may not use an endpoint (e.g. read a timeline on Free). */
+function isPlanRefusal(error: ApiResponseError): boolean {
+  // Body seen in the wild: {title:'Client Forbidden', reason:'client-not-enrolled',
+  // type:'https://api.twitter.com/2/problems/client-forbidden'} (xdevplatform/samples#150, #129).
+  const data = error.data as { reason?: string; type?: string };
+  return (
+    error.code === 403 &&
+    (data?.reason === 'client-not-enrolled' || /client-forbidden/.test(data?.type ?? ''))
+  );
+}
+
+function toDigestError(error: unknown, sideEffect: boolean, now = Date.now()): Error {
   if (error instanceof ApiResponseError) {
     const detail = JSON.stringify(error.data).slice(0, 300);
     if (error.code === 403 && /duplicate/i.test(detail))
       return new DuplicatePostError(`x refused a duplicate post: ${detail}`);
-    const reset = error.rateLimit?.reset;
-    const retryAfter = reset ? Math.max(0, reset * 1000 - Date.now()) : undefined;
-    return errorForStatus('x', error.code, detail, retryAfter);
+    if (error.code === 429) {
+      // twitter-api-v2 parses x-user-limit-24hour-* into rateLimit.userDay (PLhery/node-twitter-api-v2#618,
+      // src/client-mixins/request-handler.helper.ts): the per-user 24-hour post cap (17 on Free:
+      // https://developer.x.com/en/docs/twitter-api/rate-limits). It resets hours later: end the step.
+      const { userDay, day } = error.rateLimit ?? {};
+      if (userDay && userDay.remaining <= 0)
+        return quotaExhausted(
+          'x',
+          `per-user 24-hour post cap (${userDay.limit} posts)`,
+          new Date(userDay.reset * 1000),
+          now,
+        );
+      if (day && day.remaining <= 0)
+        return quotaExhausted(
+          'x',
+          `per-app 24-hour cap (${day.limit} requests)`,
+          new Date(day.reset * 1000),
+          now,
+        );
+      const reset = error.rateLimit?.reset;
+      // The 15-minute window (x-rate-limit-*): a wait short enough is retried in process.
+      if (reset) return quotaExhausted('x', '15-minute request window', new Date(reset * 1000), now);
+    }
+    return errorForStatus('x', error.code, detail);
   }
   // No answer at all: for a post, it may or may not exist now. X has no idempotency key.
   const cause = error instanceof ApiRequestError ? (error.requestError ?? error) : (error as Error);
@@ -53,7 +97,14 @@ export function createXPublisher(options: XOptions): Publisher {
   let me: { id: string; username: string } | undefined;
 
   const read = <T>(operation: () => Promise<T>) =>
-    retryMapped(operation, (error) => toDigestError(error, false), retry);
+    retryMapped(
+      operation,
+      (error) =>
+        error instanceof ApiResponseError && isPlanRefusal(error)
+          ? new PlanRefusedError(JSON.stringify(error.data).slice(0, 300))
+          : toDigestError(error, false),
+      retry,
+    );
 
   const urlOf = (id: string) =>
     me ? `https://x.com/${me.username}/status/${id}` : `https://x.com/i/web/status/${id}`;
@@ -61,7 +112,7 @@ export function createXPublisher(options: XOptions): Publisher {
   return {
     kind: 'x',
     takesWholeThread: false,
-    async publish(parts, replyTo): Promise<PublishedPart> {
+    async publish({ parts, replyTo }): Promise<PublishedPart> {
       const [text] = parts;
       if (parts.length !== 1 || text === undefined) throw new TypeError('x publishes one part per call');
       let answer: { data: { id: string; text: string } };
@@ -78,20 +129,32 @@ export function createXPublisher(options: XOptions): Publisher {
       }
       return { id: answer.data.id, url: urlOf(answer.data.id) };
     },
-    async findRecent(text) {
-      me ??= (await read(() => client.get('users/me', undefined, { prefix, timeout }))).data as {
-        id: string;
-        username: string;
-      };
-      const user = me;
-      const answer = await read(() =>
-        client.get(`users/${user.id}/tweets`, { max_results: 20 }, { prefix, timeout }),
-      );
-      const wanted = comparableText(text);
-      const found = ((answer as { data?: { id: string; text: string }[] }).data ?? []).find(
-        (t) => comparableText(t.text) === wanted,
-      );
-      return found ? { id: found.id, url: urlOf(found.id) } : undefined;
+    async findPublished({ parts }) {
+      const [text = ''] = parts;
+      try {
+        me ??= (await read(() => client.get('users/me', undefined, { prefix, timeout }))).data as {
+          id: string;
+          username: string;
+        };
+        const user = me;
+        // GET /2/users/:id/tweets (https://docs.x.com/x-api/posts/timelines): our own latest posts.
+        const answer = await read(() =>
+          client.get(`users/${user.id}/tweets`, { max_results: 20 }, { prefix, timeout }),
+        );
+        const wanted = comparableText(text);
+        const found = ((answer as { data?: { id: string; text: string }[] }).data ?? []).find(
+          (t) => comparableText(t.text) === wanted,
+        );
+        return found
+          ? { status: 'found', part: { id: found.id, url: urlOf(found.id) } }
+          : { status: 'absent' };
+      } catch (error) {
+        if (!(error instanceof PlanRefusedError)) throw error;
+        return {
+          status: 'refused',
+          reason: 'the X plan may not read the account timeline (403 client-not-enrolled)',
+        };
+      }
     },
   };
 }

@@ -102,8 +102,21 @@ export const pipelineSchema = z
         archiveUnpublished: z.boolean().default(false),
         /** Typefully only: the social set the draft goes to. */
         typefullySocialSetId: z.string().min(1).optional(),
-        /** Typefully only: ISO time, `now` or `next-free-slot`. */
-        typefullyPublishAt: z.string().min(1).default('next-free-slot'),
+        /**
+         * Typefully only: `now`, `next-free-slot`, or an ISO 8601 time with its time zone
+         * ("Timezone is required": DraftCreateRequest.publish_at in Typefully's OpenAPI,
+         * raycast/extensions extensions/typefully/api.json).
+         */
+        typefullyPublishAt: z
+          .string()
+          .default('next-free-slot')
+          .refine(
+            (v) =>
+              v === 'now' || v === 'next-free-slot' || z.iso.datetime({ offset: true }).safeParse(v).success,
+            'typefullyPublishAt must be "now", "next-free-slot" or an ISO 8601 time with a time zone (Z or ±hh:mm), e.g. 2026-01-20T09:00:00-05:00',
+          ),
+        /** A draft never becomes a longer thread than this: whole items are dropped from its end. */
+        maxThreadParts: z.number().int().min(1).max(25).default(6),
       })
       .prefault({})
       .refine((p) => p.kind !== 'typefully' || p.typefullySocialSetId !== undefined, {

@@ -236,7 +236,9 @@ async function writeRunDraft(
     runId,
     createdAt: new Date().toISOString(),
     draft: text,
-    parts: single ? [fitSinglePost(text)] : splitIntoThread(text),
+    parts: single
+      ? [fitSinglePost(text)]
+      : splitIntoThread(text, { maxParts: pipeline.publisher.maxThreadParts }),
     messageIds: ready.map((a) => a.messageId),
   };
   const key = draftKeyOf(pipeline.id, runId);

@@ -1,16 +1,17 @@
 import type { PipelineConfig } from '../config/schema';
 import { DRAFTS_TAB_HEADERS } from '../domain/post';
-import { DuplicatePostError } from '../errors';
+import { DuplicatePostError, UnknownOutcomeError } from '../errors';
 import type {
   ObjectStore,
   PublicationJournal,
   PublishedPart,
   Publisher,
+  PublishUnit,
   SheetStore,
   StepRecord,
 } from '../ports';
 import { loadDraft } from './analyze';
-import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
+import { partial, type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 
 export interface PublishDeps {
   pipeline: PipelineConfig;
@@ -57,31 +58,60 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
   }
   // Typefully takes the whole thread in one call; X one part per call.
   const units = publisher.takesWholeThread ? [record.parts] : record.parts.map((p) => [p]);
+  const waiting = (index: number, reason: string) =>
+    partial(
+      started,
+      unknownOutcomeReason(run.runId, publisher.kind, index, units.length, reason),
+      { partsPublished: calls, partsUnknown: 1 },
+      publishedNotes(record.published, publisher.kind),
+    );
   let calls = 0;
+  if (record.status === 'unknown') {
+    // The operator has not said yet: looking again would be refused again, posting could duplicate.
+    return waiting(record.attempting ?? record.published.length, record.unknownReason ?? 'unknown outcome');
+  }
   for (let index = record.published.length; index < units.length; index += 1) {
-    const unit = units[index] ?? [];
-    const first = unit[0] ?? '';
+    const unit: PublishUnit = {
+      pipelineId: run.pipelineId,
+      runId: run.runId,
+      index,
+      parts: units[index] ?? [],
+      ...(record.published[index - 1] ? { replyTo: record.published[index - 1]?.id } : {}),
+    };
     if (record.attempting === index) {
-      const found = await publisher.findRecent(first);
-      if (found) {
-        deps.log('unconfirmed post found on the account; adopting it', { index, id: found.id });
-        await deps.journal.confirmPart(run.pipelineId, run.runId, index, found);
-        record = { ...record, published: [...record.published, found] };
+      const lookup = await publisher.findPublished(unit);
+      if (lookup.status === 'found') {
+        deps.log('unconfirmed post found on the account; adopting it', { index, id: lookup.part.id });
+        await deps.journal.confirmPart(run.pipelineId, run.runId, index, lookup.part);
+        record = { ...record, published: [...record.published, lookup.part] };
         continue;
+      }
+      if (lookup.status === 'refused') {
+        // Neither retry blindly (a duplicate) nor stall: park it for the operator.
+        deps.log('unknown outcome and the account cannot be read', { index, reason: lookup.reason });
+        await deps.journal.markUnknown(run.pipelineId, run.runId, index, lookup.reason);
+        return waiting(index, lookup.reason);
       }
     }
     await deps.journal.markAttempt(run.pipelineId, run.runId, index);
-    const replyTo = record.published[index - 1]?.id;
     let part: PublishedPart;
     try {
       calls += 1;
-      part = await publisher.publish(unit, replyTo);
+      part = await publisher.publish(unit);
     } catch (error) {
-      if (!(error instanceof DuplicatePostError)) throw error;
+      if (error instanceof UnknownOutcomeError) throw error; // the next attempt looks first
+      if (!(error instanceof DuplicatePostError)) {
+        // The API answered with a refusal: nothing went out, nothing to look for next time.
+        await deps.journal.clearAttempt(run.pipelineId, run.runId, index);
+        throw error;
+      }
       // The account already has this text: most likely our own earlier attempt.
-      const found = await publisher.findRecent(first);
-      if (!found) throw error;
-      part = found;
+      const lookup = await publisher.findPublished(unit);
+      if (lookup.status !== 'found') {
+        await deps.journal.clearAttempt(run.pipelineId, run.runId, index);
+        throw error;
+      }
+      part = lookup.part;
     }
     await deps.journal.confirmPart(run.pipelineId, run.runId, index, part);
     record = { ...record, published: [...record.published, part] };
@@ -94,6 +124,22 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
     post_url: firstPart?.url ?? '',
   });
   return succeeded(started, { partsPublished: calls }, publishedNotes(record.published, publisher.kind));
+}
+
+/** One line for the operator: what is unknown, why, and the two commands that settle it. */
+function unknownOutcomeReason(
+  runId: string,
+  kind: string,
+  index: number,
+  total: number,
+  why: string,
+): string {
+  const what = total > 1 ? `part ${index + 1}/${total}` : 'the post';
+  return (
+    `${kind}: ${what} may or may not be published and the account cannot be read (${why}); ` +
+    `look on the account, then run "npm run digest -- publish confirm ${runId} <postId>" if it is there ` +
+    `or "npm run digest -- publish retry ${runId}" if it is not, and resume the run`
+  );
 }
 
 function publishedNotes(parts: readonly PublishedPart[], via: string): Record<string, string> {

@@ -311,6 +311,51 @@ describe('run ledger and publication journal on embedded dynalite', () => {
       await expect(marking).rejects.toBeInstanceOf(PermanentError);
       expect(await journal.get('crypto', 'pub-none')).toBeUndefined();
     });
+
+    it('an unknown outcome waits for the operator: confirm records the part where it was attempted', async () => {
+      // Prepare
+      await journal.begin('crypto', 'pub-5', ['a', 'b', 'c']);
+      await journal.confirmPart('crypto', 'pub-5', 0, { id: '500', url: 'u0' });
+      await journal.markAttempt('crypto', 'pub-5', 1);
+      await journal.markUnknown('crypto', 'pub-5', 1, 'timeline not readable');
+      const parked = await journal.get('crypto', 'pub-5');
+
+      // Act
+      const resolved = await journal.resolveUnknown('crypto', 'pub-5', {
+        published: { id: '501', url: 'u1' },
+      });
+      const twice = journal.resolveUnknown('crypto', 'pub-5', { published: false });
+
+      // Assess
+      expect(parked).toMatchObject({
+        status: 'unknown',
+        attempting: 1,
+        unknownReason: 'timeline not readable',
+      });
+      expect(resolved).toMatchObject({ status: 'in_progress', published: [{ id: '500' }, { id: '501' }] });
+      expect(resolved).not.toHaveProperty('attempting');
+      expect(resolved).not.toHaveProperty('unknownReason');
+      await expect(twice).rejects.toBeInstanceOf(PermanentError);
+    });
+
+    it("retry clears the unknown part without recording it; clearAttempt leaves another part's marker", async () => {
+      // Prepare
+      await journal.begin('crypto', 'pub-6', ['a', 'b']);
+      await journal.markAttempt('crypto', 'pub-6', 0);
+      await journal.clearAttempt('crypto', 'pub-6', 1);
+      const stillMarked = await journal.get('crypto', 'pub-6');
+      await journal.markUnknown('crypto', 'pub-6', 0, 'cannot read');
+
+      // Act
+      const resolved = await journal.resolveUnknown('crypto', 'pub-6', { published: false });
+      await journal.markAttempt('crypto', 'pub-6', 0);
+      await journal.clearAttempt('crypto', 'pub-6', 0);
+
+      // Assess
+      expect(stillMarked?.attempting).toBe(0);
+      expect(resolved).toMatchObject({ status: 'in_progress', published: [] });
+      expect(await journal.get('crypto', 'pub-6')).not.toHaveProperty('attempting');
+    });
   });
 });
 

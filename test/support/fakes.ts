@@ -16,8 +16,10 @@ import type {
   ObjectStore,
   PublicationJournal,
   PublicationRecord,
+  PublishedLookup,
   PublishedPart,
   Publisher,
+  PublishUnit,
   RowUpdate,
   RunLedger,
   RunRecord,
@@ -25,6 +27,7 @@ import type {
   SheetTable,
   StepName,
   StepRecord,
+  UnknownResolution,
 } from '../../shared/ports';
 
 export function testPipeline(overrides: Record<string, unknown> = {}): PipelineConfig {
@@ -206,7 +209,9 @@ export class FakePublisher implements Publisher {
   faults = new Map<number, { error: Error; afterEffect: boolean }>();
   private calls = 0;
   constructor(readonly takesWholeThread = false) {}
-  async publish(parts: readonly string[], replyTo: string | undefined): Promise<PublishedPart> {
+  /** When set, looking on the account is refused with this reason (a plan that cannot read it). */
+  lookupRefused: string | undefined;
+  async publish({ parts, replyTo }: PublishUnit): Promise<PublishedPart> {
     this.calls += 1;
     const fault = this.faults.get(this.calls);
     if (fault && !fault.afterEffect) throw fault.error;
@@ -215,11 +220,13 @@ export class FakePublisher implements Publisher {
     if (fault) throw fault.error;
     return { id, url: `https://x.com/i/web/status/${id}` };
   }
-  async findRecent(text: string): Promise<PublishedPart | undefined> {
-    const post = [...this.posts]
-      .reverse()
-      .find((p) => p.text === text || p.text.startsWith(`${text}\n---\n`));
-    return post ? { id: post.id, url: `https://x.com/i/web/status/${post.id}` } : undefined;
+  async findPublished({ parts }: PublishUnit): Promise<PublishedLookup> {
+    if (this.lookupRefused) return { status: 'refused', reason: this.lookupRefused };
+    const text = parts.join('\n---\n');
+    const post = [...this.posts].reverse().find((p) => p.text === text);
+    return post
+      ? { status: 'found', part: { id: post.id, url: `https://x.com/i/web/status/${post.id}` } }
+      : { status: 'absent' };
   }
 }
 
@@ -299,6 +306,24 @@ export class FakeJournal implements PublicationJournal {
   async complete(_p: string, runId: string) {
     const r = this.records.get(runId);
     if (r) r.status = 'completed';
+  }
+  async clearAttempt(_p: string, runId: string, index: number) {
+    const r = this.records.get(runId);
+    if (r?.attempting === index) delete r.attempting;
+  }
+  async markUnknown(_p: string, runId: string, index: number, reason: string) {
+    const r = this.records.get(runId);
+    if (r) Object.assign(r, { status: 'unknown', attempting: index, unknownReason: reason });
+  }
+  async resolveUnknown(_p: string, runId: string, resolution: UnknownResolution) {
+    const r = this.records.get(runId);
+    if (r?.status !== 'unknown' || r.attempting === undefined)
+      throw new Error(`no unknown outcome for ${runId}`);
+    if (resolution.published) r.published[r.attempting] = resolution.published;
+    r.status = 'in_progress';
+    delete r.attempting;
+    delete r.unknownReason;
+    return structuredClone(r);
   }
 }
 
