@@ -79,13 +79,15 @@ export function parseCommandLine(
   const { values } = parsed;
   if (values.help) return 'help';
   const positionals = parsed.positionals.slice(parsed.positionals.indexOf(name) + 1);
-  const expected = command.positionals ?? POSITIONALS[name] ?? [];
+  // A name ending in `?` is optional (`publish retry <runId>` has no <postId>).
+  const declared = command.positionals ?? POSITIONALS[name] ?? [];
+  const expected = declared.map((p) => p.replace(/\?$/, ''));
   if (positionals.length > expected.length) {
     throw new UsageError(
       `"${name}" takes ${expected.length ? expected.map((p) => `<${p}>`).join(' ') : 'no argument'}; unexpected "${positionals[expected.length]}"`,
     );
   }
-  const missing = expected[positionals.length];
+  const missing = declared[positionals.length]?.endsWith('?') ? undefined : expected[positionals.length];
   if (missing) throw new UsageError(`"${name}" needs <${missing}>: npm run digest -- ${name} <${missing}>`);
   const integers = { ...INTEGER_OPTIONS, ...command.integerOptions };
   for (const [option, { min, max }] of Object.entries(integers)) {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startEmbeddedAws } from '../../infra/local/embedded-aws';
+import { attachSharedAws } from '../../infra/local/shared-aws';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createPublicationJournal } from '../../shared/adapters/dynamo-publication-journal';
 import type { PublicationRecord } from '../../shared/ports';
@@ -33,7 +33,8 @@ async function withJournal<T>(
   dataDir: string,
   use: (journal: ReturnType<typeof createPublicationJournal>) => Promise<T>,
 ): Promise<T> {
-  const aws = await startEmbeddedAws({ dataDir });
+  // The CLI's commands share one local service per data directory; the test attaches to it like they do.
+  const aws = await attachSharedAws(dataDir);
   try {
     return await use(
       createPublicationJournal({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),

@@ -28,7 +28,7 @@ export interface LocalCommand {
   /** Lines describing this command's own options, for the usage text. */
   optionHelp?: string[];
   options: ParseArgsOptionsConfig;
-  /** Names of the positional arguments it requires, e.g. `['runId']`; none when absent. */
+  /** Names of its positional arguments, e.g. `['runId']` (a trailing `?` marks one optional); none when absent. */
   positionals?: string[];
   /** Its options that take a whole number, with their bounds; the CLI refuses anything else in one line. */
   integerOptions?: Record<string, { min: number; max: number }>;

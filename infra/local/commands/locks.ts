@@ -8,6 +8,7 @@ export const locksCommand: LocalCommand = {
   synopsis: "locks release <pipeline>  free a pipeline's stuck lock (refused while its holder lives)",
   // --force, --aws and --table are described once, with `runs`.
   options: { force: { type: 'boolean', default: false }, ...AWS_OPTIONS },
+  positionals: ['action', 'pipeline'],
   async run(context: CliContext) {
     const [action, pipelineId] = context.positionals;
     if (action !== 'release' || !pipelineId) {

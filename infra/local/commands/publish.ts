@@ -3,8 +3,7 @@ import { createPublicationJournal } from '../../../shared/adapters/dynamo-public
 import { RUN_ID_PATTERN } from '../../../shared/domain/run-id';
 import { DigestError } from '../../../shared/errors';
 import type { UnknownResolution } from '../../../shared/ports';
-import { startLocalEnvironment } from '../environment';
-import { applyEnvironment } from '../runner';
+import { attachSharedAws } from '../shared-aws';
 import type { LocalCommand } from './command';
 
 const USAGE = 'usage: publish confirm <runId> <postId> | publish retry <runId>';
@@ -21,6 +20,7 @@ export const publishCommand: LocalCommand = {
   name: 'publish',
   synopsis: 'publish confirm <runId> <postId> | publish retry <runId>   settle a post of unknown outcome',
   options: {},
+  positionals: ['action', 'runId', 'postId?'],
   async run({ config, dataDir, positionals, pipelineId }) {
     const [action, runId, postId, ...extra] = positionals;
     const refuse = (why: string) => {
@@ -38,17 +38,12 @@ export const publishCommand: LocalCommand = {
     const kind = pipeline?.publisher.kind;
     if (kind !== 'x' && kind !== 'typefully') return refuse(`pipeline ${id} publishes nowhere`);
 
-    const environment = await startLocalEnvironment({
-      config,
-      dataDir,
-      secretsEnv: process.env,
-      now: new Date(),
-    });
+    // The journal is in the data directory's ledger: attach to its shared service (no sandboxes needed).
+    const aws = await attachSharedAws(dataDir);
     try {
-      applyEnvironment(config, environment);
       const journal = createPublicationJournal({
-        client: createDynamoDocumentClient(),
-        tableName: environment.aws.table,
+        client: createDynamoDocumentClient(aws.env),
+        tableName: aws.table,
       });
       const url =
         kind === 'x'
@@ -70,7 +65,7 @@ export const publishCommand: LocalCommand = {
         return 1;
       }
     } finally {
-      await environment.close();
+      await aws.close();
     }
   },
 };

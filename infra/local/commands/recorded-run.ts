@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import type { RunRecord } from '../../../shared/ports';
-import { startEmbeddedAws } from '../embedded-aws';
+import { attachSharedAws } from '../shared-aws';
 
 /**
  * The ledger's record of one run in the local data folder, looked up before a replay or a resume starts
- * anything (the ledger is opened the way `history` opens it); undefined when there is none.
+ * anything, through the data folder's shared local service as every command reaches it; undefined when
+ * there is none.
  */
 export async function findRecordedRun(
   dataDir: string,
@@ -16,7 +17,7 @@ export async function findRecordedRun(
 ): Promise<RunRecord | undefined> {
   // No table folder yet: no run was ever recorded here, and nothing needs to start to know it.
   if (!existsSync(join(dataDir, 'dynamodb'))) return undefined;
-  const aws = await startEmbeddedAws({ dataDir });
+  const aws = await attachSharedAws(dataDir);
   try {
     const ledger = createRunLedger({ client: createDynamoDocumentClient(aws.env), tableName: aws.table });
     return await ledger.getRun(pipelineId, runId);

@@ -56,6 +56,7 @@ export const runsCommand: LocalCommand = {
     ...AWS_OPTION_HELP,
   ],
   options: { reason: { type: 'string' }, force: { type: 'boolean', default: false }, ...AWS_OPTIONS },
+  positionals: ['action', 'runId'],
   async run(context: CliContext) {
     const [action, runId] = context.positionals;
     if ((action !== 'show' && action !== 'close') || !runId) {
