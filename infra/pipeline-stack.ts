@@ -44,15 +44,6 @@ export interface DigestPipelineStackProps extends StackProps {
 }
 
 /** Timeouts per step: collection and analysis may page through thousands of posts. */
-const TIMEOUTS: Record<TaskStateName, Duration> = {
-  BeginRun: Duration.seconds(30),
-  Collect: Duration.minutes(10),
-  Upload: Duration.minutes(5),
-  Analyze: Duration.minutes(10),
-  Publish: Duration.minutes(5),
-  Archive: Duration.minutes(5),
-  FinishRun: Duration.seconds(30),
-};
 
 /** `dailyAt: "09:00"` → `cron(0 9 * * ? *)`; a cron is passed with its fields one space apart. */
 export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression {
@@ -84,7 +75,7 @@ export class DigestPipelineStack extends Stack {
         const fn = new DigestFunction(this, `${state}Function`, {
           dir: TASK_STATES[state].dir,
           environment,
-          timeout: TIMEOUTS[state],
+          timeout: Duration.seconds(TASK_STATES[state].timeoutSeconds),
         });
         props.table.grantReadWriteData(fn);
         props.bucket.grantReadWrite(fn);

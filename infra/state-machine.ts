@@ -12,12 +12,13 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { TaskStateName } from '../shared/config/resources';
+import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import { TRANSIENT_ERROR_NAMES } from '../shared/errors';
 
 /** Retried with backoff: our transient classes and Lambda's own service hiccups. Nothing else. */
@@ -47,6 +48,8 @@ function invoke(
     payload: TaskInput.fromObject(payload),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
+    // The function's own timeout: in AWS the Lambda ends first; locally it replaces the runner's 60 s default.
+    taskTimeout: Timeout.duration(Duration.seconds(TASK_STATES[state].timeoutSeconds)),
     // No ResultPath means the result replaces the input; aws-local-stepfunctions mishandles an explicit "$".
     ...(resultPath ? { resultPath } : {}),
   });

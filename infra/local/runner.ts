@@ -8,9 +8,6 @@ import { synthesizeDefinition } from '../definition';
 import type { LocalEnvironment } from './environment';
 import { executeLocally, lambdaContext } from './local-execution';
 
-/** Each function's timeout in the cloud is also its local budget (getRemainingTimeInMillis). */
-const LOCAL_FUNCTION_TIMEOUT_MS = 5 * 60_000;
-
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 /** The real Lambda handlers, loaded in process and keyed by the state that invokes them. */
@@ -29,7 +26,8 @@ async function loadHandlers(): Promise<Record<string, (payload: unknown) => Prom
       const invoke = (payload: unknown) =>
         module.handler(
           payload,
-          lambdaContext(`discord-digest-${TASK_STATES[state].dir}`, LOCAL_FUNCTION_TIMEOUT_MS),
+          // Each function's timeout in the cloud is also its local budget (getRemainingTimeInMillis).
+          lambdaContext(`discord-digest-${TASK_STATES[state].dir}`, TASK_STATES[state].timeoutSeconds * 1000),
         );
       return [state, invoke] as const;
     }),

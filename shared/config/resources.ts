@@ -3,15 +3,20 @@
  * state machine that runs locally is the one `cdk deploy` ships.
  */
 
-/** One Lambda function per state; `dir` is the folder under functions/ holding handler.ts. */
+/**
+ * One Lambda function per state; `dir` is the folder under functions/ holding
+ * handler.ts, `timeoutSeconds` the function's timeout, which is also the
+ * state's TimeoutSeconds (so the local runner, whose default is 60 s, gives
+ * each step as long as Lambda does).
+ */
 export const TASK_STATES = {
-  BeginRun: { dir: 'begin-run' },
-  Collect: { dir: 'collect' },
-  Upload: { dir: 'upload' },
-  Analyze: { dir: 'analyze' },
-  Publish: { dir: 'publish' },
-  Archive: { dir: 'archive' },
-  FinishRun: { dir: 'finish-run' },
+  BeginRun: { dir: 'begin-run', timeoutSeconds: 30 },
+  Collect: { dir: 'collect', timeoutSeconds: 600 },
+  Upload: { dir: 'upload', timeoutSeconds: 300 },
+  Analyze: { dir: 'analyze', timeoutSeconds: 600 },
+  Publish: { dir: 'publish', timeoutSeconds: 300 },
+  Archive: { dir: 'archive', timeoutSeconds: 300 },
+  FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { definitionFromTemplate } from '../../infra/definition';
 import { loadConfigFile } from '../../shared/config/load';
+import { TASK_STATES } from '../../shared/config/resources';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/errors';
 
 const config = loadConfigFile('digest.config.json');
@@ -97,6 +98,20 @@ describe('state machine', () => {
         Next: state,
       });
     }
+  });
+
+  it('gives each step as long as its function has, so a local run is timed as the deployed one', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    for (const [state, { timeoutSeconds }] of Object.entries(TASK_STATES)) {
+      expect(asl.States[state]?.TimeoutSeconds, state).toBe(timeoutSeconds);
+    }
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: TASK_STATES.Analyze.timeoutSeconds,
+    });
   });
 
   it('retries only transient errors, with backoff and full jitter', () => {
