@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError, TransientError } from '../errors';
 import type { RunLedger, RunRecord, RunStatus } from '../ports';
 import { createRunLock } from './dynamo-run-lock';
@@ -10,9 +10,8 @@ import {
   isConditionFailure,
   type LedgerOptions,
   PK,
-  partition,
+  queryPartition,
   runKey,
-  SK,
   TTL,
 } from './dynamo-table';
 
@@ -173,23 +172,8 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
     async listRuns(pipelineId, limit) {
       // Run ids do not sort by time, so read the partition's runs and order them by startedAt.
       // A few runs a day for 400 days is a few pages at most.
-      const runs: RunRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await call('Query runs', () =>
-          client.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-              ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-              ExpressionAttributeValues: { ':pk': partition(pipelineId), ':prefix': 'RUN#' },
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          ),
-        );
-        for (const item of page.Items ?? []) runs.push(parseRunItem(tableName, item));
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const items = await queryPartition({ client, tableName }, 'Query runs', pipelineId, 'RUN#');
+      const runs = items.map((item) => parseRunItem(tableName, item));
       return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, Math.max(0, limit));
     },
   };

@@ -1,14 +1,16 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError } from '../errors';
 import type { ScheduledPost, ScheduledPostStore } from '../ports';
 import {
   call,
   expiryFrom,
   fromItem,
+  getItem,
   isConditionFailure,
   type LedgerOptions,
   PK,
   partition,
+  queryPartition,
   SK,
   TTL,
 } from './dynamo-table';
@@ -26,14 +28,10 @@ export function createScheduledPostStore({
 }: LedgerOptions): ScheduledPostStore {
   const expiresAt = expiryFrom(now);
 
-  async function get(pipelineId: string, postId: string): Promise<ScheduledPost | undefined> {
-    const answer = await call('GetItem post', () =>
-      client.send(
-        new GetCommand({ TableName: tableName, Key: postKey(pipelineId, postId), ConsistentRead: true }),
-      ),
+  const get = async (pipelineId: string, postId: string) =>
+    fromItem<ScheduledPost>(
+      await getItem({ client, tableName }, 'GetItem post', postKey(pipelineId, postId)),
     );
-    return fromItem<ScheduledPost>(answer.Item);
-  }
 
   return {
     get,
@@ -57,27 +55,11 @@ export function createScheduledPostStore({
     },
 
     async list(pipelineId, statuses) {
-      const posts: ScheduledPost[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await call('Query posts', () =>
-          client.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-              ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-              ExpressionAttributeValues: { ':pk': partition(pipelineId), ':prefix': 'POST#' },
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          ),
-        );
-        for (const item of page.Items ?? []) {
-          const post = fromItem<ScheduledPost>(item);
-          if (post && (!statuses || statuses.includes(post.status))) posts.push(post);
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return posts.sort((a, b) => a.at.localeCompare(b.at));
+      const items = await queryPartition({ client, tableName }, 'Query posts', pipelineId, 'POST#');
+      return items
+        .map((item) => fromItem<ScheduledPost>(item) as ScheduledPost)
+        .filter((post) => !statuses || statuses.includes(post.status))
+        .sort((a, b) => a.at.localeCompare(b.at));
     },
 
     async transition(pipelineId, postId, from, to, facts = {}) {

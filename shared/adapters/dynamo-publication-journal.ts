@@ -1,10 +1,11 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError, TransientError } from '../errors';
 import type { PublicationJournal, PublicationRecord, PublishedPart, UnknownResolution } from '../ports';
 import {
   call,
   expiryFrom,
   fromItem,
+  getItem,
   isConditionFailure,
   type LedgerOptions,
   PK,
@@ -21,16 +22,12 @@ export function createPublicationJournal({
   const expiresAt = expiryFrom(now);
 
   async function get(pipelineId: string, runId: string): Promise<PublicationRecord | undefined> {
-    const answer = await call('GetItem publication', () =>
-      client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: publicationKey(pipelineId, runId),
-          ConsistentRead: true,
-        }),
-      ),
+    const item = await getItem(
+      { client, tableName },
+      'GetItem publication',
+      publicationKey(pipelineId, runId),
     );
-    return fromItem<PublicationRecord>(answer.Item);
+    return fromItem<PublicationRecord>(item);
   }
 
   /** Update the existing record, on `condition` (always: the record exists). */

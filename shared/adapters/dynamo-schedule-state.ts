@@ -1,9 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduleEvent, ScheduleState, ScheduleStateStore } from '../ports';
 import {
   call,
   expiryFrom,
   fromItem,
+  getItem,
   isConditionFailure,
   type LedgerOptions,
   PK,
@@ -34,17 +35,9 @@ export function createScheduleStateStore({
   const expiresAt = expiryFrom(now);
 
   async function get(pipelineId: string, scheduleName: string): Promise<ScheduleState> {
-    const answer = await call('GetItem schedule', () =>
-      client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: stateKey(pipelineId, scheduleName),
-          ConsistentRead: true,
-        }),
-      ),
-    );
+    const item = await getItem({ client, tableName }, 'GetItem schedule', stateKey(pipelineId, scheduleName));
     return (
-      fromItem<ScheduleState>(answer.Item) ?? {
+      fromItem<ScheduleState>(item) ?? {
         pipelineId,
         scheduleName,
         state: 'enabled',

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_TABLE_KEYS } from '../config/resources';
 import { PermanentError } from '../errors';
 import { awsErrorName, toDigestError } from './aws-clients';
@@ -65,4 +65,45 @@ export function inconsistent(
   return new PermanentError(
     `ledger table ${tableName}: item ${String(item[PK])} ${String(item[SK])} is inconsistent: ${problem}`,
   );
+}
+
+type TableAccess = Pick<LedgerOptions, 'client' | 'tableName'>;
+
+/** One item by key, read consistently (a write a moment ago must be seen), as stored. */
+export async function getItem(
+  { client, tableName }: TableAccess,
+  operation: string,
+  key: Record<string, string>,
+): Promise<Record<string, unknown> | undefined> {
+  const answer = await call(operation, () =>
+    client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
+  );
+  return answer.Item;
+}
+
+/** Every item of a pipeline's partition whose sort key starts with `prefix`, all pages. */
+export async function queryPartition(
+  { client, tableName }: TableAccess,
+  operation: string,
+  pipelineId: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await call(operation, () =>
+      client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': partition(pipelineId), ':prefix': prefix },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      ),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
