@@ -10,6 +10,7 @@ export const handler = stepHandler('analyze', async (input, context) =>
       sheet: await sheetStoreFor(context),
       analyzer: await analyzerFor(context),
       store: context.store,
+      remainingMs: context.remainingMs,
       log: context.log,
     },
     input,

@@ -20,6 +20,8 @@ export interface AnalyzeDeps {
   sheet: SheetStore;
   analyzer: Analyzer;
   store: ObjectStore;
+  /** Time this invocation has left; unbounded when absent (tests). */
+  remainingMs?: () => number;
   log: (message: string, data: Record<string, unknown>) => void;
 }
 
@@ -45,6 +47,12 @@ const THREAD_TARGET_LENGTH = 1100;
  * state machine, whose Retry (5 s doubling, at most 60 s, 4 attempts) covers them.
  */
 const QUOTA_WAIT_HORIZON_MS = 2 * 60_000;
+/**
+ * Kept back from the invocation's time for the write-back, the draft request
+ * and recording the step: a batch is started only if this much and the
+ * longest batch so far still fit.
+ */
+const TIME_RESERVE_MS = 90_000;
 
 /** A quota (Gemini's daily one, a 429 that says nothing) that will not come back within this run. */
 function stoppedByQuota(error: unknown): error is RateLimitedError {
@@ -96,9 +104,18 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   let requests = 0;
   let attempted = 0;
   let stopped: RateLimitedError | undefined;
+  let outOfTime = false;
+  let longestBatchMs = 0;
   const updates: RowUpdate[] = [];
   try {
     for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
+      // A busy day is more batches than one invocation can take: stop in time, keep what is done,
+      // and let the state machine run the step again for the rest.
+      if (deps.remainingMs && deps.remainingMs() < TIME_RESERVE_MS + longestBatchMs) {
+        outOfTime = true;
+        break;
+      }
+      const batchStarted = Date.now();
       const batch = pending.slice(i, i + pipeline.gemini.batchSize);
       let answers: PostAnalysis[];
       try {
@@ -118,6 +135,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       }
       requests += 1;
       attempted += batch.length;
+      longestBatchMs = Math.max(longestBatchMs, Date.now() - batchStarted);
       const byId = new Map(answers.map((a) => [a.messageId, a]));
       for (const row of batch) {
         const answer = byId.get(row.values.message_id ?? '');
@@ -153,6 +171,18 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       { ...counts, postsRemaining: pending.length - attempted },
       { resetAt: stopped.resetAt.toISOString() },
     );
+  }
+  if (outOfTime) {
+    const left = pending.length - attempted;
+    deps.log('analysis continues in a new invocation', { postsRemaining: left });
+    // waitSeconds sends the state machine round its Wait state straight back to this step.
+    return {
+      ...partial(started, `analysis continues: ${left} posts left when this invocation's time ran out`, {
+        ...counts,
+        postsRemaining: left,
+      }),
+      waitSeconds: 1,
+    };
   }
   if (analysed < pending.length) {
     deps.log('some posts were not answered; they are analysed next run', {

@@ -21,6 +21,8 @@ export interface StepContext {
   journal: PublicationJournal;
   /** In-process retry bounds: no single wait may outlast the Lambda's remaining time. */
   retry: Partial<RetryOptions>;
+  /** Milliseconds this invocation has left before Lambda ends it. */
+  remainingMs: () => number;
   secrets: () => Promise<PipelineSecrets>;
   now: () => Date;
   log: Log;
@@ -51,6 +53,7 @@ export function stepContext(
     store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
     ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+    remainingMs: () => lambda.getRemainingTimeInMillis(),
     retry: {
       maxWaitMs: maxWaitFor(lambda),
       ...(endpoints.API_RETRY_BASE_MS ? { baseDelayMs: endpoints.API_RETRY_BASE_MS } : {}),

@@ -5,8 +5,10 @@
  * writes the draft; publish and archive never act on a partial analysis.
  */
 import { describe, expect, it } from 'vitest';
+import { MAIN_TAB_HEADERS } from '../../shared/domain/post';
 import { quotaExhausted, RateLimitedError } from '../../shared/errors';
-import { FakeChannel, testPipeline } from '../support/fakes';
+import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
+import { FakeChannel, silentLog, testPipeline } from '../support/fakes';
 import { runPipeline, runRef, World } from '../support/harness';
 import { linkMessages } from '../support/messages';
 
@@ -116,5 +118,54 @@ describe('analysis stopped by a quota', () => {
     expect(report.steps.analyze?.status).toBe('failed');
     expect(report.steps.analyze?.error?.name).toBe('RateLimitedError');
     expect(w.sheet.records('Posts').filter((r) => r.ai_processed === 'yes')).toHaveLength(100);
+  });
+});
+
+describe('analysis longer than one invocation', () => {
+  it('stops before its time runs out, keeps what is done and asks to be run again, then finishes', async () => {
+    // Prepare: 250 unanalysed rows, batches of 100, and time for two batches in the first invocation.
+    const w = new World(testPipeline(), new FakeChannel([]));
+    const headers = await w.sheet.ensureTab('Posts', MAIN_TAB_HEADERS);
+    await w.sheet.appendRows(
+      'Posts',
+      headers,
+      Array.from({ length: 250 }, (_, i) => ({
+        message_id: String(1_300_000_000_000_000_000n + BigInt(i)),
+        content: `post ${i}`,
+        post_link: `https://x.com/p${i}/status/${9000 + i}`,
+        author: 'member',
+      })),
+    );
+    let checks = 0;
+    const deps = (remainingMs: () => number) => ({
+      pipeline: w.pipeline,
+      sheet: w.sheet,
+      analyzer: w.analyzer,
+      store: w.store,
+      log: silentLog,
+      remainingMs,
+    });
+    const input = { run: runRef('r1', T), steps: {} };
+
+    // Act
+    const first = await analyzeSheetPosts(
+      deps(() => (++checks <= 2 ? 300_000 : 60_000)),
+      input,
+    );
+    const second = await analyzeSheetPosts(
+      deps(() => 300_000),
+      input,
+    );
+
+    // Assess
+    expect(first).toMatchObject({
+      status: 'partial',
+      waitSeconds: 1,
+      counts: { postsAnalysed: 200, postsRemaining: 50 },
+    });
+    expect(first.notes?.reason).toContain('50 posts left');
+    expect(second).toMatchObject({ status: 'succeeded', counts: { postsAnalysed: 50 } });
+    expect(second.waitSeconds).toBeUndefined();
+    expect(w.sheet.records('Posts').every((r) => r.ai_processed === 'yes')).toBe(true);
   });
 });
