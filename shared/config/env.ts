@@ -34,8 +34,8 @@ export const endpointsSchema = z.object({
   GEMINI_API_URL: z.url().default('https://generativelanguage.googleapis.com'),
   X_API_URL: z.url().default('https://api.x.com'),
   TYPEFULLY_API_URL: z.url().default('https://api.typefully.com'),
-  /** Per-request timeout of every external API call. */
-  API_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  /** Per-request timeout of every external API call; each service has its own default when unset. */
+  API_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
   /** First backoff of the in-process retries; each adapter has its own default when unset. */
   API_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).optional(),
 });

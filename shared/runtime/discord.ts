@@ -7,7 +7,7 @@ export async function channelSourceFor(context: StepContext): Promise<ChannelSou
   return createDiscordChannelSource({
     token: secrets.DISCORD_BOT_TOKEN,
     baseUrl: context.endpoints.DISCORD_API_URL,
-    timeoutMs: context.endpoints.API_TIMEOUT_MS,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
   });
 }

@@ -7,7 +7,8 @@ export async function analyzerFor(context: StepContext): Promise<Analyzer> {
   return createGeminiAnalyzer({
     apiKey: secrets.GEMINI_API_KEY,
     baseUrl: context.endpoints.GEMINI_API_URL,
-    timeoutMs: context.endpoints.API_TIMEOUT_MS,
+    // Generating a batch of 100 analyses takes tens of seconds: the 30 s that suits the other APIs would cut it.
+    timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 120_000,
     retry: context.retry,
     now: () => context.now().getTime(),
   });

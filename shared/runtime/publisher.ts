@@ -20,7 +20,7 @@ export async function publisherFor(context: StepContext): Promise<Publisher | un
       socialSetId: settings.typefullySocialSetId ?? '',
       publishAt: settings.typefullyPublishAt,
       baseUrl: context.endpoints.TYPEFULLY_API_URL,
-      timeoutMs: context.endpoints.API_TIMEOUT_MS,
+      timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
       retry: context.retry,
     });
   }
@@ -30,7 +30,7 @@ export async function publisherFor(context: StepContext): Promise<Publisher | un
     accessToken: need('X_ACCESS_TOKEN'),
     accessSecret: need('X_ACCESS_SECRET'),
     baseUrl: context.endpoints.X_API_URL,
-    timeoutMs: context.endpoints.API_TIMEOUT_MS,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
   });
 }

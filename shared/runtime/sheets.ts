@@ -9,7 +9,7 @@ export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
     spreadsheetId: context.pipeline.sheet.spreadsheetId,
     auth: createGoogleAuth(checkedGoogleCredential(secrets.GOOGLE_SERVICE_ACCOUNT_JSON)),
     rootUrl: context.endpoints.SHEETS_API_URL,
-    timeoutMs: context.endpoints.API_TIMEOUT_MS,
+    timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
   });
 }
