@@ -1,7 +1,7 @@
 import type { DigestConfig } from '../../../shared/config/schema';
-import { type DstPolicy, type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
-import { fireRuleOf } from '../../../shared/domain/schedule/expression';
-import { type ScheduleKind, schedulerExpression } from '../../../shared/domain/schedule/kinds';
+import { fireRuleOfSchedule } from '../../../shared/config/coverage';
+import { localInstant } from '../../../shared/config/schedule-kind';
+import { type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
 import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
 import type { LocalCommand } from './command';
 
@@ -26,9 +26,8 @@ export function upcomingRuns(
     if (pipelineId && pipeline.id !== pipelineId) continue;
     for (const schedule of pipeline.schedules) {
       if (!schedule.enabled) continue;
-      const dst: DstPolicy = 'dst' in schedule && schedule.dst === 'skip' ? 'skip' : 'shift';
-      const rule = fireRuleOf(schedulerExpression(schedule as ScheduleKind), schedule.timeZone, fromMs);
-      for (const time of fireTimesBetween(rule, fromMs, untilMs, dst)) {
+      const rule = fireRuleOfSchedule(schedule, fromMs);
+      for (const time of fireTimesBetween(rule, fromMs, untilMs, schedule.dst)) {
         runs.push({
           pipelineId: pipeline.id,
           scheduleName: schedule.name,
@@ -57,10 +56,30 @@ export function dstWarnings(config: DigestConfig, fromMs: number): string[] {
       run.time.dst === 'repeated'
         ? 'falls in the hour that repeats when clocks go back: it runs once, the first time'
         : run.time.dst === 'shifted'
-          ? 'does not exist when clocks go forward: it runs at the first minute after the gap'
-          : 'does not exist when clocks go forward: that day it does not run';
+          ? // Scheduler has no setting for this: it skips a local time that does not exist
+            // (repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst), so only the local daemon can shift.
+            'does not exist when clocks go forward: locally (dst "shift") it runs at the first minute after the gap, but EventBridge Scheduler skips it that day'
+          : 'does not exist when clocks go forward: that day it does not run (dst "skip", as EventBridge Scheduler does)';
     return `warning: schedule ${key} at ${run.time.local} ${run.timeZone} ${what}`;
   });
+}
+
+/**
+ * A `once` schedule whose time has passed stays valid (every function reads the config long after the
+ * day) but will not fire again: say so, since a new one-time schedule for a past time never runs.
+ */
+export function pastOnceWarnings(config: DigestConfig, nowMs: number): string[] {
+  const warnings: string[] = [];
+  for (const pipeline of config.pipelines) {
+    for (const schedule of pipeline.schedules) {
+      if (schedule.once === undefined || !schedule.enabled) continue;
+      if (localInstant(schedule.once, schedule.timeZone) <= nowMs)
+        warnings.push(
+          `warning: schedule ${pipeline.id}/${schedule.name} once at ${schedule.once} ${schedule.timeZone} has passed: it will not run again`,
+        );
+    }
+  }
+  return warnings;
 }
 
 /** One line of the preview: local time and zone, UTC, which schedule, and what DST did to it. */
