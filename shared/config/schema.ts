@@ -35,8 +35,14 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 /** A local wall-clock time in the schedule's zone. */
 const localDateTime = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[ T]([01]\d|2[0-3]):[0-5]\d$/, 'a local date-time "YYYY-MM-DD HH:MM"');
-const weekday = z.enum(['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], 'one of MON, TUE, WED, THU, FRI, SAT, SUN');
+  .regex(
+    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[ T]([01]\d|2[0-3]):[0-5]\d$/,
+    'a local date-time "YYYY-MM-DD HH:MM"',
+  );
+const weekday = z.enum(
+  ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
+  'one of MON, TUE, WED, THU, FRI, SAT, SUN',
+);
 
 /** The ways to say when a schedule fires; a schedule has exactly one (shared/domain/schedule/kinds.ts compiles each). */
 export const SCHEDULE_KINDS = ['dailyAt', 'weekly', 'monthly', 'cron', 'rate', 'once'] as const;
@@ -47,13 +53,17 @@ export const scheduleSchema = z
     /** Local time of day, HH:MM, every day. */
     dailyAt: hhmm.optional(),
     /** On these weekdays at HH:MM. */
-    weekly: z
-      .strictObject({ days: z.array(weekday).min(1, 'at least one day'), at: hhmm })
-      .optional(),
+    weekly: z.strictObject({ days: z.array(weekday).min(1, 'at least one day'), at: hhmm }).optional(),
     /** On this day of the month, or its last day, at HH:MM. A day a month lacks (31 in April) is not run that month. */
     monthly: z
       .strictObject({
-        day: z.union([z.number().int().min(1).max(31), z.literal('last')], 'a day 1-31 or "last"'),
+        day: z.union(
+          [
+            z.number().int().min(1, 'a day 1-31 or "last"').max(31, 'a day 1-31 or "last"'),
+            z.literal('last'),
+          ],
+          'a day 1-31 or "last"',
+        ),
         at: hhmm,
       })
       .optional(),

@@ -1,6 +1,6 @@
-import type { DigestConfig } from '../../../shared/config/schema';
 import { fireRuleOfSchedule } from '../../../shared/config/coverage';
 import { localInstant } from '../../../shared/config/schedule-kind';
+import type { DigestConfig } from '../../../shared/config/schema';
 import { type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
 import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
 import type { LocalCommand } from './command';
