@@ -127,6 +127,7 @@ export class DigestPipelineStack extends Stack {
       description: 'EventBridge Scheduler starting discord-digest executions',
     });
     const schedules: Schedule[] = [];
+    const scheduleNames: string[] = [];
     for (const pipeline of props.config.pipelines) {
       for (const schedule of pipeline.schedules) {
         if (!schedule.enabled) continue;
@@ -160,6 +161,7 @@ export class DigestPipelineStack extends Stack {
           }),
         });
         schedules.push(deployed);
+        scheduleNames.push(schedulerScheduleName(pipeline.id, schedule.name));
       }
     }
     if (schedules.length > 0) {
@@ -171,7 +173,11 @@ export class DigestPipelineStack extends Stack {
       finish.addToRolePolicy(
         new PolicyStatement({
           actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
-          resources: schedules.map((s) => s.scheduleArn),
+          // ARNs built from the names, as CDK's Schedule does (group `default`): the schedules themselves depend
+          // on the state machine, which depends on this function, so referencing them would be a cycle.
+          resources: scheduleNames.map((name) =>
+            this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${name}` }),
+          ),
         }),
       );
       targetRole.grantPassRole(finish.grantPrincipal);
