@@ -309,4 +309,33 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
       `ledger table ${table}: item PIPELINE#broken2 LOCK is inconsistent: lock leaseUntil is "soon"`,
     );
   });
+
+  it('BeginRun skips a scheduled run whose schedule is paused in the table, naming who and why', async () => {
+    // Prepare
+    await schedules.pause('demo', 'morning', {
+      by: 'ana',
+      reason: 'token rotation',
+      at: '2026-11-24T07:00:00.000Z',
+    });
+    const event = beginRunEventSchema.parse({
+      input: {
+        pipelineId: 'demo',
+        trigger: 'schedule',
+        scheduleName: 'morning',
+        scheduledTime: '2026-11-24T08:00:00Z',
+      },
+      executionName: `e-paused-${pipelineN}`,
+      executionId: `exec-paused-${pipelineN}`,
+    });
+
+    // Act
+    const out = await beginRun(deps(ALIVE), event);
+
+    // Assess
+    expect(out.run.proceed).toBe(false);
+    const run = await ledger.getRun('demo', out.run.runId);
+    expect(run).toMatchObject({ status: 'skipped', reason: 'paused: token rotation (by ana)' });
+    expect(await ledger.getLock('demo')).toBeUndefined();
+    await schedules.resume('demo', 'morning', { by: 'ana', at: '2026-11-24T07:30:00.000Z' });
+  });
 });
