@@ -34,7 +34,6 @@ import { rateStartMs, scheduleKindOf } from '../shared/config/schedule-kind';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
-import { SCHEDULER_SYNC_ENV } from '../shared/runtime/scheduler-sync';
 import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
 import { buildDigestStateMachine } from './state-machine';
@@ -181,7 +180,6 @@ export class DigestPipelineStack extends Stack {
         }),
       );
       targetRole.grantPassRole(finish.grantPrincipal);
-      finish.addEnvironment(SCHEDULER_SYNC_ENV, 'enabled');
       new SchedulePauses(this, 'SchedulePauses', {
         config: props.config,
         table: props.table,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finishRun } from '../../shared/pipeline/finish-run';
 import type { StepInput } from '../../shared/pipeline/run-state';
+import { schedulerDisabler } from '../../shared/runtime/scheduler-sync';
 import { FakeScheduleStates } from '../support/fake-schedule-state';
 import { FakeLedger } from '../support/fakes';
 
@@ -127,5 +128,25 @@ describe('FinishRun counts scheduled runs against their schedule', () => {
     expect((await w.schedules.get('demo', 'morning')).state).toBe('paused');
     expect(w.ledger.lock).toBeUndefined();
     expect(w.logs).toContain('paused schedule not disabled in Scheduler');
+  });
+
+  it('in AWS disables the deployed schedule by its Scheduler name; locally there is nothing to disable', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const gateway = () => ({
+      setState: async (name: string, state: string) => void calls.push(`${name} ${state}`),
+      getState: async () => undefined,
+      createOneTime: async () => undefined,
+      delete: async () => undefined,
+    });
+
+    // Act
+    const local = schedulerDisabler({ DIGEST_LOCK_HOLDER: 'process' }, gateway);
+    const inAws = schedulerDisabler({}, gateway);
+    await inAws?.('demo', 'morning');
+
+    // Assess
+    expect(local).toBeUndefined();
+    expect(calls).toEqual(['discord-digest-demo-morning DISABLED']);
   });
 });
