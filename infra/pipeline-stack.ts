@@ -11,7 +11,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -19,6 +19,7 @@ import {
   Schedule,
   ScheduleExpression,
   ScheduleTargetInput,
+  TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -29,8 +30,10 @@ import type { Construct } from 'constructs';
 import { schedulerScheduleName } from '../shared/config/aws-names';
 import { CONFIG_ENV } from '../shared/config/load';
 import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
+import { rateStartMs, scheduleKindOf } from '../shared/config/schedule-kind';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
+import { schedulerExpression } from '../shared/domain/schedule/kinds';
 import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
 import { buildDigestStateMachine } from './state-machine';
@@ -45,13 +48,15 @@ export interface DigestPipelineStackProps extends StackProps {
 
 /** Timeouts per step: collection and analysis may page through thousands of posts. */
 
-/** `dailyAt: "09:00"` → `cron(0 9 * * ? *)`; a cron is passed with its fields one space apart. */
+/**
+ * The deployed expression: every kind through `schedulerExpression`, the same string the evaluator reads
+ * (a cron's fields one space apart). `dst` has no counterpart in Scheduler, which always skips a local
+ * time that does not exist (repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst): validate says so.
+ */
 export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression {
-  const timeZone = TimeZone.of(schedule.timeZone);
-  if ('cron' in schedule)
-    return ScheduleExpression.expression(`cron(${normaliseAwsCron(schedule.cron)})`, timeZone);
-  const [hour = '0', minute = '0'] = schedule.dailyAt.split(':');
-  return ScheduleExpression.expression(`cron(${Number(minute)} ${Number(hour)} * * ? *)`, timeZone);
+  const kind = scheduleKindOf(schedule);
+  const expression = schedulerExpression('cron' in kind ? { cron: normaliseAwsCron(kind.cron) } : kind);
+  return ScheduleExpression.expression(expression, TimeZone.of(schedule.timeZone));
 }
 
 /** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */
@@ -121,6 +126,7 @@ export class DigestPipelineStack extends Stack {
       description: 'EventBridge Scheduler starting discord-digest executions',
     });
     const schedules: Schedule[] = [];
+    const scheduleNames: string[] = [];
     for (const pipeline of props.config.pipelines) {
       for (const schedule of pipeline.schedules) {
         if (!schedule.enabled) continue;
@@ -130,6 +136,14 @@ export class DigestPipelineStack extends Stack {
           scheduleName: schedulerScheduleName(pipeline.id, schedule.name),
           description: `discord-digest pipeline ${pipeline.id}, schedule ${schedule.name} (${schedule.timeZone})`,
           schedule: scheduleExpression(schedule),
+          ...(schedule.flexibleWindowMinutes
+            ? { timeWindow: TimeWindow.flexible(Duration.minutes(schedule.flexibleWindowMinutes)) }
+            : {}),
+          // A rate counts from its start; without one Scheduler would count from each re-creation.
+          // A one-time at() schedule needs none (Scheduler ignores StartDate for it). CloudFormation has no
+          // ActionAfterCompletion (CDK's Schedule/CfnSchedule lack it, aws/aws-cdk#27455), so a fired `once`
+          // stays as a completed schedule: the stack still owns it and a deploy neither re-creates nor re-runs it.
+          ...(schedule.rate ? { start: new Date(rateStartMs(schedule) ?? 0) } : {}),
           target: new StepFunctionsStartExecution(this.stateMachine, {
             input: ScheduleTargetInput.fromObject({
               pipelineId: pipeline.id,
@@ -141,13 +155,31 @@ export class DigestPipelineStack extends Stack {
             deadLetterQueue: deadLetters,
             // The CDK default is 185 attempts over a day; a digest that late is no digest.
             retryAttempts: 2,
-            maxEventAge: Duration.hours(1),
+            // How late a delivery may still start a run (the schedule's graceMinutes).
+            maxEventAge: Duration.minutes(schedule.graceMinutes),
           }),
         });
         schedules.push(deployed);
+        scheduleNames.push(schedulerScheduleName(pipeline.id, schedule.name));
       }
     }
     if (schedules.length > 0) {
+      // FinishRun disables a schedule that paused itself after too many failures: UpdateSchedule sends the
+      // target back with its role, so it must be allowed to pass exactly that role.
+      // (AWS's own AmazonEventBridgeSchedulerFullAccess pairs scheduler:* with iam:PassRole to scheduler.amazonaws.com:
+      // docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEventBridgeSchedulerFullAccess.html)
+      const finish = functions.FinishRun;
+      finish.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+          // ARNs built from the names, as CDK's Schedule does (group `default`): the schedules themselves depend
+          // on the state machine, which depends on this function, so referencing them would be a cycle.
+          resources: scheduleNames.map((name) =>
+            this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${name}` }),
+          ),
+        }),
+      );
+      targetRole.grantPassRole(finish.grantPrincipal);
       new SchedulePauses(this, 'SchedulePauses', {
         config: props.config,
         table: props.table,

@@ -17,6 +17,7 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
     {
       config: context.config,
       ledger: context.ledger,
+      schedules: context.schedules,
       now: context.now,
       lockLeaseMs: LOCK_LEASE_MS,
       log: context.log,

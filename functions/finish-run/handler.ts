@@ -6,13 +6,26 @@ import { recordRunMetrics } from '../../shared/observability/metrics';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { finishRun } from '../../shared/pipeline/finish-run';
 import { stepInputSchema } from '../../shared/pipeline/run-state';
+import { schedulerDisabler } from '../../shared/runtime/scheduler-sync';
 import { stepContext } from '../../shared/runtime/step-context';
 
 export const handler = middy(async (event: unknown, lambda: Context) => {
   const input = parseEvent(stepInputSchema, event);
   logger.appendKeys({ pipelineId: input.run.pipelineId, runId: input.run.runId });
   const context = stepContext(input.run.pipelineId, lambda);
-  const report = await finishRun({ ledger: context.ledger, now: context.now, log: context.log }, input);
+  const disableSchedule = schedulerDisabler();
+  const report = await finishRun(
+    {
+      ledger: context.ledger,
+      schedules: context.schedules,
+      maxConsecutiveFailures: context.pipeline.maxConsecutiveFailures,
+      // Only in AWS, where the stack sets it: disable a schedule that paused itself.
+      ...(disableSchedule ? { disableSchedule } : {}),
+      now: context.now,
+      log: context.log,
+    },
+    input,
+  );
   recordRunMetrics(report);
   return report;
 }).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,6 +1,7 @@
 import { type FireRule, longestGapBetween } from '../domain/schedule/evaluator';
 import { fireRuleOf } from '../domain/schedule/expression';
-import { type ScheduleKind, schedulerExpression } from '../domain/schedule/kinds';
+import { schedulerExpression } from '../domain/schedule/kinds';
+import { rateStartMs, scheduleKindOf } from './schedule-kind';
 import type { DigestConfig, ScheduleConfig } from './schema';
 
 const HOUR_MS = 3_600_000;
@@ -11,7 +12,12 @@ const DST_SHIFT_MS = HOUR_MS;
 
 /** The schedule as the one evaluator sees it: its Scheduler expression in its zone. */
 export function fireRuleOfSchedule(schedule: ScheduleConfig, startMs: number): FireRule {
-  return fireRuleOf(schedulerExpression(schedule as ScheduleKind), schedule.timeZone, startMs);
+  // A rate schedule counts from its own start; `startMs` only stands in when it has none.
+  return fireRuleOf(
+    schedulerExpression(scheduleKindOf(schedule)),
+    schedule.timeZone,
+    rateStartMs(schedule) ?? startMs,
+  );
 }
 
 const hours = (ms: number) => `${Math.round((ms / HOUR_MS) * 10) / 10} h`;

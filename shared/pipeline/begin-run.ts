@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { findPipeline } from '../config/load';
 import type { DigestConfig } from '../config/schema';
 import { manualRunId, RUN_ID_PATTERN, scheduledRunId } from '../domain/run-id';
-import type { LockHolderProcess, RunLedger, RunRecord } from '../ports';
+import type { LockHolderProcess, RunLedger, RunRecord, ScheduleStateStore } from '../ports';
 import type { RunRef, StepInput } from './run-state';
 
 /** What may start an execution: a schedule, the console, the CLI, or a replay. */
@@ -32,6 +32,8 @@ export type BeginRunEvent = z.infer<typeof beginRunEventSchema>;
 export interface BeginRunDeps {
   config: DigestConfig;
   ledger: RunLedger;
+  /** Each schedule's pause state: a scheduled run arriving while its schedule is paused is skipped. */
+  schedules: ScheduleStateStore;
   now: () => Date;
   /** How long a run may hold the pipeline's lock before another may take it over. */
   lockLeaseMs: number;
@@ -108,6 +110,17 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     if (resuming) deps.log('resuming run', { runId, previousStatus: existing.status });
   }
 
+  const pause = await activePause(deps, run, now);
+  if (pause) {
+    await deps.ledger.finishRun(run.pipelineId, runId, {
+      status: 'skipped',
+      endedAt: deps.now().toISOString(),
+      reason: pause,
+    });
+    deps.log('run skipped: schedule paused', { runId, scheduleName: run.scheduleName, reason: pause });
+    return { run, steps: {} };
+  }
+
   const lock = await deps.ledger.acquireLock(
     run.pipelineId,
     runId,
@@ -142,6 +155,20 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     }
   }
   return { run: { ...run, proceed: true }, steps: {} };
+}
+
+/**
+ * Why a scheduled run must not go ahead: its schedule is paused in the ledger and the pause has
+ * not ended. Disabling the deployed schedule stops most deliveries, but one may already be on its
+ * way, and locally the ledger is the only pause there is.
+ */
+async function activePause(deps: BeginRunDeps, run: RunRef, now: Date): Promise<string | undefined> {
+  if (run.trigger !== 'schedule' || !run.scheduleName) return undefined;
+  const state = await deps.schedules.get(run.pipelineId, run.scheduleName);
+  if (state.state !== 'paused') return undefined;
+  if (state.pausedUntil && Date.parse(state.pausedUntil) <= now.getTime()) return undefined;
+  const until = state.pausedUntil ? ` until ${state.pausedUntil}` : '';
+  return `paused: ${state.reason ?? 'no reason given'} (by ${state.changedBy ?? 'unknown'})${until}`;
 }
 
 /**

@@ -1,8 +1,24 @@
-import { type RunLedger, type RunStatus, STEP_NAMES, type StepName, type StepRecord } from '../ports';
+import {
+  type RunLedger,
+  type RunStatus,
+  type ScheduleStateStore,
+  STEP_NAMES,
+  type StepName,
+  type StepRecord,
+} from '../ports';
 import { type StepInput, stepOutcome } from './run-state';
 
 export interface FinishRunDeps {
   ledger: RunLedger;
+  /** A scheduled run's outcome is counted against its schedule. */
+  schedules: ScheduleStateStore;
+  /** The pipeline's `maxConsecutiveFailures`: that many failed scheduled runs in a row pause the schedule. */
+  maxConsecutiveFailures: number;
+  /**
+   * In AWS: disable the deployed schedule once it paused itself, so Scheduler stops delivering. The ledger's
+   * pause is what counts (BeginRun skips paused runs), so locally there is nothing else to do.
+   */
+  disableSchedule?: (pipelineId: string, scheduleName: string) => Promise<void>;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }
@@ -13,6 +29,8 @@ export interface RunReport {
   status: RunStatus;
   reason?: string;
   steps: Partial<Record<StepName, StepRecord>>;
+  /** Set when this run's failure paused its schedule: why. */
+  schedulePaused?: string;
 }
 
 /**
@@ -59,11 +77,57 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
   });
   await deps.ledger.releaseLock(run.pipelineId, run.runId);
   deps.log('run finished', { runId: run.runId, status: result.status });
+  const schedulePaused = await countScheduledOutcome(deps, input, result.status);
   return {
     pipelineId: run.pipelineId,
     runId: run.runId,
     status: result.status,
     ...(result.reason ? { reason: result.reason } : {}),
     steps,
+    ...(schedulePaused ? { schedulePaused } : {}),
   };
 }
+
+/**
+ * Count a scheduled run's outcome against its schedule; the run that makes it
+ * `maxConsecutiveFailures` failures in a row pauses it (and in AWS disables it).
+ * The run is already closed: a failure here is logged, never thrown, since a
+ * retried FinishRun would count the same run twice.
+ */
+async function countScheduledOutcome(
+  deps: FinishRunDeps,
+  input: StepInput,
+  status: RunStatus,
+): Promise<string | undefined> {
+  const { run } = input;
+  if (run.trigger !== 'schedule' || !run.scheduleName) return undefined;
+  const scheduleName = run.scheduleName;
+  try {
+    const { state, autoPaused } = await deps.schedules.recordRunOutcome(
+      run.pipelineId,
+      scheduleName,
+      { runId: run.runId, status, at: deps.now().toISOString() },
+      deps.maxConsecutiveFailures,
+    );
+    if (!autoPaused) return undefined;
+    deps.log('schedule paused after consecutive failures', {
+      scheduleName,
+      consecutiveFailures: state.consecutiveFailures,
+      reason: state.reason,
+    });
+    const reason = state.reason ?? `paused after ${state.consecutiveFailures} failed runs in a row`;
+    try {
+      await deps.disableSchedule?.(run.pipelineId, scheduleName);
+    } catch (error) {
+      // The ledger's pause still holds (BeginRun skips), and the next deploy re-applies it to Scheduler.
+      deps.log('paused schedule not disabled in Scheduler', { scheduleName, error: describe(error) });
+    }
+    return reason;
+  } catch (error) {
+    deps.log('schedule outcome not recorded', { scheduleName, error: describe(error) });
+    return undefined;
+  }
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

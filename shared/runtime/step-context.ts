@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createDynamoDocumentClient, createS3Client } from '../adapters/aws-clients';
 import { createRunLedger } from '../adapters/dynamo-ledger';
 import { createPublicationJournal } from '../adapters/dynamo-publication-journal';
+import { createScheduleStateStore } from '../adapters/dynamo-schedule-state';
 import type { RetryOptions } from '../adapters/retry';
 import { createObjectStore } from '../adapters/s3-object-store';
 import { loadPipelineSecrets } from '../adapters/secrets';
@@ -9,7 +10,7 @@ import { type Endpoints, endpointsFromEnv, type PipelineSecrets, runtimeEnvFromE
 import { configFromEnv, findPipeline } from '../config/load';
 import type { DigestConfig, PipelineConfig } from '../config/schema';
 import { type Log, logInfo } from '../observability/logger';
-import type { ObjectStore, PublicationJournal, RunLedger } from '../ports';
+import type { ObjectStore, PublicationJournal, RunLedger, ScheduleStateStore } from '../ports';
 
 /** Everything a step's use case is wired from, built from the environment the Lambda runs in. */
 export interface StepContext {
@@ -19,6 +20,8 @@ export interface StepContext {
   store: ObjectStore;
   ledger: RunLedger;
   journal: PublicationJournal;
+  /** Each schedule's pause state and failure count, in the ledger table. */
+  schedules: ScheduleStateStore;
   /** In-process retry bounds: no single wait may outlast the Lambda's remaining time. */
   retry: Partial<RetryOptions>;
   /** Milliseconds this invocation has left before Lambda ends it. */
@@ -53,6 +56,7 @@ export function stepContext(
     store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
     ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+    schedules: createScheduleStateStore({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     remainingMs: () => lambda.getRemainingTimeInMillis(),
     retry: {
       maxWaitMs: maxWaitFor(lambda),

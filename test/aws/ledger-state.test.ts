@@ -3,12 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EmbeddedAws, startEmbeddedAws } from '../../infra/local/embedded-aws';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
+import { createScheduleStateStore } from '../../shared/adapters/dynamo-schedule-state';
 import { localHolderDeps } from '../../shared/adapters/local-process';
 import { parseConfig } from '../../shared/config/load';
 import { PermanentError } from '../../shared/errors';
 import { beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
 import { closeRunByOperator, releaseLockByOperator } from '../../shared/pipeline/close-abandoned-run';
-import type { LockHolderProcess, RunLedger, RunRecord } from '../../shared/ports';
+import type { LockHolderProcess, RunLedger, RunRecord, ScheduleStateStore } from '../../shared/ports';
 
 const config = parseConfig(
   {
@@ -52,6 +53,7 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
   let aws: EmbeddedAws;
   let ledger: RunLedger;
   let table: string;
+  let schedules: ScheduleStateStore;
   let pipelineN = 0;
 
   beforeAll(async () => {
@@ -62,6 +64,7 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
       tableName: table,
       now: () => NOW,
     });
+    schedules = createScheduleStateStore({ client: createDynamoDocumentClient(aws.env), tableName: table });
   });
   afterAll(async () => {
     await aws?.close();
@@ -76,6 +79,7 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
   const deps = (holderProcess: LockHolderProcess) => ({
     config,
     ledger,
+    schedules,
     now: () => new Date(NOW),
     lockLeaseMs: LEASE_MS,
     log: () => undefined,
@@ -304,5 +308,34 @@ describe('local holders, stale reasons and damaged items on embedded dynalite', 
     await expect(lock).rejects.toThrow(
       `ledger table ${table}: item PIPELINE#broken2 LOCK is inconsistent: lock leaseUntil is "soon"`,
     );
+  });
+
+  it('BeginRun skips a scheduled run whose schedule is paused in the table, naming who and why', async () => {
+    // Prepare
+    await schedules.pause('demo', 'morning', {
+      by: 'ana',
+      reason: 'token rotation',
+      at: '2026-11-24T07:00:00.000Z',
+    });
+    const event = beginRunEventSchema.parse({
+      input: {
+        pipelineId: 'demo',
+        trigger: 'schedule',
+        scheduleName: 'morning',
+        scheduledTime: '2026-11-24T08:00:00Z',
+      },
+      executionName: `e-paused-${pipelineN}`,
+      executionId: `exec-paused-${pipelineN}`,
+    });
+
+    // Act
+    const out = await beginRun(deps(ALIVE), event);
+
+    // Assess
+    expect(out.run.proceed).toBe(false);
+    const run = await ledger.getRun('demo', out.run.runId);
+    expect(run).toMatchObject({ status: 'skipped', reason: 'paused: token rotation (by ana)' });
+    expect(await ledger.getLock('demo')).toBeUndefined();
+    await schedules.resume('demo', 'morning', { by: 'ana', at: '2026-11-24T07:30:00.000Z' });
   });
 });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { definitionFromTemplate } from '../../infra/definition';
-import { loadConfigFile } from '../../shared/config/load';
+import { loadConfigFile, parseConfig } from '../../shared/config/load';
 import { TASK_STATES } from '../../shared/config/resources';
+import type { DigestConfig } from '../../shared/config/schema';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/errors';
 
 const config = loadConfigFile('digest.config.json');
@@ -202,6 +203,137 @@ describe('schedules', () => {
     ).Properties.PolicyDocument.Statement;
     const start = statements.find((s) => s.Action === 'states:StartExecution');
     expect(start?.Resource).toEqual({ Ref: expect.stringMatching(/^StateMachine/) });
+  });
+});
+
+describe('schedule kinds', () => {
+  let kinds: Template;
+  let kindsConfig: DigestConfig;
+  beforeAll(() => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    kindsConfig = parseConfig(
+      {
+        pipelines: [
+          {
+            id: 'kinds',
+            discord: { channelId: '1200000000000000000', window: { mode: 'since_last' } },
+            sheet: { spreadsheetId: 'sheet-0000000009' },
+            schedules: [
+              { name: 'daily', dailyAt: '07:05', timeZone: 'Europe/Berlin', flexibleWindowMinutes: 15 },
+              {
+                name: 'weekly',
+                weekly: { days: ['FRI', 'MON'], at: '18:00' },
+                timeZone: 'UTC',
+                graceMinutes: 30,
+              },
+              { name: 'monthly', monthly: { day: 'last', at: '23:00' }, timeZone: 'Asia/Tokyo' },
+              { name: 'cron', cron: '0  12 ? * SAT *', timeZone: 'UTC' },
+              {
+                name: 'rate',
+                rate: { every: 6, unit: 'hours', start: '2026-12-01 06:00' },
+                timeZone: 'Europe/Berlin',
+              },
+              { name: 'once', once: '2027-01-15 12:00', timeZone: 'America/New_York' },
+              { name: 'off', dailyAt: '10:00', timeZone: 'UTC', enabled: false },
+            ],
+          },
+        ],
+      },
+      'test',
+    );
+    kinds = Template.fromStack(buildApp(kindsConfig, app).pipeline);
+  });
+
+  const scheduleNamed = (name: string) => {
+    const found = Object.values(kinds.findResources('AWS::Scheduler::Schedule')).find(
+      (r) => (r as { Properties: { Name: string } }).Properties.Name === `discord-digest-kinds-${name}`,
+    ) as { Properties: Record<string, unknown> & { Target: { Input: string } } } | undefined;
+    if (!found) throw new Error(`no schedule ${name}`);
+    return found.Properties;
+  };
+
+  it.each([
+    ['daily', 'cron(5 7 * * ? *)', 'Europe/Berlin'],
+    ['weekly', 'cron(0 18 ? * MON,FRI *)', 'UTC'],
+    ['monthly', 'cron(0 23 L * ? *)', 'Asia/Tokyo'],
+    ['cron', 'cron(0 12 ? * SAT *)', 'UTC'],
+    ['rate', 'rate(6 hours)', 'Europe/Berlin'],
+    ['once', 'at(2027-01-15T12:00:00)', 'America/New_York'],
+  ])('deploys %s as %s in %s, carrying its name and the scheduled time', (name, expression, zone) => {
+    // Act
+    const schedule = scheduleNamed(name);
+
+    // Assess
+    expect(schedule.ScheduleExpression).toBe(expression);
+    expect(schedule.ScheduleExpressionTimezone).toBe(zone);
+    expect(schedule.Target.Input).toContain(`"scheduleName":"${name}"`);
+    expect(schedule.Target.Input).toContain('<aws.scheduler.scheduled-time>');
+  });
+
+  it('gives a schedule its flexible window and its grace as the maximum event age', () => {
+    // Assess
+    expect(scheduleNamed('daily').FlexibleTimeWindow).toEqual({
+      Mode: 'FLEXIBLE',
+      MaximumWindowInMinutes: 15,
+    });
+    expect(scheduleNamed('weekly').FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+    expect(scheduleNamed('weekly').Target).toMatchObject({ RetryPolicy: { MaximumEventAgeInSeconds: 1800 } });
+    expect(scheduleNamed('daily').Target).toMatchObject({ RetryPolicy: { MaximumEventAgeInSeconds: 3600 } });
+  });
+
+  it('starts a rate at its local start (UTC in the template) and nothing else has a start date', () => {
+    // Assess: 06:00 in Berlin in December is 05:00 UTC.
+    expect(scheduleNamed('rate').StartDate).toBe('2026-12-01T05:00:00.000Z');
+    for (const name of ['daily', 'weekly', 'monthly', 'cron', 'once'])
+      expect(scheduleNamed(name).StartDate).toBeUndefined();
+  });
+
+  it('deploys a once schedule as a plain at() (CloudFormation has no ActionAfterCompletion), unchanged after its day', () => {
+    // Prepare: synth again as if deploying after the schedule fired.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2027-06-01T00:00:00Z'));
+    let later: Template;
+    try {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      later = Template.fromStack(buildApp(kindsConfig, app).pipeline);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    // Act
+    const once = scheduleNamed('once');
+    const onceLater = Object.values(later.findResources('AWS::Scheduler::Schedule')).find(
+      (r) => (r as { Properties: { Name: string } }).Properties.Name === 'discord-digest-kinds-once',
+    );
+
+    // Assess: the same resource, so CloudFormation neither re-creates nor re-runs it.
+    expect(once).not.toHaveProperty('ActionAfterCompletion');
+    expect((onceLater as { Properties: unknown }).Properties).toEqual(once);
+  });
+
+  it('does not deploy a disabled schedule', () => {
+    // Assess
+    expect(() => scheduleNamed('off')).toThrow('no schedule off');
+    kinds.resourceCountIs('AWS::Scheduler::Schedule', 6);
+  });
+
+  it("lets FinishRun disable the pipeline's schedules and pass only their target role", () => {
+    // Assess
+    const finish = Object.entries(kinds.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('FinishRunFunction'),
+    )?.[1] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } } | undefined;
+    expect(finish).toBeDefined();
+    const roleId = finish?.Properties.Role['Fn::GetAtt'][0] ?? '';
+    expect(roleId).toMatch(/^FinishRunFunction/);
+    const policy = Object.values(kinds.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId),
+    );
+    const text = JSON.stringify(policy);
+    expect(text).toContain('scheduler:GetSchedule');
+    expect(text).toContain('scheduler:UpdateSchedule');
+    expect(text).toContain('iam:PassRole');
+    expect(text).toContain('ScheduleTargetRole');
+    expect(text).not.toContain('"Resource":"*"');
   });
 });
 

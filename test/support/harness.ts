@@ -6,6 +6,7 @@ import { finishRun, type RunReport } from '../../shared/pipeline/finish-run';
 import { publishRunDraft } from '../../shared/pipeline/publish';
 import type { RunRef, StepInput } from '../../shared/pipeline/run-state';
 import { appendNewPostsToSheet } from '../../shared/pipeline/upload';
+import { FakeScheduleStates } from './fake-schedule-state';
 import {
   FakeAnalyzer,
   type FakeChannel,
@@ -25,6 +26,7 @@ export class World {
   publisher = new FakePublisher();
   ledger = new FakeLedger();
   journal = new FakeJournal();
+  schedules = new FakeScheduleStates();
   constructor(
     public pipeline: PipelineConfig,
     public channel: FakeChannel,
@@ -79,5 +81,14 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
       input.steps[step] = { Error: e.name, Cause: JSON.stringify({ errorMessage: e.message }) };
     }
   }
-  return finishRun({ ledger: world.ledger, now: () => new Date(run.referenceTime), log }, input);
+  return finishRun(
+    {
+      ledger: world.ledger,
+      schedules: world.schedules,
+      maxConsecutiveFailures: pipeline.maxConsecutiveFailures,
+      now: () => new Date(run.referenceTime),
+      log,
+    },
+    input,
+  );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config/load';
 import { type BeginRunEvent, beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
+import { FakeScheduleStates } from '../support/fake-schedule-state';
 import { FakeLedger } from '../support/fakes';
 
 const config = parseConfig(
@@ -29,13 +30,18 @@ const scheduled = (executionName: string): BeginRunEvent =>
     executionId: `arn:exec:${executionName}`,
   });
 
-function deps(ledger: FakeLedger, nowMs = Date.parse('2026-11-24T08:00:05Z')) {
+function deps(
+  ledger: FakeLedger,
+  nowMs = Date.parse('2026-11-24T08:00:05Z'),
+  schedules = new FakeScheduleStates(),
+) {
   const logs: string[] = [];
   return {
     logs,
     deps: {
       config,
       ledger,
+      schedules,
       now: () => new Date(nowMs),
       lockLeaseMs: 60_000,
       log: (message: string) => logs.push(message),
@@ -153,5 +159,64 @@ describe('beginRun', () => {
     await expect(beginRun(deps(new FakeLedger()).deps, event)).rejects.toThrow(
       /pipeline "nope" is not configured/,
     );
+  });
+
+  it('a scheduled run arriving while its schedule is paused is recorded skipped with who and why', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    const schedules = new FakeScheduleStates();
+    await schedules.pause('demo', 'morning', {
+      by: 'ana',
+      reason: 'sheet migration',
+      at: '2026-11-23T10:00:00Z',
+    });
+
+    // Act
+    const out = await beginRun(deps(ledger, undefined, schedules).deps, scheduled('e1'));
+
+    // Assess
+    expect(out.run.proceed).toBe(false);
+    expect(ledger.runs.get('morning-20261124T0800Z')).toMatchObject({
+      status: 'skipped',
+      reason: 'paused: sheet migration (by ana)',
+    });
+    expect(ledger.lock).toBeUndefined();
+  });
+
+  it('a pause whose end has passed no longer holds a scheduled run back', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    const schedules = new FakeScheduleStates();
+    await schedules.pause('demo', 'morning', {
+      by: 'ana',
+      reason: 'holiday',
+      until: '2026-11-24T07:00:00.000Z',
+      at: '2026-11-20T10:00:00Z',
+    });
+
+    // Act
+    const out = await beginRun(deps(ledger, undefined, schedules).deps, scheduled('e1'));
+
+    // Assess
+    expect(out.run.proceed).toBe(true);
+    expect(ledger.runs.get('morning-20261124T0800Z')?.status).toBe('running');
+  });
+
+  it("a pause only holds back its own schedule's runs: a manual run goes ahead", async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    const schedules = new FakeScheduleStates();
+    await schedules.pause('demo', 'morning', { by: 'ana', at: '2026-11-23T10:00:00Z' });
+    const manual = beginRunEventSchema.parse({
+      input: { pipelineId: 'demo', trigger: 'manual' },
+      executionName: 'm1',
+      executionId: 'arn:exec:m1',
+    });
+
+    // Act
+    const out = await beginRun(deps(ledger, undefined, schedules).deps, manual);
+
+    // Assess
+    expect(out.run.proceed).toBe(true);
   });
 });

@@ -53,7 +53,7 @@ describe('config', () => {
     [{ schedules: [] }, 'pipelines[0].schedules: at least one schedule'],
     [
       { schedules: [{ name: 'm', dailyAt: '09:00', cron: '0 9 * * ? *', timeZone: 'UTC' }] },
-      'pipelines[0].schedules[0]: a schedule is {name, dailyAt: "HH:MM", timeZone} or {name, cron:',
+      'pipelines[0].schedules[0]: a schedule has exactly one of dailyAt, weekly, monthly, cron, rate, once (found dailyAt and cron)',
     ],
     [{ publisher: { kind: 'typefully' } }, 'pipelines[0].publisher.typefullySocialSetId'],
     [{ discord: { channelId: '1200000000000000000', windw: {} } }, 'windw'],

@@ -41,8 +41,64 @@ describe('schedules next', () => {
 
     // Assess: Berlin's 02:30 meets the March gap; New York's 18:00 never meets a transition.
     expect(warnings).toEqual([
-      'warning: schedule demo/night at 2027-03-28 02:30 Europe/Berlin does not exist when clocks go forward: it runs at the first minute after the gap',
+      'warning: schedule demo/night at 2027-03-28 02:30 Europe/Berlin does not exist when clocks go forward: locally (dst "shift") it runs at the first minute after the gap, but EventBridge Scheduler skips it that day',
       'warning: schedule demo/night at 2027-10-31 02:30 Europe/Berlin falls in the hour that repeats when clocks go back: it runs once, the first time',
     ]);
+  });
+
+  it('reads dst from the config: a "skip" schedule does not run in the gap, and its warning says so', () => {
+    // Prepare
+    const skipping = configSchema.parse({
+      pipelines: [
+        {
+          id: 'demo',
+          discord: { channelId: '1187654321098765432' },
+          sheet: { spreadsheetId: 'sandbox-spreadsheet-0001' },
+          schedules: [{ name: 'night', dailyAt: '02:30', timeZone: 'Europe/Berlin', dst: 'skip' }],
+        },
+      ],
+    });
+
+    // Act
+    const lines = upcomingRuns(
+      skipping,
+      Date.parse('2027-03-27T12:00:00Z'),
+      Date.parse('2027-03-28T12:00:00Z'),
+    ).map(formatUpcoming);
+    const warnings = dstWarnings(skipping, Date.parse('2026-11-24T00:00:00Z'));
+
+    // Assess
+    expect(lines).toEqual([
+      '2027-03-28 02:30 Europe/Berlin        2027-03-28 01:00 UTC   demo/night  skipped: 2027-03-28 02:30 does not exist (DST)',
+    ]);
+    expect(warnings[0]).toBe(
+      'warning: schedule demo/night at 2027-03-28 02:30 Europe/Berlin does not exist when clocks go forward: that day it does not run (dst "skip", as EventBridge Scheduler does)',
+    );
+  });
+
+  it('previews a rate schedule from its own start, whatever the time of the preview', () => {
+    // Prepare
+    const rated = configSchema.parse({
+      pipelines: [
+        {
+          id: 'demo',
+          discord: { channelId: '1187654321098765432', window: { mode: 'since_last' } },
+          sheet: { spreadsheetId: 'sandbox-spreadsheet-0001' },
+          schedules: [
+            { name: 'six', rate: { every: 6, unit: 'hours', start: '2026-12-01 06:00' }, timeZone: 'UTC' },
+          ],
+        },
+      ],
+    });
+
+    // Act
+    const times = upcomingRuns(
+      rated,
+      Date.parse('2026-12-02T07:13:00Z'),
+      Date.parse('2026-12-02T19:00:00Z'),
+    ).map((r) => r.time.at.toISOString());
+
+    // Assess
+    expect(times).toEqual(['2026-12-02T12:00:00.000Z', '2026-12-02T18:00:00.000Z']);
   });
 });

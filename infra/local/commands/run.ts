@@ -102,7 +102,7 @@ async function storedReport(
 }
 
 /** Run the state machine locally once and print the run report; exit 1 unless the run succeeded. */
-async function runAndReport(context: CliContext, input: StartRunInput): Promise<number> {
+export async function runAndReport(context: CliContext, input: StartRunInput): Promise<number> {
   const { config, dataDir } = context;
   const started = Date.now();
   const controller = new AbortController();

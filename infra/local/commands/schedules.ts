@@ -1,9 +1,23 @@
+import { userInfo } from 'node:os';
+import { fireRuleOfSchedule } from '../../../shared/config/coverage';
+import { localInstant } from '../../../shared/config/schedule-kind';
 import type { DigestConfig } from '../../../shared/config/schema';
-import { type DstPolicy, type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
-import { fireRuleOf } from '../../../shared/domain/schedule/expression';
-import { type ScheduleKind, schedulerExpression } from '../../../shared/domain/schedule/kinds';
+import { type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
 import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
+import { DigestError } from '../../../shared/errors';
+import { UsageError } from '../command-line';
 import type { LocalCommand } from './command';
+import { AWS_OPTIONS } from './ledger-access';
+import { runAndReport } from './run';
+import { openSchedules } from './schedule-access';
+import {
+  describeState,
+  findScheduleTarget,
+  listSchedules,
+  parseUntil,
+  pauseSchedule,
+  resumeSchedule,
+} from './schedule-operations';
 
 const DAY = 86_400_000;
 
@@ -26,9 +40,8 @@ export function upcomingRuns(
     if (pipelineId && pipeline.id !== pipelineId) continue;
     for (const schedule of pipeline.schedules) {
       if (!schedule.enabled) continue;
-      const dst: DstPolicy = 'dst' in schedule && schedule.dst === 'skip' ? 'skip' : 'shift';
-      const rule = fireRuleOf(schedulerExpression(schedule as ScheduleKind), schedule.timeZone, fromMs);
-      for (const time of fireTimesBetween(rule, fromMs, untilMs, dst)) {
+      const rule = fireRuleOfSchedule(schedule, fromMs);
+      for (const time of fireTimesBetween(rule, fromMs, untilMs, schedule.dst)) {
         runs.push({
           pipelineId: pipeline.id,
           scheduleName: schedule.name,
@@ -57,10 +70,30 @@ export function dstWarnings(config: DigestConfig, fromMs: number): string[] {
       run.time.dst === 'repeated'
         ? 'falls in the hour that repeats when clocks go back: it runs once, the first time'
         : run.time.dst === 'shifted'
-          ? 'does not exist when clocks go forward: it runs at the first minute after the gap'
-          : 'does not exist when clocks go forward: that day it does not run';
+          ? // Scheduler has no setting for this: it skips a local time that does not exist
+            // (repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst), so only the local daemon can shift.
+            'does not exist when clocks go forward: locally (dst "shift") it runs at the first minute after the gap, but EventBridge Scheduler skips it that day'
+          : 'does not exist when clocks go forward: that day it does not run (dst "skip", as EventBridge Scheduler does)';
     return `warning: schedule ${key} at ${run.time.local} ${run.timeZone} ${what}`;
   });
+}
+
+/**
+ * A `once` schedule whose time has passed stays valid (every function reads the config long after the
+ * day) but will not fire again: say so, since a new one-time schedule for a past time never runs.
+ */
+export function pastOnceWarnings(config: DigestConfig, nowMs: number): string[] {
+  const warnings: string[] = [];
+  for (const pipeline of config.pipelines) {
+    for (const schedule of pipeline.schedules) {
+      if (schedule.once === undefined || !schedule.enabled) continue;
+      if (localInstant(schedule.once, schedule.timeZone) <= nowMs)
+        warnings.push(
+          `warning: schedule ${pipeline.id}/${schedule.name} once at ${schedule.once} ${schedule.timeZone} has passed: it will not run again`,
+        );
+    }
+  }
+  return warnings;
 }
 
 /** One line of the preview: local time and zone, UTC, which schedule, and what DST did to it. */
@@ -78,29 +111,118 @@ export function formatUpcoming(run: UpcomingRun): string {
   return `${run.time.local} ${run.timeZone.padEnd(20)} ${utc}   ${run.pipelineId}/${run.scheduleName}${note}`;
 }
 
+const ACTIONS = ['next', 'list', 'pause', 'resume', 'run-now'] as const;
+const WITH_TARGET = new Set(['pause', 'resume', 'run-now']);
+
+/** Who paused or resumed, for the ledger's history. */
+const operator = () => {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+};
+
 export const schedulesCommand: LocalCommand = {
   name: 'schedules',
-  synopsis: 'schedules next      every upcoming run, in local and UTC time, DST shifts and skips marked',
+  synopsis: [
+    'schedules next      every upcoming run, in local and UTC time, DST shifts and skips marked',
+    '  schedules list      each schedule: kind, expression, zone, state, next and last run, failures in a row',
+    '  schedules pause <pipeline>/<schedule> [--until <time>] [--reason <text>]   its runs are skipped until resumed',
+    '  schedules resume <pipeline>/<schedule> [--reason <text>]                   runs go ahead again, failures forgiven',
+    "  schedules run-now <pipeline>/<schedule>   run it now locally, recorded as that schedule's run",
+  ].join('\n'),
   optionHelp: [
     '--days <n>          how far schedules next looks ahead (default 7)',
     '--count <n>         at most this many upcoming runs',
+    '--until <time>      schedules pause: end of the pause, ISO with zone or local "YYYY-MM-DD HH:MM"',
+    '--reason <text>     schedules pause/resume: why, kept in the ledger',
+    '--aws               schedules list/pause/resume: the deployed table (--table) and EventBridge Scheduler',
   ],
-  options: { days: { type: 'string', default: '7' }, count: { type: 'string' } },
-  positionals: ['action'],
+  options: {
+    days: { type: 'string', default: '7' },
+    count: { type: 'string' },
+    until: { type: 'string' },
+    reason: { type: 'string' },
+    ...AWS_OPTIONS,
+  },
+  positionals: ['action', 'target?'],
   integerOptions: { days: { min: 1, max: 400 }, count: { min: 1, max: 10_000 } },
-  async run({ config, values, positionals }) {
-    const [action] = positionals;
-    if (action !== 'next') {
-      console.error(`error: unknown schedules action "${action}" (known: next)`);
-      return 2;
+  async run(context) {
+    const { config, values, positionals } = context;
+    const [action, targetText] = positionals;
+    if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
+      throw new UsageError(`unknown schedules action "${action}" (known: ${ACTIONS.join(', ')})`);
     }
+    if (WITH_TARGET.has(action ?? '') && !targetText) {
+      throw new UsageError(`"schedules ${action}" needs <pipeline>/<schedule>, e.g. demo/morning`);
+    }
+    if (!WITH_TARGET.has(action ?? '') && targetText) {
+      throw new UsageError(`"schedules ${action}" takes no <pipeline>/<schedule>; use --pipeline <id>`);
+    }
+    if (typeof values.until === 'string' && action !== 'pause')
+      throw new UsageError('--until goes with schedules pause');
     const now = Date.now();
-    const pipelineId = typeof values.pipeline === 'string' ? values.pipeline : undefined;
-    let runs = upcomingRuns(config, now, now + Number(values.days) * DAY, pipelineId);
-    if (typeof values.count === 'string') runs = runs.slice(0, Number(values.count));
-    console.log(`upcoming runs, next ${values.days} day(s):`);
-    for (const run of runs) console.log(`  ${formatUpcoming(run)}`);
-    if (runs.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
-    return 0;
+    const pipelineId = typeof values.pipeline === 'string' ? context.pipelineId() : undefined;
+    if (action === 'next') {
+      let runs = upcomingRuns(config, now, now + Number(values.days) * DAY, pipelineId);
+      if (typeof values.count === 'string') runs = runs.slice(0, Number(values.count));
+      console.log(`upcoming runs, next ${values.days} day(s):`);
+      for (const run of runs) console.log(`  ${formatUpcoming(run)}`);
+      if (runs.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
+      return 0;
+    }
+    const target = targetText ? findScheduleTarget(config, targetText) : undefined;
+    if (action === 'run-now' && values.aws === true) {
+      throw new UsageError(
+        'schedules run-now runs locally; in AWS start an execution of the state machine instead',
+      );
+    }
+    const until =
+      target && typeof values.until === 'string' ? parseUntil(values.until, target.schedule, now) : undefined;
+    const reason = typeof values.reason === 'string' ? values.reason : undefined;
+    const access = await openSchedules(context);
+    let lines: string[];
+    try {
+      const at = new Date(now).toISOString();
+      if (action === 'list') lines = await listSchedules(config, access, now, pipelineId);
+      else if (action === 'pause' && target)
+        lines = await pauseSchedule(access, target, {
+          by: operator(),
+          at,
+          ...(reason ? { reason } : {}),
+          ...(until ? { until } : {}),
+        });
+      else if (action === 'resume' && target)
+        lines = await resumeSchedule(access, target, { by: operator(), at, ...(reason ? { reason } : {}) });
+      else if (target) {
+        const state = await access.states.get(target.pipeline.id, target.schedule.name);
+        const pause = describeState(state, now);
+        if (state.state === 'paused' && !pause.includes('(ended')) {
+          throw new DigestError(
+            `schedule ${target.pipeline.id}/${target.schedule.name} is ${pause}; resume it first (its run would be skipped)`,
+          );
+        }
+        lines = [];
+      } else lines = [];
+    } finally {
+      await access.close();
+    }
+    for (const line of lines) console.log(line);
+    if (action !== 'run-now' || !target) return 0;
+    // Recorded like a scheduled run (trigger schedule, this schedule's name, counted against it), its id to the
+    // second so it never takes the id of a real firing of the same minute.
+    const scheduledTime = new Date(now);
+    return runAndReport(context, {
+      pipelineId: target.pipeline.id,
+      trigger: 'schedule',
+      scheduleName: target.schedule.name,
+      scheduledTime: scheduledTime.toISOString(),
+      runId: runNowId(target.schedule.name, scheduledTime),
+    });
   },
 };
+
+/** `<schedule>-YYYYMMDDTHHMMSSZ`. */
+export const runNowId = (scheduleName: string, at: Date) =>
+  `${scheduleName}-${at.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;

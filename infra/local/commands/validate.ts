@@ -1,7 +1,9 @@
 import { schedulerScheduleName } from '../../../shared/config/aws-names';
 import { scheduleCoverage } from '../../../shared/config/coverage';
+import { scheduleKindOf } from '../../../shared/config/schedule-kind';
+import { schedulerExpression } from '../../../shared/domain/schedule/kinds';
 import type { LocalCommand } from './command';
-import { dstWarnings } from './schedules';
+import { dstWarnings, pastOnceWarnings } from './schedules';
 
 /**
  * The config was loaded and checked before any command runs (every rule a deploy would enforce:
@@ -19,7 +21,7 @@ export const validateCommand: LocalCommand = {
     );
     for (const pipeline of config.pipelines) {
       for (const schedule of pipeline.schedules) {
-        const when = 'cron' in schedule ? `cron(${schedule.cron})` : `daily at ${schedule.dailyAt}`;
+        const when = schedulerExpression(scheduleKindOf(schedule));
         const state = schedule.enabled ? '' : ' (disabled)';
         console.log(
           `  ${schedulerScheduleName(pipeline.id, schedule.name)}: ${when} ${schedule.timeZone}${state}`,
@@ -28,6 +30,7 @@ export const validateCommand: LocalCommand = {
     }
     for (const warning of scheduleCoverage(config).warnings) console.log(`warning: ${warning}`);
     for (const warning of dstWarnings(config, Date.now())) console.log(warning);
+    for (const warning of pastOnceWarnings(config, Date.now())) console.log(warning);
     return 0;
   },
 };
