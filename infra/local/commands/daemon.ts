@@ -26,8 +26,8 @@ export const missedReason = (at: Date) => `missed: the daemon was not running at
 
 const describeSlot = (slot: Slot) =>
   `${slot.schedule.key} at ${slot.time.at.toISOString()} (${slot.time.local}${
-    slot.time.dst ? `, ${slot.time.dst}` : ''
-  })`;
+    'timeZone' in slot.schedule.rule ? ` ${slot.schedule.rule.timeZone}` : ''
+  }${slot.time.dst ? `, ${slot.time.dst}` : ''})`;
 
 /**
  * Fire every enabled schedule of every pipeline on this machine, as

@@ -1,4 +1,4 @@
-import { handler as publishPostHandler } from '../../../functions/publish-post/handler';
+import type { handler as publishPostHandler } from '../../../functions/publish-post/handler';
 import type { DigestConfig } from '../../../shared/config/schema';
 import type { ScheduledPost } from '../../../shared/ports';
 import { startLocalEnvironment } from '../environment';
@@ -39,7 +39,9 @@ export async function publishPostLocally(options: {
   });
   try {
     applyEnvironment(config, environment);
-    return await publishPostHandler(
+    // Loaded only now, as the runner loads the step handlers: the logger reads its level when imported.
+    const { handler } = await import('../../../functions/publish-post/handler');
+    return await handler(
       { pipelineId: options.post.pipelineId, postId: options.post.postId },
       lambdaContext('discord-digest-publish-post', 60_000),
     );
