@@ -183,18 +183,27 @@ export async function runPosts(
       await backend.posts.create(post);
       if (backend.scheduler) {
         const { gateway, targetArn, roleArn, groupName } = backend.scheduler;
-        await gateway.createOneTime({
-          name: postScheduleName(post.pipelineId, post.postId),
-          ...(groupName ? { groupName } : {}),
-          at: schedulerAt(post),
-          timeZone: post.timeZone,
-          description: `one-off post ${post.postId} of ${post.pipelineId}`,
-          target: {
-            arn: targetArn,
-            roleArn,
-            input: JSON.stringify({ pipelineId: post.pipelineId, postId: post.postId }),
-          },
-        });
+        await gateway
+          .createOneTime({
+            name: postScheduleName(post.pipelineId, post.postId),
+            ...(groupName ? { groupName } : {}),
+            at: schedulerAt(post),
+            timeZone: post.timeZone,
+            description: `one-off post ${post.postId} of ${post.pipelineId}`,
+            target: {
+              arn: targetArn,
+              roleArn,
+              input: JSON.stringify({ pipelineId: post.pipelineId, postId: post.postId }),
+            },
+          })
+          .catch(async (error: unknown) => {
+            // Without its schedule nothing would ever publish it: a stored post must not look pending.
+            await backend.posts.transition(post.pipelineId, post.postId, 'pending', 'cancelled', {
+              cancelledAt: new Date().toISOString(),
+              error: `its one-time schedule could not be created: ${error instanceof Error ? error.message : String(error)}`,
+            });
+            throw error;
+          });
       }
       console.log(
         `scheduled post ${post.postId} of ${pipelineId} for ${post.at} (${post.localAt} ${post.timeZone}) on ${post.platform}: ${post.parts.length} part(s)${
