@@ -10,7 +10,12 @@ import { publisherFor } from '../../shared/runtime/publisher';
 import { stepContext } from '../../shared/runtime/step-context';
 
 /** What the one-time Scheduler schedule of a post (or the local daemon) sends. */
-export const publishPostEventSchema = z.object({ pipelineId: z.string().min(1), postId: z.string().min(1) });
+export const publishPostEventSchema = z.object({
+  pipelineId: z.string().min(1),
+  postId: z.string().min(1),
+  /** Locally only: take over a post left `publishing` by a daemon that died. */
+  resumeClaimed: z.boolean().default(false),
+});
 export type PublishPostEvent = z.infer<typeof publishPostEventSchema>;
 
 /**
@@ -22,7 +27,7 @@ export async function handler(
   event: unknown,
   lambda: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<{ status: PublishPostOutcome['status']; postUrl?: string; error?: string }> {
-  const { pipelineId, postId } = parseEvent(publishPostEventSchema, event);
+  const { pipelineId, postId, resumeClaimed } = parseEvent(publishPostEventSchema, event);
   logger.appendKeys({ pipelineId, postId });
   const context = stepContext(pipelineId, lambda);
   const outcome = await publishScheduledPost(
@@ -49,6 +54,7 @@ export async function handler(
     },
     pipelineId,
     postId,
+    { resumeClaimed },
   );
   logger.info('one-off post handled', { status: outcome.status });
   return {

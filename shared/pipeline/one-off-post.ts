@@ -167,12 +167,23 @@ export async function publishScheduledPost(
   deps: PublishPostDeps,
   pipelineId: string,
   postId: string,
+  options: {
+    /**
+     * Also take a post left `publishing` by a firing that died (the local
+     * daemon, the only publisher of its data directory, after a crash): the
+     * journal then adopts or resumes what that firing got out.
+     */
+    resumeClaimed?: boolean;
+  } = {},
 ): Promise<PublishPostOutcome> {
   const stored = await deps.posts.get(pipelineId, postId);
   if (!stored) return { status: 'missing' };
-  if (stored.status !== 'pending') return { status: 'not-pending', post: stored };
+  const resuming = options.resumeClaimed === true && stored.status === 'publishing';
+  if (stored.status !== 'pending' && !resuming) return { status: 'not-pending', post: stored };
   if (Date.parse(stored.at) > deps.now().getTime()) return { status: 'not-due', post: stored };
-  const claimed = await deps.posts.transition(pipelineId, postId, 'pending', 'publishing');
+  const claimed = resuming
+    ? stored
+    : await deps.posts.transition(pipelineId, postId, 'pending', 'publishing');
   if (!claimed) return { status: 'not-pending', post: (await deps.posts.get(pipelineId, postId)) ?? stored };
   try {
     const published = await publishThroughJournal(deps, claimed);
@@ -205,7 +216,7 @@ async function publishThroughJournal(deps: PublishPostDeps, post: ScheduledPost)
   if (record.status === 'completed') return record.published;
   if (record.status === 'unknown') {
     throw new UnknownOutcomeError(
-      `part ${(record.attempting ?? record.published.length) + 1} may or may not be out and the account cannot be read (${record.unknownReason ?? 'unknown'}); settle it with "publish confirm ${runId} <postId>" or "publish retry ${runId}"`,
+      `part ${(record.attempting ?? record.published.length) + 1} may or may not be out and the account cannot be read (${record.unknownReason ?? 'unknown'}): look on the account`,
     );
   }
   const publisher = await deps.publisher(post.platform);

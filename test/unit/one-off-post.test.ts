@@ -168,6 +168,47 @@ describe('publishing a due one-off post', () => {
     expect(publisher.posts).toHaveLength(0);
   });
 
+  it('after a crash mid-thread, finishes a post left publishing without posting a part twice', async () => {
+    // Prepare: the dead firing got part 1 out, but its confirmation was never journalled.
+    const { posts, journal, publisher, deps } = await setup();
+    await posts.transition('demo', 'p1', 'pending', 'publishing');
+    await journal.begin('demo', postRunId('p1'), ['one', 'two']);
+    await journal.markAttempt('demo', postRunId('p1'), 0);
+    await publisher.publish({ pipelineId: 'demo', runId: postRunId('p1'), index: 0, parts: ['one'] });
+
+    // Act
+    const ignored = await publishScheduledPost(deps, 'demo', 'p1');
+    const resumed = await publishScheduledPost(deps, 'demo', 'p1', { resumeClaimed: true });
+
+    // Assess
+    expect(ignored.status).toBe('not-pending');
+    expect(resumed.status).toBe('published');
+    expect(publisher.posts.map((p) => [p.text, p.replyTo])).toEqual([
+      ['one', undefined],
+      ['two', '1000'],
+    ]);
+  });
+
+  it('marks it failed, naming the part, when its outcome is unknown and the account cannot be read', async () => {
+    // Prepare: a firing died after sending part 1; this account's plan cannot read its timeline.
+    const { posts, journal, publisher, deps } = await setup(['one']);
+    await posts.transition('demo', 'p1', 'pending', 'publishing');
+    await journal.begin('demo', postRunId('p1'), ['one']);
+    await journal.markAttempt('demo', postRunId('p1'), 0);
+    publisher.lookupRefused = 'the plan cannot read the timeline';
+
+    // Act
+    const outcome = await publishScheduledPost(deps, 'demo', 'p1', { resumeClaimed: true });
+
+    // Assess
+    expect(outcome.status).toBe('failed');
+    expect((await posts.get('demo', 'p1'))?.error).toBe(
+      'UnknownOutcomeError: part 1 may or may not be out: the plan cannot read the timeline',
+    );
+    expect(journal.records.get(postRunId('p1'))?.status).toBe('unknown');
+    expect(publisher.posts).toHaveLength(0);
+  });
+
   it('does nothing before its time', async () => {
     // Prepare
     const { publisher, deps } = await setup();

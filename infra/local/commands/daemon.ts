@@ -5,7 +5,7 @@ import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { scheduledRunId } from '../../../shared/domain/run-id';
-import type { ScheduledPost } from '../../../shared/ports';
+import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
 import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
 import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
 import { daemonSchedules } from '../daemon/daemon-schedules';
@@ -53,8 +53,9 @@ async function runDaemon(context: CliContext): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const aws = await attachSharedAws(dataDir);
+  let aws: Awaited<ReturnType<typeof attachSharedAws>> | undefined;
   try {
+    aws = await attachSharedAws(dataDir);
     const client = createDynamoDocumentClient(aws.env);
     const ledger = createRunLedger({ client, tableName: aws.table });
     const posts = createScheduledPostStore({ client, tableName: aws.table });
@@ -121,10 +122,14 @@ async function runDaemon(context: CliContext): Promise<number> {
       );
     };
 
+    // Only this daemon publishes the directory's posts: one found `publishing` when it starts was left by a crash.
+    let firstTick = true;
     const tick = async (nowMs: number): Promise<number | undefined> => {
       let next: ScheduledPost | undefined;
+      const statuses: ScheduledPostStatus[] = firstTick ? ['pending', 'publishing'] : ['pending'];
+      firstTick = false;
       for (const pipeline of config.pipelines) {
-        for (const post of await posts.list(pipeline.id, ['pending'])) {
+        for (const post of await posts.list(pipeline.id, statuses)) {
           if (controller.signal.aborted) return undefined;
           if (Date.parse(post.at) > nowMs) {
             if (!next || post.at < next.at) next = post;
@@ -134,7 +139,13 @@ async function runDaemon(context: CliContext): Promise<number> {
             `publishing post ${post.postId} of ${post.pipelineId} (due ${post.at}) on ${post.platform}`,
           );
           try {
-            const outcome = await publishPostLocally({ config, dataDir, secretsEnv, post });
+            const outcome = await publishPostLocally({
+              config,
+              dataDir,
+              secretsEnv,
+              post,
+              resumeClaimed: post.status === 'publishing',
+            });
             console.log(
               `post ${post.postId}: ${outcome.status}${outcome.postUrl ? ` ${outcome.postUrl}` : ''}${outcome.error ? ` (${outcome.error})` : ''}`,
             );
@@ -175,7 +186,7 @@ async function runDaemon(context: CliContext): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     release();
-    await aws.close();
+    await aws?.close();
   }
 }
 

@@ -29,6 +29,8 @@ export async function publishPostLocally(options: {
   dataDir: string;
   secretsEnv: NodeJS.ProcessEnv;
   post: Pick<ScheduledPost, 'pipelineId' | 'postId' | 'platform'>;
+  /** The post was left `publishing` by a daemon that died: finish it through the journal. */
+  resumeClaimed?: boolean;
 }): Promise<Awaited<ReturnType<typeof publishPostHandler>>> {
   const config = configForPost(options.config, options.post);
   const environment = await startLocalEnvironment({
@@ -42,7 +44,11 @@ export async function publishPostLocally(options: {
     // Loaded only now, as the runner loads the step handlers: the logger reads its level when imported.
     const { handler } = await import('../../../functions/publish-post/handler');
     return await handler(
-      { pipelineId: options.post.pipelineId, postId: options.post.postId },
+      {
+        pipelineId: options.post.pipelineId,
+        postId: options.post.postId,
+        resumeClaimed: options.resumeClaimed === true,
+      },
       lambdaContext('discord-digest-publish-post', 60_000),
     );
   } finally {
