@@ -36,7 +36,7 @@ const STATUSES: readonly ScheduledPostStatus[] = [
 const USAGE =
   'posts schedule --at "YYYY-MM-DD HH:MM" --tz <zone> (--text … | --file … | --from-run <runId>) | posts list [--status s] | posts upcoming [--days n] | posts show <id> | posts cancel <id>';
 
-/** A Scheduler schedule name: [0-9a-zA-Z-_.], 1-64 characters (API_CreateSchedule.html, Name). */
+/** A Scheduler schedule name: ^[0-9a-zA-Z-_.]+$, 1-64 characters (docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html, Name). */
 export function postScheduleName(pipelineId: string, postId: string): string {
   const head = `digest-post-${pipelineId}`.replace(/[^0-9A-Za-z._-]/g, '-');
   return `${head.slice(0, 64 - postId.length - 1)}-${postId}`;
