@@ -10,8 +10,10 @@ import { checkedGoogleCredential } from '../../shared/config/google-key';
 import { loadConfigFile } from '../../shared/config/load';
 import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } from './command-line';
 import type { LocalCommand } from './commands/command';
+import { daemonCommand } from './commands/daemon';
 import { historyCommand } from './commands/history';
 import { locksCommand } from './commands/locks';
+import { postsCommand } from './commands/posts';
 import { publishCommand } from './commands/publish';
 import { findRecordedRun } from './commands/recorded-run';
 import { replayCommand, runCommand } from './commands/run';
@@ -28,6 +30,8 @@ const COMMANDS: LocalCommand[] = [
   runsCommand,
   locksCommand,
   publishCommand,
+  daemonCommand,
+  postsCommand,
 ];
 
 const USAGE = [

@@ -26,7 +26,7 @@ const stepOf = (state: string | undefined): StepName | undefined => {
  * if it finished within the grace time, else `failed: Interrupted`), the run
  * is closed `failed` with reason `interrupted…`, and the lock is released.
  */
-async function closeInterruptedRun(
+export async function closeInterruptedRun(
   ledger: RunLedger,
   progress: RunProgress,
   signal: NodeJS.Signals,

@@ -48,6 +48,11 @@ export interface DaemonHooks {
   missed(slot: Slot): Promise<void>;
   /** Told after each wake-up what comes next, for the daemon's output. */
   upcoming?(next: Slot[]): void;
+  /**
+   * Other work due at each wake-up (one-off posts), after the slots; returns
+   * the next instant it wants a wake-up at, if any.
+   */
+  tick?(nowMs: number): Promise<number | undefined>;
 }
 
 /** The slots after each schedule's last handled one up to `nowMs`: to run (within grace) or missed. */
@@ -115,10 +120,15 @@ export async function runDaemonLoop(options: {
       await options.progress.save(progress);
     }
     for (const schedule of schedules) progress[schedule.key] ??= nowMs;
+    const wakeAt = signal.aborted ? undefined : await hooks.tick?.(clock.now());
+    if (signal.aborted) return;
     const next = upcomingSlots(schedules, clock.now());
     hooks.upcoming?.(next);
-    const first = next[0];
-    const wait = first ? Math.max(0, first.time.at.getTime() - clock.now()) : MAX_SLEEP_MS;
+    const first = Math.min(
+      next[0]?.time.at.getTime() ?? Number.POSITIVE_INFINITY,
+      wakeAt ?? Number.POSITIVE_INFINITY,
+    );
+    const wait = Number.isFinite(first) ? Math.max(0, first - clock.now()) : MAX_SLEEP_MS;
     await clock.sleep(Math.min(wait, MAX_SLEEP_MS), signal);
   }
 }

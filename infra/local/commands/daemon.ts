@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
+import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
+import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
+import { scheduledRunId } from '../../../shared/domain/run-id';
+import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
+import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
+import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
+import { daemonSchedules } from '../daemon/daemon-schedules';
+import { publishPostLocally } from '../daemon/post-runner';
+import { startLocalEnvironment } from '../environment';
+import { type RunProgress, runDigestLocally } from '../runner';
+import { attachSharedAws } from '../shared-aws';
+import type { CliContext, LocalCommand } from './command';
+import { closeInterruptedRun } from './run';
+
+const realClock: DaemonClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+};
+
+/** The reason recorded on a slot that passed its grace while no daemon ran. */
+export const missedReason = (at: Date) => `missed: the daemon was not running at ${at.toISOString()}`;
+
+const describeSlot = (slot: Slot) =>
+  `${slot.schedule.key} at ${slot.time.at.toISOString()} (${slot.time.local}${
+    'timeZone' in slot.schedule.rule ? ` ${slot.schedule.rule.timeZone}` : ''
+  }${slot.time.dst ? `, ${slot.time.dst}` : ''})`;
+
+/**
+ * Fire every enabled schedule of every pipeline on this machine, as
+ * EventBridge Scheduler does in AWS (same evaluator, same run ids, same state
+ * machine), and publish one-off posts when they are due. Stops on
+ * SIGINT/SIGTERM after closing the run under way as `run` does on Ctrl-C.
+ */
+async function runDaemon(context: CliContext): Promise<number> {
+  const { config, dataDir } = context;
+  mkdirSync(dataDir, { recursive: true });
+  const release = acquireDaemonLock(dataDir);
+  // The credentials as given: every run puts sandbox keys into process.env, which must not make the next run "real".
+  const secretsEnv = { ...process.env };
+  const controller = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  let stopLine: string | undefined;
+  // As in `run`: a listener replaces Node's default exit so the run is closed first.
+  // https://nodejs.org/api/process.html#signal-events
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = signal;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let aws: Awaited<ReturnType<typeof attachSharedAws>> | undefined;
+  try {
+    aws = await attachSharedAws(dataDir);
+    const client = createDynamoDocumentClient(aws.env);
+    const ledger = createRunLedger({ client, tableName: aws.table });
+    const posts = createScheduledPostStore({ client, tableName: aws.table });
+    const schedules = daemonSchedules(config, Date.now());
+    console.log(
+      `daemon ${process.pid}: ${schedules.length} enabled schedule(s) of ${config.pipelines.length} pipeline(s), data in ${dataDir}`,
+    );
+    let nextPost: ScheduledPost | undefined;
+    let lastPlan = '';
+
+    const fire = async (slot: Slot) => {
+      const { pipelineId, scheduleName } = slot.schedule;
+      const runId = scheduledRunId(scheduleName, slot.time.at);
+      console.log(`firing ${describeSlot(slot)}: run ${runId}`);
+      let environment: Awaited<ReturnType<typeof startLocalEnvironment>> | undefined;
+      try {
+        environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
+        const progress: RunProgress = {};
+        const result = await runDigestLocally({
+          config,
+          environment,
+          input: { pipelineId, trigger: 'schedule', scheduleName, scheduledTime: slot.time.at.toISOString() },
+          executionName: randomUUID(),
+          signal: controller.signal,
+          progress,
+        });
+        if (interrupted) {
+          stopLine = await closeInterruptedRun(ledger, progress, interrupted);
+          return;
+        }
+        const record = await ledger.getRun(pipelineId, progress.run?.runId ?? runId);
+        const status = record?.status ?? result.status;
+        console.log(`run ${runId}: ${status}${record?.reason ? ` (${record.reason})` : ''}`);
+      } catch (error) {
+        // One slot that cannot start (a broken credential) must not stop the other schedules.
+        console.error(
+          `run ${runId} could not run: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      } finally {
+        await environment?.close();
+      }
+    };
+
+    const missed = async (slot: Slot) => {
+      const { pipelineId, scheduleName } = slot.schedule;
+      const runId = scheduledRunId(scheduleName, slot.time.at);
+      const now = new Date().toISOString();
+      const reason = missedReason(slot.time.at);
+      // Recorded as a skipped run (no new status: every reader of RunStatus would have to learn it).
+      const created = await ledger.createRun({
+        pipelineId,
+        runId,
+        trigger: 'schedule',
+        scheduleName,
+        scheduledTime: slot.time.at.toISOString(),
+        startedAt: now,
+        endedAt: now,
+        status: 'skipped',
+        reason,
+        steps: {},
+      });
+      console.log(
+        `missed ${describeSlot(slot)}: run ${runId} ${created.created ? `recorded skipped (${reason})` : `exists already (${created.existing.status})`}`,
+      );
+    };
+
+    // Only this daemon publishes the directory's posts: one found `publishing` when it starts was left by a crash.
+    let firstTick = true;
+    const tick = async (nowMs: number): Promise<number | undefined> => {
+      let next: ScheduledPost | undefined;
+      const statuses: ScheduledPostStatus[] = firstTick ? ['pending', 'publishing'] : ['pending'];
+      firstTick = false;
+      for (const pipeline of config.pipelines) {
+        for (const post of await posts.list(pipeline.id, statuses)) {
+          if (controller.signal.aborted) return undefined;
+          if (Date.parse(post.at) > nowMs) {
+            if (!next || post.at < next.at) next = post;
+            continue;
+          }
+          console.log(
+            `publishing post ${post.postId} of ${post.pipelineId} (due ${post.at}) on ${post.platform}`,
+          );
+          try {
+            const outcome = await publishPostLocally({
+              config,
+              dataDir,
+              secretsEnv,
+              post,
+              resumeClaimed: post.status === 'publishing',
+            });
+            console.log(
+              `post ${post.postId}: ${outcome.status}${outcome.postUrl ? ` ${outcome.postUrl}` : ''}${outcome.error ? ` (${outcome.error})` : ''}`,
+            );
+          } catch (error) {
+            console.error(
+              `post ${post.postId} could not be published: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        }
+      }
+      nextPost = next;
+      return next ? Date.parse(next.at) : undefined;
+    };
+
+    const upcoming = (next: Slot[]) => {
+      const lines = next.map((slot) => `next: ${describeSlot(slot)}`);
+      if (nextPost)
+        lines.push(
+          `next post: ${nextPost.pipelineId}/${nextPost.postId} at ${nextPost.at} (${nextPost.localAt} ${nextPost.timeZone})`,
+        );
+      const plan = lines.join('\n');
+      if (plan === lastPlan) return;
+      lastPlan = plan;
+      console.log(plan || 'next: nothing scheduled');
+    };
+
+    await runDaemonLoop({
+      schedules,
+      progress: progressFile(dataDir),
+      clock: realClock,
+      hooks: { fire, missed, tick, upcoming },
+      signal: controller.signal,
+    });
+    const signal = interrupted ?? 'SIGINT';
+    console.error(stopLine ?? `interrupted (${signal}): daemon stopped, no run was under way`);
+    return signal === 'SIGINT' ? 130 : 143;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    release();
+    await aws?.close();
+  }
+}
+
+export const daemonCommand: LocalCommand = {
+  name: 'daemon',
+  synopsis:
+    'daemon              fire every enabled schedule and due one-off post on this machine until Ctrl-C',
+  options: {},
+  run: runDaemon,
+};
