@@ -9,6 +9,7 @@
 import { checkedGoogleCredential } from '../../shared/config/google-key';
 import { loadConfigFile } from '../../shared/config/load';
 import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } from './command-line';
+import { backfillCommand } from './commands/backfill';
 import type { LocalCommand } from './commands/command';
 import { daemonCommand } from './commands/daemon';
 import { historyCommand } from './commands/history';
@@ -32,6 +33,7 @@ const COMMANDS: LocalCommand[] = [
   publishCommand,
   daemonCommand,
   postsCommand,
+  backfillCommand,
 ];
 
 const USAGE = [

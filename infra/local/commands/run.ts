@@ -102,7 +102,16 @@ async function storedReport(
 }
 
 /** Run the state machine locally once and print the run report; exit 1 unless the run succeeded. */
-export async function runAndReport(context: CliContext, input: StartRunInput): Promise<number> {
+/**
+ * `secretsEnv` is the environment as the user gave it: a command running several
+ * runs passes the one it started with, since each run points process.env at its
+ * own sandboxes, which a later run must not take for real credentials.
+ */
+export async function runAndReport(
+  context: CliContext,
+  input: StartRunInput,
+  secretsEnv: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const { config, dataDir } = context;
   const started = Date.now();
   const controller = new AbortController();
@@ -120,7 +129,7 @@ export async function runAndReport(context: CliContext, input: StartRunInput): P
   process.on('SIGTERM', onSignal);
   let environment: LocalEnvironment | undefined;
   try {
-    environment = await startLocalEnvironment({ config, dataDir, secretsEnv: process.env, now: new Date() });
+    environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
     console.log(`running pipeline ${input.pipelineId} locally (data in ${dataDir})…`);
     const progress: RunProgress = {};
     const result = await runDigestLocally({
