@@ -4,6 +4,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -195,7 +196,7 @@ describe('schedules commands against the deployed table and Scheduler (--aws)', 
       'no schedule "demo" in the config: name it <pipeline>/<schedule> (demo/morning, demo/evening)',
     ],
     [['pause', 'demo/morning/x'], 'no schedule "demo/morning/x"'],
-    [['run-now', 'demo/morning'], 'schedules run-now runs locally'],
+    [['run-now', 'demo/morning'], 'schedules run-now --aws needs the state machine'],
     [['list', 'demo/morning'], '"schedules list" takes no <pipeline>/<schedule>'],
   ])('refuses %j in one line, touching nothing', async (positionals, message) => {
     // Act / Assess
@@ -213,5 +214,28 @@ describe('schedules commands against the deployed table and Scheduler (--aws)', 
       schedulesCommand.run(context(['pause', 'demo/morning'], { until: 'tomorrow' })),
     ).rejects.toThrow('--until "tomorrow" is neither an ISO time with a zone');
     expect(ddb.calls()).toHaveLength(0);
+  });
+  it('run-now --aws starts the deployed state machine once, named after the run id, unless paused', async () => {
+    // Prepare
+    const sfn = mockClient(SFNClient);
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:digest:x' });
+    ddb.on(GetCommand).resolves({});
+    const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:digest';
+
+    // Act
+    const code = await schedulesCommand.run(context(['run-now', 'demo/morning'], { 'state-machine': arn }));
+
+    // Assess
+    expect(code).toBe(0);
+    const [start] = sfn.commandCalls(StartExecutionCommand);
+    const input = JSON.parse(start?.args[0].input.input ?? '{}');
+    expect(start?.args[0].input.stateMachineArn).toBe(arn);
+    expect(start?.args[0].input.name).toBe(input.runId);
+    expect(input).toMatchObject({ pipelineId: 'demo', trigger: 'schedule', scheduleName: 'morning' });
+    expect(input.runId).toMatch(/^morning-\d{8}T\d{6}Z$/);
+    expect(out.at(-1)).toContain(`started run ${input.runId}`);
+    sfn.restore();
   });
 });

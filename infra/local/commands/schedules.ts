@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { fireRuleOfSchedule } from '../../../shared/config/coverage';
 import { localInstant } from '../../../shared/config/schedule-kind';
 import type { DigestConfig } from '../../../shared/config/schema';
@@ -137,13 +138,16 @@ export const schedulesCommand: LocalCommand = {
     '--count <n>         at most this many upcoming runs',
     '--until <time>      schedules pause: end of the pause, ISO with zone or local "YYYY-MM-DD HH:MM"',
     '--reason <text>     schedules pause/resume: why, kept in the ledger',
-    '--aws               schedules list/pause/resume: the deployed table (--table) and EventBridge Scheduler',
+    '--aws               schedules list/pause/resume: the deployed table (--table) and EventBridge Scheduler;',
+    '                    run-now: an execution of the deployed state machine named after the run id',
+    '--state-machine <arn>  schedules run-now --aws (default: $DIGEST_STATE_MACHINE_ARN)',
   ],
   options: {
     days: { type: 'string', default: '7' },
     count: { type: 'string' },
     until: { type: 'string' },
     reason: { type: 'string' },
+    'state-machine': { type: 'string' },
     ...AWS_OPTIONS,
   },
   positionals: ['action', 'target?'],
@@ -173,9 +177,13 @@ export const schedulesCommand: LocalCommand = {
       return 0;
     }
     const target = targetText ? findScheduleTarget(config, targetText) : undefined;
-    if (action === 'run-now' && values.aws === true) {
+    const stateMachineArn =
+      typeof values['state-machine'] === 'string'
+        ? values['state-machine']
+        : process.env.DIGEST_STATE_MACHINE_ARN;
+    if (action === 'run-now' && values.aws === true && !stateMachineArn) {
       throw new UsageError(
-        'schedules run-now runs locally; in AWS start an execution of the state machine instead',
+        'schedules run-now --aws needs the state machine: --state-machine <arn> or DIGEST_STATE_MACHINE_ARN',
       );
     }
     const until =
@@ -213,6 +221,18 @@ export const schedulesCommand: LocalCommand = {
     // Recorded like a scheduled run (trigger schedule, this schedule's name, counted against it), its id to the
     // second so it never takes the id of a real firing of the same minute.
     const scheduledTime = new Date(now);
+    if (values.aws === true && stateMachineArn) {
+      const input = {
+        pipelineId: target.pipeline.id,
+        trigger: 'schedule' as const,
+        scheduleName: target.schedule.name,
+        scheduledTime: scheduledTime.toISOString(),
+        runId: runNowId(target.schedule.name, scheduledTime),
+      };
+      const executionArn = await startExecution(stateMachineArn, input.runId, input);
+      console.log(`started run ${input.runId}: execution ${executionArn}`);
+      return 0;
+    }
     return runAndReport(context, {
       pipelineId: target.pipeline.id,
       trigger: 'schedule',
@@ -226,3 +246,26 @@ export const schedulesCommand: LocalCommand = {
 /** `<schedule>-YYYYMMDDTHHMMSSZ`. */
 export const runNowId = (scheduleName: string, at: Date) =>
   `${scheduleName}-${at.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
+
+/**
+ * Start the deployed state machine for a run, named after the run id: Step
+ * Functions refuses a second execution of one name (for 90 days), so a
+ * repeated command can never start the run twice.
+ * docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+async function startExecution(stateMachineArn: string, name: string, input: object): Promise<string> {
+  const sfn = new SFNClient({});
+  try {
+    const answer = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+    );
+    return answer.executionArn ?? '';
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ExecutionAlreadyExists') {
+      throw new DigestError(`run ${name} was already started in AWS (an execution of that name exists)`);
+    }
+    throw error;
+  } finally {
+    sfn.destroy();
+  }
+}
