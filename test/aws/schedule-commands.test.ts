@@ -5,7 +5,13 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CliContext } from '../../infra/local/commands/command';
@@ -237,5 +243,36 @@ describe('schedules commands against the deployed table and Scheduler (--aws)', 
     expect(input.runId).toMatch(/^morning-\d{8}T\d{6}Z$/);
     expect(out.at(-1)).toContain(`started run ${input.runId}`);
     sfn.restore();
+  });
+  it("next lists the pending one-off posts among the schedules' runs, in time order", async () => {
+    // Prepare: a pending post two days from now, and one already cancelled.
+    const at = new Date(Date.now() + 2 * 86_400_000);
+    at.setUTCSeconds(0, 0);
+    const post = (postId: string, status: string) => ({
+      pk: 'PIPELINE#demo',
+      sk: `POST#${postId}`,
+      pipelineId: 'demo',
+      postId,
+      platform: 'x',
+      parts: ['Friday digest'],
+      localAt: 'local',
+      timeZone: 'Europe/Berlin',
+      at: at.toISOString(),
+      status,
+      createdAt: new Date().toISOString(),
+      source: 'text',
+    });
+    ddb.on(QueryCommand).resolves({ Items: [post('p1', 'pending'), post('p2', 'cancelled')] });
+
+    // Act
+    const code = await schedulesCommand.run(context(['next'], { days: '3' }));
+
+    // Assess
+    expect(code).toBe(0);
+    const lines = out.filter((l) => l.includes('one-off post '));
+    expect(lines).toEqual([expect.stringContaining('demo one-off post p1 (x, 1 part(s))')]);
+    const index = out.indexOf(lines[0] ?? '');
+    const before = out[index - 1] ?? '';
+    expect(before.includes('UTC')).toBe(true);
   });
 });

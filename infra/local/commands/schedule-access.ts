@@ -2,18 +2,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
+import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { createScheduleStateStore } from '../../../shared/adapters/dynamo-schedule-state';
 import {
   createSchedulerGateway,
   type SchedulerGateway,
 } from '../../../shared/adapters/eventbridge-scheduler';
 import { DigestError } from '../../../shared/errors';
-import type { ScheduleStateStore } from '../../../shared/ports';
+import type { ScheduledPostStore, ScheduleStateStore } from '../../../shared/ports';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext } from './command';
 
 export interface ScheduleAccess {
   states: ScheduleStateStore;
+  /** One-off posts, for the preview of what is coming. */
+  posts: ScheduledPostStore;
   /** Against AWS: the deployed schedules, disabled and enabled with the ledger's pause. */
   scheduler?: SchedulerGateway;
   /** `local ledger in <dir>` or `DynamoDB table <name>`, for messages. */
@@ -40,6 +43,7 @@ export async function openSchedules(context: CliContext): Promise<ScheduleAccess
     const scheduler = new SchedulerClient({});
     return {
       states: createScheduleStateStore({ client, tableName: table }),
+      posts: createScheduledPostStore({ client, tableName: table }),
       scheduler: createSchedulerGateway(scheduler),
       where: `DynamoDB table ${table} and EventBridge Scheduler`,
       close: async () => {
@@ -51,6 +55,7 @@ export async function openSchedules(context: CliContext): Promise<ScheduleAccess
   const aws = await attachSharedAws(context.dataDir);
   return {
     states: createScheduleStateStore({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
+    posts: createScheduledPostStore({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
     where: `local ledger in ${context.dataDir}`,
     close: aws.close,
   };

@@ -6,6 +6,7 @@ import type { DigestConfig } from '../../../shared/config/schema';
 import { type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
 import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
 import { DigestError } from '../../../shared/errors';
+import type { ScheduledPost } from '../../../shared/ports';
 import { UsageError } from '../command-line';
 import type { LocalCommand } from './command';
 import { AWS_OPTIONS } from './ledger-access';
@@ -169,11 +170,29 @@ export const schedulesCommand: LocalCommand = {
     const now = Date.now();
     const pipelineId = typeof values.pipeline === 'string' ? context.pipelineId() : undefined;
     if (action === 'next') {
-      let runs = upcomingRuns(config, now, now + Number(values.days) * DAY, pipelineId);
-      if (typeof values.count === 'string') runs = runs.slice(0, Number(values.count));
-      console.log(`upcoming runs, next ${values.days} day(s):`);
-      for (const run of runs) console.log(`  ${formatUpcoming(run)}`);
-      if (runs.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
+      const untilMs = now + Number(values.days) * DAY;
+      const entries = upcomingRuns(config, now, untilMs, pipelineId).map((run) => ({
+        at: run.time.at.getTime(),
+        line: formatUpcoming(run),
+      }));
+      // One-off posts still pending in that time, from the ledger (local, or the deployed table with --aws).
+      const access = await openSchedules(context);
+      try {
+        for (const pipeline of config.pipelines) {
+          if (pipelineId && pipeline.id !== pipelineId) continue;
+          for (const post of await access.posts.list(pipeline.id, ['pending'])) {
+            const at = Date.parse(post.at);
+            if (at > now && at <= untilMs) entries.push({ at, line: formatUpcomingPost(post) });
+          }
+        }
+      } finally {
+        await access.close();
+      }
+      entries.sort((a, b) => a.at - b.at);
+      const shown = typeof values.count === 'string' ? entries.slice(0, Number(values.count)) : entries;
+      console.log(`upcoming runs and one-off posts, next ${values.days} day(s):`);
+      for (const entry of shown) console.log(`  ${entry.line}`);
+      if (shown.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
       return 0;
     }
     const target = targetText ? findScheduleTarget(config, targetText) : undefined;
@@ -242,6 +261,12 @@ export const schedulesCommand: LocalCommand = {
     });
   },
 };
+
+/** A pending one-off post in the preview, in the same columns as a schedule's run. */
+export function formatUpcomingPost(post: ScheduledPost): string {
+  const utc = `${post.at.slice(0, 16).replace('T', ' ')} UTC`;
+  return `${post.localAt} ${post.timeZone.padEnd(20)} ${utc}   ${post.pipelineId} one-off post ${post.postId} (${post.platform}, ${post.parts.length} part(s))`;
+}
 
 /** `<schedule>-YYYYMMDDTHHMMSSZ`. */
 export const runNowId = (scheduleName: string, at: Date) =>
