@@ -44,13 +44,24 @@ const rssBefore = process.memoryUsage().rss;
 try {
   const started = performance.now();
   const waits: string[] = [];
+  const failures: string[] = [];
   const result = await runDigestLocally({
     config,
     environment,
     interceptTask: async (state, payload, invoke) => {
-      const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
-      if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
-      return answer;
+      const began = performance.now();
+      try {
+        const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
+        if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
+        return answer;
+      } catch (error) {
+        const e = error as Error;
+        const seconds = ((performance.now() - began) / 1000).toFixed(1);
+        failures.push(
+          `${state} after ${seconds} s: ${e.name}: ${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).join(' ')}`,
+        );
+        throw error;
+      }
     },
     input: {
       pipelineId: pipeline.id,
@@ -82,6 +93,7 @@ try {
     console.log(`  ${step.padEnd(8)} ${record?.status.padEnd(9)} ${counts}`);
   }
   console.log(`state machine waits for rate limits: ${waits.length ? waits.join(', ') : 'none'}`);
+  for (const failure of failures) console.log(`task failed: ${failure}`);
   console.log(
     `time: ${seconds.toFixed(1)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (start ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`,
   );
