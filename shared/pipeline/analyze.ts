@@ -106,12 +106,16 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   let stopped: RateLimitedError | undefined;
   let outOfTime = false;
   let longestBatchMs = 0;
+  // The moment by which this invocation must stop asking Gemini, keeping back the time to write back and record.
+  const deadline = deps.remainingMs
+    ? Date.now() + deps.remainingMs() - TIME_RESERVE_MS
+    : Number.POSITIVE_INFINITY;
   const updates: RowUpdate[] = [];
   try {
     for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
       // A busy day is more batches than one invocation can take: stop in time, keep what is done,
       // and let the state machine run the step again for the rest.
-      if (deps.remainingMs && deps.remainingMs() < TIME_RESERVE_MS + longestBatchMs) {
+      if (Date.now() + longestBatchMs > deadline) {
         outOfTime = true;
         break;
       }
@@ -119,15 +123,24 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       const batch = pending.slice(i, i + pipeline.gemini.batchSize);
       let answers: PostAnalysis[];
       try {
-        answers = await deps.analyzer.analyzePosts(
-          batch.map((r) => ({
-            messageId: r.values.message_id ?? '',
-            content: r.values.content ?? '',
-            postLink: r.values.post_link ?? '',
-            author: r.values.author ?? '',
-          })),
-          settings,
+        const answered = await beforeDeadline(
+          deps.analyzer.analyzePosts(
+            batch.map((r) => ({
+              messageId: r.values.message_id ?? '',
+              content: r.values.content ?? '',
+              postLink: r.values.post_link ?? '',
+              author: r.values.author ?? '',
+            })),
+            settings,
+          ),
+          deadline,
         );
+        // A batch slower than the time left (a quota wait, a slow answer) is let go: nothing of it was written.
+        if (answered === undefined) {
+          outOfTime = true;
+          break;
+        }
+        answers = answered;
       } catch (error) {
         if (!stoppedByQuota(error)) throw error;
         stopped = error;
@@ -294,4 +307,20 @@ async function recordDraftRow(sheet: SheetStore, tab: string, draft: StoredDraft
       status: 'drafted',
     },
   ]);
+}
+
+/** The promise's value, or undefined once `deadline` (epoch ms) has passed first; the late answer is dropped. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  if (!Number.isFinite(deadline)) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  // A late failure must not surface as an unhandled rejection once nobody waits for it.
+  promise.catch(() => undefined);
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
