@@ -31,21 +31,33 @@ export const AWS_OPTION_HELP = [
 ];
 
 /**
+ * The deployed ledger table a command names with `--aws` (`--table` or
+ * DIGEST_LEDGER_TABLE), reached through the SDK's default region and
+ * credential chain:
+ * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-region.html
+ * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html
+ */
+export function deployedTable(context: Pick<CliContext, 'values'>): {
+  table: string;
+  client: DynamoDBDocumentClient;
+} {
+  const table =
+    typeof context.values.table === 'string' ? context.values.table : process.env.DIGEST_LEDGER_TABLE;
+  if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { table, client };
+}
+
+/**
  * The run ledger a command reads and repairs: the data directory's (through
  * its shared local service), or with `--aws` the deployed table through the
  * SDK's default credential and region chain.
  */
 export async function openLedger(context: CliContext): Promise<LedgerAccess> {
   if (context.values.aws === true) {
-    const table =
-      typeof context.values.table === 'string' ? context.values.table : process.env.DIGEST_LEDGER_TABLE;
-    if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
-    // Region (AWS_REGION or the shared config file) and credentials from the SDK's default chain:
-    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-region.html
-    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const { table, client } = deployedTable(context);
     const sfn = new SFNClient({});
     return {
       ledger: createRunLedger({ client, tableName: table }),

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient, createS3Client } from '../../../shared/adapters/aws-clients';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import {
@@ -24,7 +22,7 @@ import { UsageError } from '../command-line';
 import { checkCredentialSets } from '../environment';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext, LocalCommand } from './command';
-import { AWS_OPTION_HELP, AWS_OPTIONS } from './ledger-access';
+import { AWS_OPTION_HELP, AWS_OPTIONS, deployedTable } from './ledger-access';
 
 const STATUSES: readonly ScheduledPostStatus[] = [
   'pending',
@@ -61,16 +59,10 @@ export interface PostsBackend {
 }
 
 function awsBackend(context: CliContext): PostsBackend {
-  const { values } = context;
-  const table = typeof values.table === 'string' ? values.table : process.env.DIGEST_LEDGER_TABLE;
   const bucket = process.env.DIGEST_BUCKET;
   const targetArn = process.env.DIGEST_PUBLISH_POST_ARN;
   const roleArn = process.env.DIGEST_SCHEDULER_ROLE_ARN;
-  if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
-  // Region and credentials from the SDK's default chain, as `openLedger` does.
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const { table, client } = deployedTable(context);
   const schedulerClient = new SchedulerClient({});
   const s3 = createS3Client();
   return {

@@ -1,6 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { createScheduleStateStore } from '../../../shared/adapters/dynamo-schedule-state';
@@ -8,10 +6,10 @@ import {
   createSchedulerGateway,
   type SchedulerGateway,
 } from '../../../shared/adapters/eventbridge-scheduler';
-import { DigestError } from '../../../shared/errors';
 import type { ScheduledPostStore, ScheduleStateStore } from '../../../shared/ports';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext } from './command';
+import { deployedTable } from './ledger-access';
 
 export interface ScheduleAccess {
   states: ScheduleStateStore;
@@ -32,14 +30,7 @@ export interface ScheduleAccess {
  */
 export async function openSchedules(context: CliContext): Promise<ScheduleAccess> {
   if (context.values.aws === true) {
-    const table =
-      typeof context.values.table === 'string' ? context.values.table : process.env.DIGEST_LEDGER_TABLE;
-    if (!table) throw new DigestError('--aws needs the ledger table: --table <name> or DIGEST_LEDGER_TABLE');
-    // Region and credentials from the SDK's default chain:
-    // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-region.html
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const { table, client } = deployedTable(context);
     const scheduler = new SchedulerClient({});
     return {
       states: createScheduleStateStore({ client, tableName: table }),
