@@ -269,14 +269,24 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
     async updateRows(tab, headers, updates) {
       if (updates.length === 0) return;
-      const data: sheets_v4.Schema$ValueRange[] = updates.flatMap((u) =>
-        Object.entries(u.values)
-          .filter(([h]) => headers.includes(h))
-          .map(([h, v]) => ({
-            range: `${quote(tab)}!${columnLetter(headers.indexOf(h))}${u.rowNumber}`,
-            values: [[v]],
-          })),
-      );
+      // One range per run of adjacent columns in a row (not one per cell): a day's write-back of
+      // thousands of rows stays one request of a size the API takes quickly.
+      const data: sheets_v4.Schema$ValueRange[] = updates.flatMap((u) => {
+        const cells = Object.entries(u.values)
+          .map(([h, v]) => [headers.indexOf(h), v] as const)
+          .filter(([column]) => column >= 0)
+          .sort((a, b) => a[0] - b[0]);
+        const runs: { first: number; values: string[] }[] = [];
+        for (const [column, value] of cells) {
+          const last = runs.at(-1);
+          if (last && last.first + last.values.length === column) last.values.push(value);
+          else runs.push({ first: column, values: [value] });
+        }
+        return runs.map((run) => ({
+          range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
+          values: [run.values],
+        }));
+      });
       await call(() =>
         api.spreadsheets.values.batchUpdate(
           { spreadsheetId, requestBody: { valueInputOption: 'RAW', data } },

@@ -153,14 +153,16 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       for (const row of batch) {
         const answer = byId.get(row.values.message_id ?? '');
         if (!answer) continue;
-        Object.assign(row.values, {
+        const analysis = {
           ai_processed: PROCESSED,
           is_new_project: String(answer.isNewProject),
           project_handle: answer.projectHandle,
           project_link: answer.projectLink,
           summary: answer.summary,
-        });
-        updates.push({ rowNumber: row.rowNumber, values: row.values });
+        };
+        Object.assign(row.values, analysis);
+        // Only the analysis cells: the row's other cells are the user's and stay as they are.
+        updates.push({ rowNumber: row.rowNumber, values: analysis });
       }
     }
   } finally {
