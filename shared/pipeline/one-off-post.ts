@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../config/schema';
 import { timeZoneProblem } from '../domain/schedule/time-zone';
 import { instantsOf, type LocalDateTime } from '../domain/schedule/zoned-time';
 import { isValidPost, normalizeDraft, splitIntoThread, weightedLength } from '../domain/tweet-length';
-import { DuplicatePostError, PermanentError, UnknownOutcomeError } from '../errors';
+import { PermanentError, UnknownOutcomeError } from '../errors';
 import type {
   PublicationJournal,
   PublishedPart,
@@ -20,6 +20,7 @@ import type {
   ScheduledPost,
   ScheduledPostStore,
 } from '../ports';
+import { publishPartsOnce } from './journalled-publish';
 
 /** The journal's run id of a one-off post: never the id of a daily run (those start with a schedule name, `manual-` or `replay-`). */
 export const postRunId = (postId: string) => `post-${postId}`;
@@ -203,64 +204,18 @@ export async function publishScheduledPost(
   }
 }
 
-/**
- * The journal protocol of `publishRunDraft` (shared/pipeline/publish.ts) for
- * a post's parts: each attempt journalled before the call and confirmed after
- * it; an attempt found unconfirmed is looked for on the account first; a
- * thread resumes after its last confirmed part.
- */
+/** A post's parts through the daily draft's journal protocol, under the run id `post-<postId>`. */
 async function publishThroughJournal(deps: PublishPostDeps, post: ScheduledPost): Promise<PublishedPart[]> {
-  const runId = postRunId(post.postId);
-  const { pipelineId } = post;
-  let record = await deps.journal.begin(pipelineId, runId, post.parts);
-  if (record.status === 'completed') return record.published;
-  if (record.status === 'unknown') {
-    throw new UnknownOutcomeError(
-      `part ${(record.attempting ?? record.published.length) + 1} may or may not be out and the account cannot be read (${record.unknownReason ?? 'unknown'}): look on the account`,
-    );
+  const outcome = await publishPartsOnce(
+    { journal: deps.journal, publisher: () => deps.publisher(post.platform), log: deps.log },
+    post.pipelineId,
+    postRunId(post.postId),
+    post.parts,
+  );
+  if (outcome.status === 'unknown') {
+    throw new UnknownOutcomeError(`part ${outcome.index + 1} may or may not be out: ${outcome.reason}`);
   }
-  const publisher = await deps.publisher(post.platform);
-  const units = publisher.takesWholeThread ? [record.parts] : record.parts.map((p) => [p]);
-  for (let index = record.published.length; index < units.length; index += 1) {
-    const previous = record.published[index - 1];
-    const unit = {
-      pipelineId,
-      runId,
-      index,
-      parts: units[index] ?? [],
-      ...(previous ? { replyTo: previous.id } : {}),
-    };
-    if (record.attempting === index) {
-      const lookup = await publisher.findPublished(unit);
-      if (lookup.status === 'found') {
-        await deps.journal.confirmPart(pipelineId, runId, index, lookup.part);
-        record = { ...record, published: [...record.published, lookup.part] };
-        continue;
-      }
-      if (lookup.status === 'refused') {
-        await deps.journal.markUnknown(pipelineId, runId, index, lookup.reason);
-        throw new UnknownOutcomeError(`part ${index + 1} may or may not be out: ${lookup.reason}`);
-      }
-    }
-    await deps.journal.markAttempt(pipelineId, runId, index);
-    let part: PublishedPart;
-    try {
-      part = await publisher.publish(unit);
-    } catch (error) {
-      if (error instanceof UnknownOutcomeError) throw error;
-      const lookup = error instanceof DuplicatePostError ? await publisher.findPublished(unit) : undefined;
-      if (lookup?.status !== 'found') {
-        // The API answered with a refusal: nothing went out.
-        await deps.journal.clearAttempt(pipelineId, runId, index);
-        throw error;
-      }
-      part = lookup.part;
-    }
-    await deps.journal.confirmPart(pipelineId, runId, index, part);
-    record = { ...record, published: [...record.published, part] };
-  }
-  await deps.journal.complete(pipelineId, runId);
-  return record.published;
+  return outcome.published;
 }
 
 /** Cancel a pending post; anything else is left as it is and said why. */

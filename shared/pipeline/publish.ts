@@ -1,16 +1,15 @@
 import type { PipelineConfig } from '../config/schema';
 import { DRAFTS_TAB_HEADERS } from '../domain/post';
-import { DuplicatePostError, UnknownOutcomeError } from '../errors';
 import type {
   ObjectStore,
   PublicationJournal,
   PublishedPart,
   Publisher,
-  PublishUnit,
   SheetStore,
   StepRecord,
 } from '../ports';
 import { loadDraft } from './analyze';
+import { publishPartsOnce } from './journalled-publish';
 import { partial, type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 
 export interface PublishDeps {
@@ -24,11 +23,9 @@ export interface PublishDeps {
 }
 
 /**
- * Publish the run's draft at most once, whatever fails. Each part's attempt is
- * journalled before the call and confirmed after it; an attempt found
- * unconfirmed (a timeout, a crash after sending) is first looked for on the
- * account and adopted if there, so a retry never posts twice. A thread
- * interrupted after part k resumes at part k+1, replying to part k.
+ * Publish the run's draft at most once, whatever fails, through the
+ * publication journal (journalled-publish.ts); a part whose outcome only the
+ * operator can settle leaves the step partial with the two commands that do.
  */
 export async function publishRunDraft(deps: PublishDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
@@ -51,79 +48,35 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
     return skipped(started, reason, { draftParts: draft.parts.length });
   }
 
-  let record = await deps.journal.begin(run.pipelineId, run.runId, draft.parts);
-  if (record.status === 'completed') {
-    deps.log('draft already published for this run', { parts: record.published.length });
-    return succeeded(started, { partsPublished: 0 }, publishedNotes(record.published, 'already published'));
-  }
-  // Typefully takes the whole thread in one call; X one part per call.
-  const units = publisher.takesWholeThread ? [record.parts] : record.parts.map((p) => [p]);
-  const waiting = (index: number, reason: string) =>
-    partial(
+  const outcome = await publishPartsOnce(
+    { journal: deps.journal, publisher: async () => publisher, log: deps.log },
+    run.pipelineId,
+    run.runId,
+    draft.parts,
+  );
+  if (outcome.status === 'unknown') {
+    return partial(
       started,
-      unknownOutcomeReason(run.runId, publisher.kind, index, units.length, reason),
-      { partsPublished: calls, partsUnknown: 1 },
-      publishedNotes(record.published, publisher.kind),
+      unknownOutcomeReason(run.runId, outcome.kind, outcome.index, outcome.units, outcome.reason),
+      { partsPublished: outcome.calls, partsUnknown: 1 },
+      publishedNotes(outcome.published, outcome.kind),
     );
-  let calls = 0;
-  if (record.status === 'unknown') {
-    // The operator has not said yet: looking again would be refused again, posting could duplicate.
-    return waiting(record.attempting ?? record.published.length, record.unknownReason ?? 'unknown outcome');
   }
-  for (let index = record.published.length; index < units.length; index += 1) {
-    const unit: PublishUnit = {
-      pipelineId: run.pipelineId,
-      runId: run.runId,
-      index,
-      parts: units[index] ?? [],
-      ...(record.published[index - 1] ? { replyTo: record.published[index - 1]?.id } : {}),
-    };
-    if (record.attempting === index) {
-      const lookup = await publisher.findPublished(unit);
-      if (lookup.status === 'found') {
-        deps.log('unconfirmed post found on the account; adopting it', { index, id: lookup.part.id });
-        await deps.journal.confirmPart(run.pipelineId, run.runId, index, lookup.part);
-        record = { ...record, published: [...record.published, lookup.part] };
-        continue;
-      }
-      if (lookup.status === 'refused') {
-        // Neither retry blindly (a duplicate) nor stall: park it for the operator.
-        deps.log('unknown outcome and the account cannot be read', { index, reason: lookup.reason });
-        await deps.journal.markUnknown(run.pipelineId, run.runId, index, lookup.reason);
-        return waiting(index, lookup.reason);
-      }
-    }
-    await deps.journal.markAttempt(run.pipelineId, run.runId, index);
-    let part: PublishedPart;
-    try {
-      calls += 1;
-      part = await publisher.publish(unit);
-    } catch (error) {
-      if (error instanceof UnknownOutcomeError) throw error; // the next attempt looks first
-      if (!(error instanceof DuplicatePostError)) {
-        // The API answered with a refusal: nothing went out, nothing to look for next time.
-        await deps.journal.clearAttempt(run.pipelineId, run.runId, index);
-        throw error;
-      }
-      // The account already has this text: most likely our own earlier attempt.
-      const lookup = await publisher.findPublished(unit);
-      if (lookup.status !== 'found') {
-        await deps.journal.clearAttempt(run.pipelineId, run.runId, index);
-        throw error;
-      }
-      part = lookup.part;
-    }
-    await deps.journal.confirmPart(run.pipelineId, run.runId, index, part);
-    record = { ...record, published: [...record.published, part] };
+  if (outcome.alreadyComplete) {
+    deps.log('draft already published for this run', { parts: outcome.published.length });
+    return succeeded(started, { partsPublished: 0 }, publishedNotes(outcome.published, 'already published'));
   }
-  await deps.journal.complete(run.pipelineId, run.runId);
-  const firstPart = record.published[0];
+  const firstPart = outcome.published[0];
   await updateDraftRow(deps.sheet, draftsTab, run.runId, {
     status: 'published',
     post_id: firstPart?.id ?? '',
     post_url: firstPart?.url ?? '',
   });
-  return succeeded(started, { partsPublished: calls }, publishedNotes(record.published, publisher.kind));
+  return succeeded(
+    started,
+    { partsPublished: outcome.calls },
+    publishedNotes(outcome.published, publisher.kind),
+  );
 }
 
 /** One line for the operator: what is unknown, why, and the two commands that settle it. */
