@@ -146,7 +146,11 @@ describe('the automatic-resume scheduler', () => {
     scheduler
       .on(CreateScheduleCommand)
       .rejects(
-        new ConflictException({ message: 'Schedule already exists.', $metadata: { httpStatusCode: 409 } }),
+        new ConflictException({
+          Message: 'Schedule already exists.',
+          message: 'Schedule already exists.',
+          $metadata: { httpStatusCode: 409 },
+        }),
       );
 
     // Act
@@ -160,8 +164,20 @@ describe('the automatic-resume scheduler', () => {
     // Prepare
     scheduler
       .on(CreateScheduleCommand)
-      .rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }))
-      .rejectsOnce(new ValidationException({ message: 'bad at()', $metadata: { httpStatusCode: 400 } }));
+      .rejectsOnce(
+        new ThrottlingException({
+          Message: 'Rate exceeded',
+          message: 'Rate exceeded',
+          $metadata: { httpStatusCode: 429 },
+        }),
+      )
+      .rejectsOnce(
+        new ValidationException({
+          Message: 'bad at()',
+          message: 'bad at()',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
     const resumes = createResumeScheduler(new SchedulerClient({}), target);
 
     // Act
