@@ -143,15 +143,13 @@ describe('the automatic-resume scheduler', () => {
 
   it('takes ConflictException (the schedule of this run and attempt exists: a retried FinishRun) as done', async () => {
     // Prepare
-    scheduler
-      .on(CreateScheduleCommand)
-      .rejects(
-        new ConflictException({
-          Message: 'Schedule already exists.',
-          message: 'Schedule already exists.',
-          $metadata: { httpStatusCode: 409 },
-        }),
-      );
+    scheduler.on(CreateScheduleCommand).rejects(
+      new ConflictException({
+        Message: 'Schedule already exists.',
+        message: 'Schedule already exists.',
+        $metadata: { httpStatusCode: 409 },
+      }),
+    );
 
     // Act
     const created = createResumeScheduler(new SchedulerClient({}), target).schedule(resume);
