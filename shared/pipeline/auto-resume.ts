@@ -24,7 +24,10 @@ const MIN_LEAD_MS = 60_000;
  * The input the resume's execution starts with: the same run id, `resume`, and which automatic attempt it
  * is (BeginRun takes the run only while that plan is still `scheduled`, so it runs once).
  */
-export function resumeInput(run: RunRef, attempt: number): StartRunInput {
+export function resumeInput(
+  run: Pick<RunRef, 'pipelineId' | 'runId' | 'trigger' | 'scheduleName'>,
+  attempt: number,
+): StartRunInput {
   return {
     pipelineId: run.pipelineId,
     trigger: run.trigger,
