@@ -112,6 +112,8 @@ async function countScheduledOutcome(
 ): Promise<string | undefined> {
   const { run } = input;
   if (run.trigger !== 'schedule' || !run.scheduleName) return undefined;
+  // A run's failure counts once: its automatic resumes failing again must not pause the schedule for one outage.
+  if (run.autoResumeAttempt !== undefined && status === 'failed') return undefined;
   const scheduleName = run.scheduleName;
   try {
     const { state, autoPaused } = await deps.schedules.recordRunOutcome(

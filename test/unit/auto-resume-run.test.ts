@@ -192,6 +192,24 @@ describe('automatic resume, planned by FinishRun', () => {
     expect(w.logs).toContain('no further automatic resume');
   });
 
+  it('a scheduled run’s failure counts once against its schedule, however often its resumes fail again', async () => {
+    // Prepare
+    const w = world();
+    w.deps.maxConsecutiveFailures = 2;
+
+    // Act
+    await finishRun(w.deps, w.input(outage));
+    const resumes = [
+      await finishRun(w.deps, w.input(outage, { autoResumeAttempt: 1 })),
+      await finishRun(w.deps, w.input(outage, { autoResumeAttempt: 2 })),
+    ];
+
+    // Assess
+    const state = await w.deps.schedules.get('demo', 'morning');
+    expect(state).toMatchObject({ state: 'enabled', consecutiveFailures: 1 });
+    expect(resumes.map((r) => r.schedulePaused)).toEqual([undefined, undefined]);
+  });
+
   it('a schedule that cannot be created is written on the plan; the run stays closed', async () => {
     // Prepare
     const w = world();
