@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { loadConfigFile } from '../shared/config/load';
+import { PIPELINE_STACK_NAME } from '../shared/config/resources';
 import type { DigestConfig } from '../shared/config/schema';
 import { DigestError } from '../shared/errors';
 import { DigestPipelineStack } from './pipeline-stack';
@@ -10,7 +11,7 @@ export function buildApp(config: DigestConfig, app: App) {
   const stateful = new DigestStatefulStack(app, 'DigestStateful', config, {
     description: 'discord-digest: run files, ledger, credentials',
   });
-  const pipeline = new DigestPipelineStack(app, 'DigestPipeline', {
+  const pipeline = new DigestPipelineStack(app, PIPELINE_STACK_NAME, {
     description: 'discord-digest: functions, state machine, schedules, dashboard',
     config,
     bucket: stateful.bucket,

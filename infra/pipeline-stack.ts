@@ -36,6 +36,7 @@ import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
 import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
+import { ScheduledTargets } from './scheduled-targets';
 import { buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
 
@@ -188,6 +189,15 @@ export class DigestPipelineStack extends Stack {
         targetRole,
       });
     }
+    // What the one-time schedules of one-off posts and automatic resumes invoke, and FinishRun's right to create them.
+    new ScheduledTargets(this, 'ScheduledTargets', {
+      table: props.table,
+      secrets: props.secrets,
+      environment,
+      stateMachine: this.stateMachine,
+      targetRole,
+      finishRun: functions.FinishRun,
+    });
     this.addDashboard(props.config, functions);
   }
 

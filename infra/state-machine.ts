@@ -18,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
+import { STATE_MACHINE_NAME, TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import { TRANSIENT_ERROR_NAMES } from '../shared/errors';
 
 /** Retried with backoff: our transient classes and Lambda's own service hiccups. Nothing else. */
@@ -115,7 +115,7 @@ export function buildDigestStateMachine(
       .otherwise(new Succeed(scope, 'NotRun')),
   );
   return new StateMachine(scope, 'StateMachine', {
-    stateMachineName: 'discord-digest',
+    stateMachineName: STATE_MACHINE_NAME,
     stateMachineType: StateMachineType.STANDARD,
     definitionBody: DefinitionBody.fromChainable(chain),
     timeout: EXECUTION_TIMEOUT,

@@ -213,6 +213,26 @@ export interface RunRecord {
   reason?: string;
   steps: Partial<Record<StepName, StepRecord>>;
   executionId?: string;
+  /** The automatic resume planned when the run last ended partial or failed on a transient cause. */
+  autoResume?: AutoResumeRecord;
+}
+
+/**
+ * An automatic resume of a run (shared/pipeline/auto-resume.ts): planned by FinishRun, taken by the
+ * BeginRun of the resume. `started` is final: a plan fires once, in AWS (its one-time schedule deletes
+ * itself) as locally (the daemon fires only `scheduled` plans).
+ */
+export interface AutoResumeRecord {
+  /** 1 for the run's first automatic resume. */
+  attempt: number;
+  /** When it fires (ISO). */
+  at: string;
+  reason: string;
+  state: 'scheduled' | 'started';
+  /** In AWS, the one-time Scheduler schedule that fires it. */
+  scheduleName?: string;
+  /** The schedule could not be created: nothing will fire it, the operator resumes by hand. */
+  error?: string;
 }
 
 /** The process holding a lock, recorded when the functions run on a workstation (not in Lambda). */
@@ -245,6 +265,18 @@ export interface RunLedger {
   ): Promise<void>;
   /** Newest first. */
   listRuns(pipelineId: string, limit: number): Promise<RunRecord[]>;
+  /** Record (or replace) the run's planned automatic resume. */
+  recordAutoResume(pipelineId: string, runId: string, plan: AutoResumeRecord): Promise<void>;
+  /**
+   * Take a failed or partial run for a resume, atomically: it becomes `running` under `executionId`, and an
+   * automatic resume's plan becomes `started`. Two resumes at once: one claims it, the other gets the
+   * record as the winner left it.
+   */
+  claimResume(
+    pipelineId: string,
+    runId: string,
+    claim: { executionId: string; automatic: boolean },
+  ): Promise<{ claimed: true } | { claimed: false; existing: RunRecord | undefined }>;
   /**
    * One run per pipeline at a time; a lock past its lease may be taken over.
    * `holderProcess` is recorded with the lock when the run is local.
@@ -305,6 +337,17 @@ export interface PublicationJournal {
     runId: string,
     resolution: UnknownResolution,
   ): Promise<PublicationRecord>;
+}
+
+/** A one-time trigger of a run's automatic resume (in AWS an EventBridge Scheduler `at()` schedule). */
+export interface ResumeScheduler {
+  /** Create it; one that exists already under `name` (a retried FinishRun) counts as done. */
+  schedule(resume: {
+    name: string;
+    at: string;
+    input: Record<string, unknown>;
+    description: string;
+  }): Promise<void>;
 }
 
 // ─── Schedules: pause, resume, consecutive failures ─────────────────────────

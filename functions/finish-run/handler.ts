@@ -6,7 +6,7 @@ import { recordRunMetrics } from '../../shared/observability/metrics';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { finishRun } from '../../shared/pipeline/finish-run';
 import { stepInputSchema } from '../../shared/pipeline/run-state';
-import { schedulerDisabler } from '../../shared/runtime/scheduler-sync';
+import { resumeSchedulerFromEnv, schedulerDisabler } from '../../shared/runtime/scheduler-sync';
 import { stepContext } from '../../shared/runtime/step-context';
 
 export const handler = middy(async (event: unknown, lambda: Context) => {
@@ -14,6 +14,7 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
   logger.appendKeys({ pipelineId: input.run.pipelineId, runId: input.run.runId });
   const context = stepContext(input.run.pipelineId, lambda);
   const disableSchedule = schedulerDisabler();
+  const resumeScheduler = resumeSchedulerFromEnv();
   const report = await finishRun(
     {
       ledger: context.ledger,
@@ -21,6 +22,11 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
       maxConsecutiveFailures: context.pipeline.maxConsecutiveFailures,
       // Only in AWS, where the stack sets it: disable a schedule that paused itself.
       ...(disableSchedule ? { disableSchedule } : {}),
+      // In AWS a one-time Scheduler schedule starts the resume; locally the daemon fires it from the ledger.
+      autoResume: {
+        backoffMinutes: context.pipeline.autoResumeMinutes,
+        ...(resumeScheduler ? { scheduler: resumeScheduler } : {}),
+      },
       now: context.now,
       log: context.log,
     },

@@ -1,6 +1,6 @@
 import type { StoredDraft } from '../../shared/pipeline/analyze';
 import type { RunReport } from '../../shared/pipeline/finish-run';
-import { type RunRecord, STEP_NAMES } from '../../shared/ports';
+import { type AutoResumeRecord, type RunRecord, STEP_NAMES } from '../../shared/ports';
 
 export interface LocalRunSummary {
   executionStatus: string;
@@ -17,6 +17,20 @@ export interface LocalRunSummary {
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
+
+/** The run's automatic resume, as FinishRun planned it and BeginRun took it (shared/pipeline/auto-resume.ts). */
+export function describeAutoResume(plan: AutoResumeRecord): string {
+  const where = plan.scheduleName
+    ? ` by Scheduler schedule ${plan.scheduleName}`
+    : ' by the local daemon (npm run digest -- daemon)';
+  const what =
+    plan.error !== undefined
+      ? `could not be scheduled (${plan.error}): resume it by hand`
+      : plan.state === 'scheduled'
+        ? `due ${plan.at}${where}`
+        : `started (was due ${plan.at})`;
+  return `automatic resume ${plan.attempt}: ${what}; ${plan.reason}`;
+}
 
 /** The run report `npm start` prints: what each step did, and where to look. */
 export function formatRunSummary(summary: LocalRunSummary): string {
@@ -37,6 +51,7 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   }
   lines.push(`pipeline ${report.pipelineId}   run ${report.runId}   status ${report.status.toUpperCase()}`);
   if (report.reason) lines.push(`reason: ${report.reason}`);
+  if (report.autoResume) lines.push(describeAutoResume(report.autoResume));
   lines.push(`execution ${summary.executionStatus} in ${(summary.durationMs / 1000).toFixed(1)} s`, '');
   for (const step of STEP_NAMES) {
     const record = report.steps[step];

@@ -42,6 +42,18 @@ export function parseRunItem(tableName: string, item: Record<string, unknown>): 
   for (const field of ['reason', 'endedAt', 'executionId', 'scheduledTime', 'scheduleName'] as const) {
     if (item[field] !== undefined && typeof item[field] !== 'string') throw bad(`${field} is not text`);
   }
+  if (item.autoResume !== undefined) {
+    const plan = item.autoResume as Record<string, unknown> | null;
+    if (
+      typeof plan !== 'object' ||
+      plan === null ||
+      typeof plan.attempt !== 'number' ||
+      typeof plan.at !== 'string' ||
+      (plan.state !== 'scheduled' && plan.state !== 'started')
+    ) {
+      throw bad('autoResume without attempt, at and state');
+    }
+  }
   const steps = item.steps ?? {};
   if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) throw bad('steps is not a map');
   for (const [name, step] of Object.entries(steps as Record<string, unknown>)) {
@@ -167,6 +179,51 @@ export function createRunLedger(options: LedgerOptions): RunLedger {
           ...(result.reason === undefined ? {} : { ':reason': result.reason }),
         },
       });
+    },
+
+    async recordAutoResume(pipelineId, runId, plan) {
+      await updateRun('UpdateItem autoResume', pipelineId, runId, {
+        UpdateExpression: 'SET #autoResume = :plan',
+        ExpressionAttributeNames: { '#autoResume': 'autoResume' },
+        ExpressionAttributeValues: { ':plan': plan },
+      });
+    },
+
+    async claimResume(pipelineId, runId, claim) {
+      // One conditional update decides between two resumes at once: only a failed or partial run is taken.
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
+      try {
+        await call('UpdateItem claim resume', () =>
+          client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: runKey(pipelineId, runId),
+              UpdateExpression: claim.automatic
+                ? 'SET #status = :running, #executionId = :executionId, #autoResume.#state = :started'
+                : 'SET #status = :running, #executionId = :executionId',
+              ConditionExpression: claim.automatic
+                ? '#status IN (:failed, :partial) AND #autoResume.#state = :scheduled'
+                : '#status IN (:failed, :partial)',
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#executionId': 'executionId',
+                ...(claim.automatic ? { '#autoResume': 'autoResume', '#state': 'state' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ':running': 'running',
+                ':failed': 'failed',
+                ':partial': 'partial',
+                ':executionId': claim.executionId,
+                ...(claim.automatic ? { ':started': 'started', ':scheduled': 'scheduled' } : {}),
+              },
+            }),
+          ),
+        );
+        return { claimed: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return { claimed: false, existing: await getRun(pipelineId, runId) };
+      }
     },
 
     async listRuns(pipelineId, limit) {

@@ -1,5 +1,6 @@
 import {
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   DeleteScheduleCommand,
   GetScheduleCommand,
   type GetScheduleOutput,
@@ -7,6 +8,7 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { PermanentError } from '../errors';
+import type { ResumeScheduler } from '../ports';
 import { awsErrorName, toDigestError } from './aws-clients';
 
 /**
@@ -88,27 +90,7 @@ export function createSchedulerGateway(client: SchedulerClient): SchedulerGatewa
 
     async createOneTime(schedule) {
       await call(`CreateSchedule ${schedule.name}`, () =>
-        client.send(
-          new CreateScheduleCommand({
-            Name: schedule.name,
-            ...(schedule.groupName ? { GroupName: schedule.groupName } : {}),
-            ScheduleExpression: `at(${schedule.at})`,
-            ScheduleExpressionTimezone: schedule.timeZone,
-            Description: schedule.description,
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            // A one-time schedule that fired has no further use: Scheduler deletes it.
-            ActionAfterCompletion: 'DELETE',
-            Target: {
-              Arn: schedule.target.arn,
-              RoleArn: schedule.target.roleArn,
-              Input: schedule.target.input,
-              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
-              ...(schedule.target.deadLetterArn
-                ? { DeadLetterConfig: { Arn: schedule.target.deadLetterArn } }
-                : {}),
-            },
-          }),
-        ),
+        client.send(new CreateScheduleCommand(oneTimeScheduleInput(schedule))),
       );
     },
 
@@ -120,6 +102,68 @@ export function createSchedulerGateway(client: SchedulerClient): SchedulerGatewa
       } catch (error) {
         if (awsErrorName(error) === 'ResourceNotFoundException') return;
         throw toDigestError('scheduler', `DeleteSchedule ${name}`, error);
+      }
+    },
+  };
+}
+
+/**
+ * A one-time schedule as CreateSchedule takes it: `at(yyyy-mm-ddThh:mm:ss)` read in `ScheduleExpressionTimezone`,
+ * no flexible window, deleted by Scheduler once it has invoked its target (`ActionAfterCompletion: DELETE`).
+ * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html
+ */
+function oneTimeScheduleInput(schedule: OneTimeSchedule): CreateScheduleCommandInput {
+  return {
+    Name: schedule.name,
+    ...(schedule.groupName ? { GroupName: schedule.groupName } : {}),
+    ScheduleExpression: `at(${schedule.at})`,
+    ScheduleExpressionTimezone: schedule.timeZone,
+    Description: schedule.description,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    ActionAfterCompletion: 'DELETE',
+    Target: {
+      Arn: schedule.target.arn,
+      RoleArn: schedule.target.roleArn,
+      Input: schedule.target.input,
+      RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      ...(schedule.target.deadLetterArn ? { DeadLetterConfig: { Arn: schedule.target.deadLetterArn } } : {}),
+    },
+  };
+}
+
+/**
+ * FinishRun's ResumeScheduler: a one-time schedule, in UTC, whose templated Step Functions target starts the
+ * state machine with the resume's input (the templated target calls StartExecution with `Input` as the
+ * execution input: docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html), as the role
+ * that may do only that. A schedule of that name already there is this resume's own (a retried FinishRun):
+ * CreateSchedule answers ConflictException, which counts as done.
+ */
+export function createResumeScheduler(
+  client: SchedulerClient,
+  target: { stateMachineArn: string; roleArn: string },
+): ResumeScheduler {
+  return {
+    async schedule(resume) {
+      try {
+        await client.send(
+          new CreateScheduleCommand(
+            oneTimeScheduleInput({
+              name: resume.name,
+              // An ISO instant in UTC is the wall clock of the UTC zone: its first 19 characters are at()'s.
+              at: new Date(resume.at).toISOString().slice(0, 19),
+              timeZone: 'UTC',
+              description: resume.description,
+              target: {
+                arn: target.stateMachineArn,
+                roleArn: target.roleArn,
+                input: JSON.stringify(resume.input),
+              },
+            }),
+          ),
+        );
+      } catch (error) {
+        if (awsErrorName(error) === 'ConflictException') return;
+        throw toDigestError('scheduler', `CreateSchedule ${resume.name}`, error);
       }
     },
   };

@@ -19,12 +19,33 @@ const HASH_LENGTH = 8;
  * name would replace the schedule) and two long names that share a beginning still differ.
  */
 export function schedulerScheduleName(pipelineId: string, scheduleName: string): string {
-  const full = `${SCHEDULE_NAME_PREFIX}${pipelineId}-${scheduleName}`;
+  return boundedScheduleName(
+    `${SCHEDULE_NAME_PREFIX}${pipelineId}-${scheduleName}`,
+    `${pipelineId}/${scheduleName}`,
+  );
+}
+
+/**
+ * Every automatic-resume schedule starts with this, and no other schedule does (the pipelines' start with
+ * `discord-digest-`, one-off posts' with `digest-post-`): FinishRun may create schedules of this prefix only.
+ */
+export const RESUME_SCHEDULE_PREFIX = 'digest-resume-';
+
+/**
+ * The one-time schedule of a run's n-th automatic resume. The same run and attempt always give the same name,
+ * so a retried FinishRun meets its own schedule (ConflictException) instead of creating a second one.
+ */
+export function resumeScheduleName(pipelineId: string, runId: string, attempt: number): string {
+  return boundedScheduleName(
+    `${RESUME_SCHEDULE_PREFIX}${pipelineId}-${runId}-${attempt}`,
+    `${pipelineId}/${runId}/${attempt}`,
+  );
+}
+
+/** `full` if it fits in 64 characters, else cut with 8 hex digits of a hash of `identity` at the end. */
+function boundedScheduleName(full: string, identity: string): string {
   if (full.length <= SCHEDULE_NAME_MAX) return full;
-  const hash = createHash('sha256')
-    .update(`${pipelineId}/${scheduleName}`)
-    .digest('hex')
-    .slice(0, HASH_LENGTH);
+  const hash = createHash('sha256').update(identity).digest('hex').slice(0, HASH_LENGTH);
   return `${full.slice(0, SCHEDULE_NAME_MAX - HASH_LENGTH - 1)}-${hash}`;
 }
 
@@ -51,13 +72,29 @@ export const OTHER_FUNCTION_VARIABLES: Readonly<Record<string, number>> = {
 };
 
 /**
- * Bytes the functions' environment takes with this config. Lambda measures the variables as one JSON object
+ * What FinishRun alone carries besides those: the state machine and the Scheduler role its automatic-resume
+ * schedules start it with (infra/scheduled-targets.ts). Longest values: a state machine ARN in the longest
+ * partition and region with its fixed name; a role ARN with a 64-character role name.
+ */
+export const RESUME_MACHINE_ENV = 'RESUME_MACHINE_ARN';
+export const RESUME_ROLE_ENV = 'RESUME_ROLE_ARN';
+export const FINISH_RUN_VARIABLES: Readonly<Record<string, number>> = {
+  [RESUME_MACHINE_ENV]: 'arn:aws-us-gov:states:ap-southeast-4:123456789012:stateMachine:discord-digest'
+    .length,
+  [RESUME_ROLE_ENV]: 'arn:aws-us-gov:iam::123456789012:role/'.length + 64,
+};
+
+/**
+ * Bytes the largest function's environment (FinishRun's) takes with this config. Lambda measures the variables as one JSON object
  * ("…exceeded the 4KB limit. String measured: {"KEY":"value",…}", quoted in
  * github-aws-runners/terraform-aws-github-runner#3594), so the config's own quotes count twice once escaped.
  */
 export function functionEnvironmentBytes(configJson: string): number {
   const variables = Object.fromEntries(
-    Object.entries(OTHER_FUNCTION_VARIABLES).map(([key, length]) => [key, 'x'.repeat(length)]),
+    Object.entries({ ...OTHER_FUNCTION_VARIABLES, ...FINISH_RUN_VARIABLES }).map(([key, length]) => [
+      key,
+      'x'.repeat(length),
+    ]),
   );
   return Buffer.byteLength(JSON.stringify({ ...variables, DIGEST_CONFIG: configJson }));
 }

@@ -26,3 +26,13 @@ export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expi
 /** S3 layout of one run. */
 export const runPrefix = (pipelineId: string, runId: string) => `runs/${pipelineId}/${runId}/`;
 export const processedPrefix = (pipelineId: string, runId: string) => `processed/${pipelineId}/${runId}/`;
+
+/** The state machine's fixed name: FinishRun builds its ARN from it (referencing the machine would be a cycle). */
+export const STATE_MACHINE_NAME = 'discord-digest';
+
+/** The pipeline stack, and the outputs the operator commands read with `--aws` (infra/scheduled-targets.ts). */
+export const PIPELINE_STACK_NAME = 'DigestPipeline';
+export const PIPELINE_OUTPUTS = {
+  publishPostArn: 'PublishPostFunctionArn',
+  postScheduleRoleArn: 'PostScheduleRoleArn',
+} as const;

@@ -180,6 +180,12 @@ export const pipelineSchema = z
     schedules: z.array(scheduleSchema).min(1, 'at least one schedule'),
     /** A schedule whose runs fail this many times in a row pauses itself until resumed. */
     maxConsecutiveFailures: z.number().int().min(1).max(100).default(3),
+    /**
+     * Minutes before the 1st, 2nd, 3rd… automatic resume of a run that stopped on a transient cause with no
+     * known reset time (shared/domain/auto-resume.ts); `[]` turns automatic resume off. Unset: [5, 10, 20],
+     * left out of the parsed config so it costs the functions' 4 KB environment nothing.
+     */
+    autoResumeMinutes: z.array(z.number().int().min(1).max(1440)).max(10).optional(),
   })
   .superRefine((pipeline, ctx) => {
     // Upload dedups against the main and Archive tabs and Archive moves rows between them: one tab in two

@@ -180,12 +180,16 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       postsRemaining: pending.length - attempted,
       resetAt: stopped.resetAt.toISOString(),
     });
-    return partial(
-      started,
-      `analysis stopped by a quota, ${pending.length - attempted} posts left: ${stopped.message}`,
-      { ...counts, postsRemaining: pending.length - attempted },
-      { resetAt: stopped.resetAt.toISOString() },
-    );
+    // retryAt: the run is resumed by itself at the reset (shared/pipeline/auto-resume.ts).
+    return {
+      ...partial(
+        started,
+        `analysis stopped by a quota, ${pending.length - attempted} posts left: ${stopped.message}`,
+        { ...counts, postsRemaining: pending.length - attempted },
+        { resetAt: stopped.resetAt.toISOString() },
+      ),
+      retryAt: stopped.resetAt.toISOString(),
+    };
   }
   if (outOfTime) {
     const left = pending.length - attempted;
@@ -217,12 +221,15 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       draft = await writeRunDraft(deps, run.runId, run.referenceTime, run.scheduleName, ready);
     } catch (error) {
       if (!stoppedByQuota(error)) throw error;
-      return partial(
-        started,
-        `every post is analysed but the draft is not written: ${error.message}`,
-        { ...counts, postsRemaining: 0 },
-        { resetAt: error.resetAt.toISOString() },
-      );
+      return {
+        ...partial(
+          started,
+          `every post is analysed but the draft is not written: ${error.message}`,
+          { ...counts, postsRemaining: 0 },
+          { resetAt: error.resetAt.toISOString() },
+        ),
+        retryAt: error.resetAt.toISOString(),
+      };
     }
     requests += 1;
     if (!run.dryRun) await recordDraftRow(deps.sheet, draftsTab, draft);

@@ -16,6 +16,8 @@ export const startRunInputSchema = z.object({
   runId: z.string().regex(RUN_ID_PATTERN).optional(),
   /** Continue an earlier run that failed or was left partial, by its id. */
   resume: z.boolean().default(false),
+  /** With `resume`: this is the run's n-th automatic resume, started by the plan FinishRun recorded. */
+  autoResumeAttempt: z.number().int().min(1).optional(),
   /** Replay: process an earlier run's CSV again. */
   sourceRunId: z.string().regex(RUN_ID_PATTERN).optional(),
   dryRun: z.boolean().default(false),
@@ -95,28 +97,43 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
 
   await closeRunOfDeadHolder(deps, run.pipelineId);
   const created = await deps.ledger.createRun(record);
+  /** The run as it was before this resume took it: put back if the resume may not go ahead. */
+  let resumedFrom: RunRecord | undefined;
   if (!created.created) {
     const existing = created.existing;
-    const sameExecution = existing.executionId === event.executionId;
-    const resuming = input.resume && RESUMABLE.has(existing.status);
-    if (!sameExecution && !resuming) {
-      await recordDuplicate(deps, run, existing, event);
-      return { run, steps: {} };
+    if (existing.executionId !== event.executionId) {
+      // A resume takes the run in one conditional write, so of two resumes at once (a repeated Scheduler
+      // delivery, an operator's --resume) only one goes ahead; the other, like a resume of a run that is
+      // running or done, is recorded as a duplicate and does nothing.
+      const claim =
+        input.resume && RESUMABLE.has(existing.status)
+          ? await deps.ledger.claimResume(run.pipelineId, runId, {
+              executionId: event.executionId,
+              automatic: input.autoResumeAttempt !== undefined,
+            })
+          : undefined;
+      if (!claim?.claimed) {
+        const winner = claim && !claim.claimed ? claim.existing : undefined;
+        await recordDuplicate(deps, run, winner ?? existing, event);
+        return { run, steps: {} };
+      }
+      resumedFrom = existing;
+      if (input.autoResumeAttempt !== undefined) run.autoResumeAttempt = input.autoResumeAttempt;
+      deps.log('resuming run', {
+        runId,
+        previousStatus: existing.status,
+        ...(input.autoResumeAttempt ? { autoResumeAttempt: input.autoResumeAttempt } : {}),
+      });
     }
     // Resuming keeps the run's original reference time, so it sees the same window.
     run.referenceTime = existing.scheduledTime ?? existing.startedAt;
     // …and the schedule it was run for, whose time zone dates its draft.
     if (!run.scheduleName && existing.scheduleName) run.scheduleName = existing.scheduleName;
-    if (resuming) deps.log('resuming run', { runId, previousStatus: existing.status });
   }
 
   const pause = await activePause(deps, run, now);
   if (pause) {
-    await deps.ledger.finishRun(run.pipelineId, runId, {
-      status: 'skipped',
-      endedAt: deps.now().toISOString(),
-      reason: pause,
-    });
+    await refuse(deps, run, resumedFrom, event, pause);
     deps.log('run skipped: schedule paused', { runId, scheduleName: run.scheduleName, reason: pause });
     return { run, steps: {} };
   }
@@ -129,11 +146,8 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     deps.holderProcess,
   );
   if (!lock.acquired) {
-    await deps.ledger.finishRun(run.pipelineId, runId, {
-      status: 'skipped',
-      endedAt: deps.now().toISOString(),
-      reason: `overlapping: run ${lock.heldBy} holds the lock until ${new Date(lock.leaseUntil).toISOString()}`,
-    });
+    const reason = `overlapping: run ${lock.heldBy} holds the lock until ${new Date(lock.leaseUntil).toISOString()}`;
+    await refuse(deps, run, resumedFrom, event, reason);
     deps.log('run skipped: overlapping', { runId, heldBy: lock.heldBy });
     return { run, steps: {} };
   }
@@ -192,21 +206,66 @@ async function closeRunOfDeadHolder(deps: BeginRunDeps, pipelineId: string): Pro
   deps.log('run of a dead process closed', { runId: lock.holder, pid: lock.process.pid });
 }
 
+/**
+ * A run that may not go ahead is closed `skipped` with the reason; a resume that may not is put back as it
+ * was (still failed or partial, so it can be resumed later) and its refusal gets a record of its own.
+ */
+async function refuse(
+  deps: BeginRunDeps,
+  run: RunRef,
+  resumedFrom: RunRecord | undefined,
+  event: BeginRunEvent,
+  reason: string,
+) {
+  if (!resumedFrom) {
+    await deps.ledger.finishRun(run.pipelineId, run.runId, {
+      status: 'skipped',
+      endedAt: deps.now().toISOString(),
+      reason,
+    });
+    return;
+  }
+  await deps.ledger.finishRun(run.pipelineId, run.runId, {
+    status: resumedFrom.status,
+    endedAt: resumedFrom.endedAt ?? deps.now().toISOString(),
+    ...(resumedFrom.reason ? { reason: resumedFrom.reason } : {}),
+  });
+  await recordSibling(deps, run, event, 'resume', 'skipped', `resume of run ${run.runId} skipped: ${reason}`);
+}
+
 /** A second delivery leaves a record of its own, so the history shows it and the first run stays untouched. */
 async function recordDuplicate(deps: BeginRunDeps, run: RunRef, existing: RunRecord, event: BeginRunEvent) {
-  const duplicateId =
-    `${run.runId}-dup-${event.executionName.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`.slice(0, 80);
+  await recordSibling(
+    deps,
+    run,
+    event,
+    'dup',
+    'duplicate',
+    `run ${run.runId} already exists (${existing.status})`,
+  );
+  deps.log('run is a duplicate', { runId: run.runId, existingStatus: existing.status });
+}
+
+async function recordSibling(
+  deps: BeginRunDeps,
+  run: RunRef,
+  event: BeginRunEvent,
+  tag: 'dup' | 'resume',
+  status: 'duplicate' | 'skipped',
+  reason: string,
+) {
+  const siblingId =
+    `${run.runId}-${tag}-${event.executionName.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`.slice(0, 80);
   const at = deps.now().toISOString();
   await deps.ledger.createRun({
     pipelineId: run.pipelineId,
-    runId: duplicateId,
+    runId: siblingId,
     trigger: run.trigger,
     startedAt: run.startedAt,
     endedAt: at,
-    status: 'duplicate',
-    reason: `run ${run.runId} already exists (${existing.status})`,
+    status,
+    reason,
     steps: {},
     executionId: event.executionId,
   });
-  deps.log('run is a duplicate', { runId: run.runId, existingStatus: existing.status });
 }

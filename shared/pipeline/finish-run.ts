@@ -1,4 +1,6 @@
 import {
+  type AutoResumeRecord,
+  type ResumeScheduler,
   type RunLedger,
   type RunStatus,
   type ScheduleStateStore,
@@ -6,6 +8,7 @@ import {
   type StepName,
   type StepRecord,
 } from '../ports';
+import { scheduleAutoResume } from './auto-resume';
 import { type StepInput, stepOutcome } from './run-state';
 
 export interface FinishRunDeps {
@@ -19,6 +22,8 @@ export interface FinishRunDeps {
    * pause is what counts (BeginRun skips paused runs), so locally there is nothing else to do.
    */
   disableSchedule?: (pipelineId: string, scheduleName: string) => Promise<void>;
+  /** Automatic resume: the pipeline's `autoResumeMinutes`, and in AWS the Scheduler that fires the resume. */
+  autoResume?: { backoffMinutes: readonly number[] | undefined; scheduler?: ResumeScheduler };
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }
@@ -31,6 +36,8 @@ export interface RunReport {
   steps: Partial<Record<StepName, StepRecord>>;
   /** Set when this run's failure paused its schedule: why. */
   schedulePaused?: string;
+  /** Set when the run will be resumed by itself: when, and why. */
+  autoResume?: AutoResumeRecord;
 }
 
 /**
@@ -78,6 +85,9 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
   await deps.ledger.releaseLock(run.pipelineId, run.runId);
   deps.log('run finished', { runId: run.runId, status: result.status });
   const schedulePaused = await countScheduledOutcome(deps, input, result.status);
+  const autoResume = deps.autoResume
+    ? await scheduleAutoResume({ ...deps, ...deps.autoResume }, run, result.status, steps)
+    : undefined;
   return {
     pipelineId: run.pipelineId,
     runId: run.runId,
@@ -85,6 +95,7 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
     ...(result.reason ? { reason: result.reason } : {}),
     steps,
     ...(schedulePaused ? { schedulePaused } : {}),
+    ...(autoResume ? { autoResume } : {}),
   };
 }
 
@@ -101,6 +112,8 @@ async function countScheduledOutcome(
 ): Promise<string | undefined> {
   const { run } = input;
   if (run.trigger !== 'schedule' || !run.scheduleName) return undefined;
+  // A run's failure counts once: its automatic resumes failing again must not pause the schedule for one outage.
+  if (run.autoResumeAttempt !== undefined && status === 'failed') return undefined;
   const scheduleName = run.scheduleName;
   try {
     const { state, autoPaused } = await deps.schedules.recordRunOutcome(

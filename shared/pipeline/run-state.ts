@@ -18,6 +18,8 @@ export const runRefSchema = z.object({
   scheduleName: z.string().optional(),
   /** Replay: the earlier run whose CSV this run processes again. */
   sourceRunId: z.string().regex(RUN_ID_PATTERN).optional(),
+  /** This execution is the run's n-th automatic resume (shared/pipeline/auto-resume.ts). */
+  autoResumeAttempt: z.number().int().min(1).optional(),
   proceed: z.boolean(),
 });
 export type RunRef = z.infer<typeof runRefSchema>;

@@ -1,7 +1,13 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { createSchedulerGateway, type SchedulerGateway } from '../adapters/eventbridge-scheduler';
+import {
+  createResumeScheduler,
+  createSchedulerGateway,
+  type SchedulerGateway,
+} from '../adapters/eventbridge-scheduler';
 import { LOCAL_HOLDER_ENV } from '../adapters/local-process';
-import { schedulerScheduleName } from '../config/aws-names';
+import { RESUME_MACHINE_ENV, RESUME_ROLE_ENV, schedulerScheduleName } from '../config/aws-names';
+import { ConfigError } from '../errors';
+import type { ResumeScheduler } from '../ports';
 
 /**
  * FinishRun's `disableSchedule`: in AWS, a schedule that paused itself is also disabled in EventBridge
@@ -16,4 +22,28 @@ export function schedulerDisabler(
   if (env[LOCAL_HOLDER_ENV] === 'process') return undefined;
   return (pipelineId, scheduleName) =>
     gateway().setState(schedulerScheduleName(pipelineId, scheduleName), 'DISABLED');
+}
+
+/** One per container: FinishRun is invoked many times by one Lambda environment. */
+let resumeScheduler: ResumeScheduler | undefined;
+
+/**
+ * FinishRun's ResumeScheduler: in AWS, where the stack gives FinishRun the state machine and the role its
+ * one-time schedules start it with; locally (no such variables) none, since the daemon fires the plans
+ * from the ledger. One of the two without the other is a deploy that went wrong: say which.
+ */
+export function resumeSchedulerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  client: () => SchedulerClient = () => new SchedulerClient({}),
+): ResumeScheduler | undefined {
+  const stateMachineArn = env[RESUME_MACHINE_ENV];
+  const roleArn = env[RESUME_ROLE_ENV];
+  if (!stateMachineArn && !roleArn) return undefined;
+  if (!stateMachineArn || !roleArn) {
+    throw new ConfigError(
+      `${stateMachineArn ? RESUME_ROLE_ENV : RESUME_MACHINE_ENV} is not set, ${stateMachineArn ? RESUME_MACHINE_ENV : RESUME_ROLE_ENV} is`,
+    );
+  }
+  resumeScheduler ??= createResumeScheduler(client(), { stateMachineArn, roleArn });
+  return resumeScheduler;
 }

@@ -38,6 +38,55 @@ describe('run ledger and publication journal on embedded dynalite', () => {
     await aws?.close();
   });
 
+  describe('automatic resume', () => {
+    const plan = {
+      attempt: 1,
+      at: '2026-11-24T08:10:00.000Z',
+      reason: 'collect failed on a transient error; retry 1 of 3 after 5 min',
+      state: 'scheduled' as const,
+      scheduleName: 'digest-resume-crypto-auto-1-1',
+    };
+
+    it('of two resumes at once, one claims the run and the other gets the record the winner left', async () => {
+      // Prepare
+      await ledger.createRun(run('auto-1', { status: 'partial', endedAt: '2026-11-24T08:05:00.000Z' }));
+      await ledger.recordAutoResume('crypto', 'auto-1', plan);
+
+      // Act
+      const [a, b] = await Promise.all([
+        ledger.claimResume('crypto', 'auto-1', { executionId: 'exec-a', automatic: true }),
+        ledger.claimResume('crypto', 'auto-1', { executionId: 'exec-b', automatic: true }),
+      ]);
+
+      // Assess
+      expect([a.claimed, b.claimed].sort()).toEqual([false, true]);
+      const stored = await ledger.getRun('crypto', 'auto-1');
+      expect(stored).toMatchObject({ status: 'running', autoResume: { ...plan, state: 'started' } });
+      const loser = a.claimed ? b : a;
+      expect(loser.claimed ? undefined : loser.existing?.executionId).toBe(stored?.executionId);
+    });
+
+    it('an automatic resume whose plan was already taken, or of a run that is not failed or partial, claims nothing', async () => {
+      // Prepare
+      await ledger.createRun(run('auto-2', { status: 'failed' }));
+      await ledger.recordAutoResume('crypto', 'auto-2', { ...plan, state: 'started' });
+      await ledger.createRun(run('auto-3', { status: 'succeeded' }));
+
+      // Act
+      const taken = await ledger.claimResume('crypto', 'auto-2', { executionId: 'exec-c', automatic: true });
+      const done = await ledger.claimResume('crypto', 'auto-3', { executionId: 'exec-d', automatic: false });
+      const manual = await ledger.claimResume('crypto', 'auto-2', {
+        executionId: 'exec-e',
+        automatic: false,
+      });
+
+      // Assess
+      expect(taken.claimed).toBe(false);
+      expect(done).toEqual({ claimed: false, existing: expect.objectContaining({ status: 'succeeded' }) });
+      expect(manual.claimed).toBe(true);
+    });
+  });
+
   describe('runs', () => {
     it('createRun twice: the second returns the first record untouched', async () => {
       // Prepare

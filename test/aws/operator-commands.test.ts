@@ -93,6 +93,33 @@ describe('operator commands against the deployed table (--aws)', () => {
     expect(out.join('\n')).toContain('holds the lock of demo: its lease runs until');
   });
 
+  it('runs show says when the run resumes by itself, by which Scheduler schedule, and why', async () => {
+    // Prepare
+    answer(
+      runItem({
+        status: 'partial',
+        reason: 'analyze: RateLimitedError gemini daily quota',
+        autoResume: {
+          attempt: 1,
+          at: '2026-11-25T08:00:00.000Z',
+          reason: 'analyze stopped on a quota that resets at 2026-11-25T08:00:00.000Z',
+          state: 'scheduled',
+          scheduleName: 'digest-resume-demo-morning-20261124T0800Z-1',
+        },
+      }),
+      undefined,
+    );
+
+    // Act
+    const code = await runsCommand.run(context(['show', 'morning-20261124T0800Z']));
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toContain(
+      'automatic resume 1: due 2026-11-25T08:00:00.000Z by Scheduler schedule digest-resume-demo-morning-20261124T0800Z-1; analyze stopped on a quota that resets at 2026-11-25T08:00:00.000Z',
+    );
+  });
+
   it('runs close refuses a run whose lease has not run out, writing nothing', async () => {
     // Prepare
     answer(runItem(), lockItem(Date.now() + 60 * 60_000));

@@ -1,13 +1,19 @@
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CliContext } from '../../infra/local/commands/command';
-import { postScheduleName, runPosts } from '../../infra/local/commands/posts';
+import { postScheduleName, postTargets, runPosts } from '../../infra/local/commands/posts';
 import { testPipeline } from '../support/fakes';
 
 const scheduler = mockClient(SchedulerClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
+const cloudFormation = mockClient(CloudFormationClient);
 const pipeline = testPipeline();
 
 const context = (positionals: string[], values: CliContext['values']): CliContext => ({
@@ -121,6 +127,84 @@ describe('posts --aws', () => {
       ':from': 'pending',
       ':to': 'cancelled',
       ':error': expect.stringContaining('its one-time schedule could not be created'),
+    });
+  });
+
+  describe('without the ARNs in the environment', () => {
+    const deployedArns = {
+      publishPost: 'arn:aws:lambda:eu-central-1:123456789012:function:DigestPipeline-PublishPost-abc',
+      role: 'arn:aws:iam::123456789012:role/DigestPipeline-PostScheduleRole-abc',
+    };
+    beforeEach(() => {
+      cloudFormation.reset();
+      vi.stubEnv('DIGEST_PUBLISH_POST_ARN', '');
+      vi.stubEnv('DIGEST_SCHEDULER_ROLE_ARN', '');
+      vi.stubEnv('AWS_REGION', 'eu-central-1');
+    });
+
+    it('schedule takes the function and the role from the deployed stack’s outputs', async () => {
+      // Prepare
+      dynamo.on(PutCommand).resolves({});
+      scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/default/x' });
+      cloudFormation.on(DescribeStacksCommand, { StackName: 'DigestPipeline' }).resolves({
+        Stacks: [
+          {
+            StackName: 'DigestPipeline',
+            StackStatus: 'UPDATE_COMPLETE',
+            CreationTime: new Date(),
+            Outputs: [
+              { OutputKey: 'PublishPostFunctionArn', OutputValue: deployedArns.publishPost },
+              { OutputKey: 'PostScheduleRoleArn', OutputValue: deployedArns.role },
+            ],
+          },
+        ],
+      });
+
+      // Act
+      const code = await runPosts(
+        context(['schedule'], { at: '2099-11-27 18:00', tz: 'Europe/Berlin', text: 'Black Friday digest' }),
+      );
+
+      // Assess
+      expect(code).toBe(0);
+      expect(scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input.Target).toMatchObject({
+        Arn: deployedArns.publishPost,
+        RoleArn: deployedArns.role,
+      });
+    });
+
+    it('schedule says in one line that the stack is not deployed, and stores nothing', async () => {
+      // Prepare
+      cloudFormation.on(DescribeStacksCommand).rejects(
+        new CloudFormationServiceException({
+          name: 'ValidationException',
+          $fault: 'client',
+          message: 'Stack with id DigestPipeline does not exist',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+
+      // Act
+      const scheduled = runPosts(
+        context(['schedule'], { at: '2099-11-27 18:00', tz: 'Europe/Berlin', text: 'Black Friday digest' }),
+      );
+
+      // Assess
+      await expect(scheduled).rejects.toThrow(
+        /^stack DigestPipeline is not deployed in eu-central-1: deploy it \(npx cdk deploy --all\) or set the ARNs in the environment$/,
+      );
+      expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+      expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+    });
+
+    it('half of the ARNs in the environment is refused, naming the missing one', async () => {
+      // Act
+      const refused = postTargets({ DIGEST_PUBLISH_POST_ARN: deployedArns.publishPost });
+
+      // Assess
+      await expect(refused).rejects.toThrow(
+        /^DIGEST_SCHEDULER_ROLE_ARN is not set, DIGEST_PUBLISH_POST_ARN is/,
+      );
     });
   });
 });

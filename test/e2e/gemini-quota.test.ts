@@ -31,6 +31,12 @@ describe('a Gemini daily quota reached midway', () => {
       expect(analyze?.counts.postsRemaining).toBeGreaterThan(0);
       expect(analyze?.notes?.reason).toContain('GenerateRequestsPerDayPerProjectPerModel-FreeTier');
       expect(analyze?.notes?.resetAt).toMatch(/T0[78]:00:00\.000Z$/); // midnight in Los Angeles
+      // …where the run is resumed by itself (by the daemon, locally).
+      expect(first.report?.autoResume).toMatchObject({
+        attempt: 1,
+        at: analyze?.notes?.resetAt,
+        state: 'scheduled',
+      });
       expect(first.report?.steps.publish?.status).toBe('skipped');
       expect(first.report?.steps.archive?.status).toBe('skipped');
       expect(resumed.report?.status).toBe('succeeded');

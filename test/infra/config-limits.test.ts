@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import {
+  FINISH_RUN_VARIABLES,
   functionEnvironmentBytes,
   LAMBDA_ENVIRONMENT_MAX_BYTES,
   OTHER_FUNCTION_VARIABLES,
@@ -83,17 +84,22 @@ describe('a config at the limits', () => {
     for (const name of names) expect(name).toMatch(/^[0-9a-zA-Z._-]{1,64}$/);
     // Assess: each function's environment, with the deploy-time names at their longest, fits Lambda's 4 KB,
     // and the config check's estimate is not smaller than the real thing.
-    const functions = Object.values(pipelineTemplate.findResources('AWS::Lambda::Function'));
-    for (const fn of functions) {
+    const functions = Object.entries(pipelineTemplate.findResources('AWS::Lambda::Function'));
+    const longest = { ...OTHER_FUNCTION_VARIABLES, ...FINISH_RUN_VARIABLES };
+    for (const [id, fn] of functions) {
       const variables = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
         .Variables;
       expect(Object.keys(variables).sort()).toEqual(
-        [...Object.keys(OTHER_FUNCTION_VARIABLES), CONFIG_ENV].sort(),
+        [
+          ...Object.keys(OTHER_FUNCTION_VARIABLES),
+          CONFIG_ENV,
+          ...(id.startsWith('FinishRunFunction') ? Object.keys(FINISH_RUN_VARIABLES) : []),
+        ].sort(),
       );
       const deployed = Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [
           k,
-          typeof v === 'string' ? v : 'x'.repeat(OTHER_FUNCTION_VARIABLES[k] ?? 0),
+          typeof v === 'string' ? v : 'x'.repeat(longest[k] ?? 0),
         ]),
       );
       const bytes = Buffer.byteLength(JSON.stringify(deployed));

@@ -28,9 +28,9 @@ type States = Record<string, Record<string, unknown>>;
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
-  it('has one Node 22 ARM function per state (and the closer and the pause re-applier), each told where the bucket, table and secrets are', () => {
+  it('has one Node 22 ARM function per state (and the closer, the pause re-applier and publish-post), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 9);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 10);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

@@ -9,6 +9,7 @@ import type { PostAnalysis } from '../../shared/domain/post';
 import type {
   Analyzer,
   ArchiveMove,
+  AutoResumeRecord,
   ChannelPageRequest,
   ChannelSource,
   DraftSettings,
@@ -256,6 +257,21 @@ export class FakeLedger implements RunLedger {
   }
   async listRuns() {
     return [...this.runs.values()].reverse();
+  }
+  async recordAutoResume(_p: string, runId: string, plan: AutoResumeRecord) {
+    const run = this.runs.get(runId);
+    if (run) run.autoResume = structuredClone(plan);
+  }
+  async claimResume(_p: string, runId: string, claim: { executionId: string; automatic: boolean }) {
+    const run = this.runs.get(runId);
+    const resumable = run && (run.status === 'failed' || run.status === 'partial');
+    if (!run || !resumable || (claim.automatic && run.autoResume?.state !== 'scheduled')) {
+      return { claimed: false as const, existing: run ? structuredClone(run) : undefined };
+    }
+    run.status = 'running';
+    run.executionId = claim.executionId;
+    if (claim.automatic && run.autoResume) run.autoResume.state = 'started';
+    return { claimed: true as const };
   }
   async acquireLock(_p: string, runId: string, nowMs: number, leaseMs: number): Promise<LockResult> {
     const held = this.lock;

@@ -5,7 +5,9 @@ import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { scheduledRunId } from '../../../shared/domain/run-id';
+import type { StartRunInput } from '../../../shared/pipeline/begin-run';
 import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
+import { autoResumeTick } from '../daemon/auto-resumes';
 import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
 import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
 import { daemonSchedules } from '../daemon/daemon-schedules';
@@ -66,10 +68,8 @@ async function runDaemon(context: CliContext): Promise<number> {
     let nextPost: ScheduledPost | undefined;
     let lastPlan = '';
 
-    const fire = async (slot: Slot) => {
-      const { pipelineId, scheduleName } = slot.schedule;
-      const runId = scheduledRunId(scheduleName, slot.time.at);
-      console.log(`firing ${describeSlot(slot)}: run ${runId}`);
+    /** One execution of the state machine, as a schedule or a resume starts it in AWS. */
+    const execute = async (input: StartRunInput, runId: string) => {
       let environment: Awaited<ReturnType<typeof startLocalEnvironment>> | undefined;
       try {
         environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
@@ -77,7 +77,7 @@ async function runDaemon(context: CliContext): Promise<number> {
         const result = await runDigestLocally({
           config,
           environment,
-          input: { pipelineId, trigger: 'schedule', scheduleName, scheduledTime: slot.time.at.toISOString() },
+          input,
           executionName: randomUUID(),
           signal: controller.signal,
           progress,
@@ -86,11 +86,15 @@ async function runDaemon(context: CliContext): Promise<number> {
           stopLine = await closeInterruptedRun(ledger, progress, interrupted);
           return;
         }
-        const record = await ledger.getRun(pipelineId, progress.run?.runId ?? runId);
+        const record = await ledger.getRun(input.pipelineId, progress.run?.runId ?? runId);
         const status = record?.status ?? result.status;
-        console.log(`run ${runId}: ${status}${record?.reason ? ` (${record.reason})` : ''}`);
+        const next =
+          record?.autoResume?.state === 'scheduled'
+            ? `; automatic resume ${record.autoResume.attempt} at ${record.autoResume.at}`
+            : '';
+        console.log(`run ${runId}: ${status}${record?.reason ? ` (${record.reason})` : ''}${next}`);
       } catch (error) {
-        // One slot that cannot start (a broken credential) must not stop the other schedules.
+        // One run that cannot start (a broken credential) must not stop the other schedules.
         console.error(
           `run ${runId} could not run: ${error instanceof Error ? error.message : String(error)}`,
         );
@@ -98,6 +102,30 @@ async function runDaemon(context: CliContext): Promise<number> {
         await environment?.close();
       }
     };
+
+    const fire = async (slot: Slot) => {
+      const { pipelineId, scheduleName } = slot.schedule;
+      const runId = scheduledRunId(scheduleName, slot.time.at);
+      console.log(`firing ${describeSlot(slot)}: run ${runId}`);
+      await execute(
+        { pipelineId, trigger: 'schedule', scheduleName, scheduledTime: slot.time.at.toISOString() },
+        runId,
+      );
+    };
+
+    // Automatic resumes FinishRun planned in the ledger, under the same run id (shared/pipeline/auto-resume.ts).
+    const resumes = autoResumeTick({
+      ledger,
+      pipelineIds: config.pipelines.map((p) => p.id),
+      now: () => Date.now(),
+      signal: controller.signal,
+      resume: async ({ run, input }) => {
+        console.log(
+          `resuming run ${run.runId} of ${run.pipelineId} (automatic resume ${run.autoResume?.attempt}, due ${run.autoResume?.at}: ${run.autoResume?.reason})`,
+        );
+        await execute(input, run.runId);
+      },
+    });
 
     const missed = async (slot: Slot) => {
       const { pipelineId, scheduleName } = slot.schedule;
@@ -124,7 +152,7 @@ async function runDaemon(context: CliContext): Promise<number> {
 
     // Only this daemon publishes the directory's posts: one found `publishing` when it starts was left by a crash.
     let firstTick = true;
-    const tick = async (nowMs: number): Promise<number | undefined> => {
+    const postsTick = async (nowMs: number): Promise<number | undefined> => {
       let next: ScheduledPost | undefined;
       const statuses: ScheduledPostStatus[] = firstTick ? ['pending', 'publishing'] : ['pending'];
       firstTick = false;
@@ -160,6 +188,14 @@ async function runDaemon(context: CliContext): Promise<number> {
       return next ? Date.parse(next.at) : undefined;
     };
 
+    const tick = async (nowMs: number): Promise<number | undefined> => {
+      const post = await postsTick(nowMs);
+      if (controller.signal.aborted) return undefined;
+      const resume = await resumes(Date.now());
+      const wakeAt = [post, resume].filter((t): t is number => t !== undefined);
+      return wakeAt.length > 0 ? Math.min(...wakeAt) : undefined;
+    };
+
     const upcoming = (next: Slot[]) => {
       const lines = next.map((slot) => `next: ${describeSlot(slot)}`);
       if (nextPost)
@@ -193,7 +229,7 @@ async function runDaemon(context: CliContext): Promise<number> {
 export const daemonCommand: LocalCommand = {
   name: 'daemon',
   synopsis:
-    'daemon              fire every enabled schedule and due one-off post on this machine until Ctrl-C',
+    'daemon              fire every enabled schedule, due one-off post and automatic resume on this machine until Ctrl-C',
   options: {},
   run: runDaemon,
 };

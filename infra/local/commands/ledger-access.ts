@@ -1,9 +1,11 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
+import { awsErrorName, createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { holderIsGone } from '../../../shared/adapters/local-process';
+import { PIPELINE_STACK_NAME } from '../../../shared/config/resources';
 import { DigestError } from '../../../shared/errors';
 import type { RunLedger } from '../../../shared/ports';
 import { attachSharedAws } from '../shared-aws';
@@ -48,6 +50,42 @@ export function deployedTable(context: Pick<CliContext, 'values'>): {
     marshallOptions: { removeUndefinedValues: true },
   });
   return { table, client };
+}
+
+/**
+ * The deployed pipeline stack's outputs (infra/scheduled-targets.ts), by key, for what a command needs from
+ * the stack and was not told in the environment. DescribeStacks answers a stack that does not exist with a
+ * ValidationException ("Stack with id … does not exist"):
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html
+ */
+export async function deployedOutputs(
+  keys: readonly string[],
+  client: CloudFormationClient = new CloudFormationClient({}),
+): Promise<Record<string, string>> {
+  const region = await client.config.region().catch(() => 'the default region');
+  const notDeployed = (why: string) =>
+    new DigestError(
+      `stack ${PIPELINE_STACK_NAME} ${why} in ${region}: deploy it (npx cdk deploy --all) or set the ARNs in the environment`,
+    );
+  try {
+    const answer = await client.send(new DescribeStacksCommand({ StackName: PIPELINE_STACK_NAME }));
+    const outputs = Object.fromEntries(
+      (answer.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+    );
+    const missing = keys.filter((key) => !outputs[key]);
+    if (missing.length > 0)
+      throw notDeployed(`has no output ${missing.join(', ')} (deployed before it had them?)`);
+    return Object.fromEntries(keys.map((key) => [key, outputs[key] ?? '']));
+  } catch (error) {
+    if (error instanceof DigestError) throw error;
+    if (awsErrorName(error) === 'ValidationException') throw notDeployed('is not deployed');
+    throw new DigestError(
+      `cannot read stack ${PIPELINE_STACK_NAME}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
 }
 
 /**

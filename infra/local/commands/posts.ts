@@ -8,6 +8,7 @@ import {
 } from '../../../shared/adapters/eventbridge-scheduler';
 import { createObjectStore } from '../../../shared/adapters/s3-object-store';
 import { findPipeline } from '../../../shared/config/load';
+import { PIPELINE_OUTPUTS } from '../../../shared/config/resources';
 import { toLocal } from '../../../shared/domain/schedule/zoned-time';
 import { DigestError } from '../../../shared/errors';
 import { loadDraft } from '../../../shared/pipeline/analyze';
@@ -22,7 +23,7 @@ import { UsageError } from '../command-line';
 import { checkCredentialSets } from '../environment';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext, LocalCommand } from './command';
-import { AWS_OPTION_HELP, AWS_OPTIONS, deployedTable } from './ledger-access';
+import { AWS_OPTION_HELP, AWS_OPTIONS, deployedOutputs, deployedTable } from './ledger-access';
 
 const STATUSES: readonly ScheduledPostStatus[] = [
   'pending',
@@ -52,37 +53,56 @@ export function schedulerAt(post: Pick<ScheduledPost, 'at' | 'timeZone'>): strin
 export interface PostsBackend {
   posts: ScheduledPostStore;
   store: ObjectStore;
-  /** With --aws: the one-time schedules and what they invoke. */
-  scheduler?: { gateway: SchedulerGateway; targetArn: string; roleArn: string; groupName?: string };
+  /** With --aws: the one-time schedules, and what they invoke (read only when a post is scheduled). */
+  scheduler?: {
+    gateway: SchedulerGateway;
+    targets(): Promise<{ targetArn: string; roleArn: string }>;
+    groupName?: string;
+  };
   where: string;
   close(): Promise<void>;
 }
 
 function awsBackend(context: CliContext): PostsBackend {
   const bucket = process.env.DIGEST_BUCKET;
-  const targetArn = process.env.DIGEST_PUBLISH_POST_ARN;
-  const roleArn = process.env.DIGEST_SCHEDULER_ROLE_ARN;
   const { table, client } = deployedTable(context);
   const schedulerClient = new SchedulerClient({});
   const s3 = createS3Client();
   return {
     posts: createScheduledPostStore({ client, tableName: table }),
     store: createObjectStore({ client: s3, bucket: bucket ?? '' }),
-    ...(targetArn && roleArn
-      ? {
-          scheduler: {
-            gateway: createSchedulerGateway(schedulerClient),
-            targetArn,
-            roleArn,
-            ...(process.env.DIGEST_SCHEDULE_GROUP ? { groupName: process.env.DIGEST_SCHEDULE_GROUP } : {}),
-          },
-        }
-      : {}),
+    scheduler: {
+      gateway: createSchedulerGateway(schedulerClient),
+      targets: () => postTargets(process.env),
+      ...(process.env.DIGEST_SCHEDULE_GROUP ? { groupName: process.env.DIGEST_SCHEDULE_GROUP } : {}),
+    },
     where: `DynamoDB table ${table}`,
     close: async () => {
       client.destroy();
       schedulerClient.destroy();
     },
+  };
+}
+
+/**
+ * What a post's schedule invokes, and as whom: DIGEST_PUBLISH_POST_ARN and DIGEST_SCHEDULER_ROLE_ARN when both
+ * are set, else the deployed stack's outputs (infra/scheduled-targets.ts).
+ */
+export async function postTargets(
+  env: NodeJS.ProcessEnv,
+  outputs: typeof deployedOutputs = deployedOutputs,
+): Promise<{ targetArn: string; roleArn: string }> {
+  const { DIGEST_PUBLISH_POST_ARN: targetArn, DIGEST_SCHEDULER_ROLE_ARN: roleArn } = env;
+  if (targetArn && roleArn) return { targetArn, roleArn };
+  if (targetArn || roleArn) {
+    throw new DigestError(
+      `${targetArn ? 'DIGEST_SCHEDULER_ROLE_ARN' : 'DIGEST_PUBLISH_POST_ARN'} is not set, ${targetArn ? 'DIGEST_PUBLISH_POST_ARN' : 'DIGEST_SCHEDULER_ROLE_ARN'} is: set both, or neither to use the deployed stack's`,
+    );
+  }
+  const found = await outputs([PIPELINE_OUTPUTS.publishPostArn, PIPELINE_OUTPUTS.postScheduleRoleArn]);
+  return {
+    targetArn: found[PIPELINE_OUTPUTS.publishPostArn] ?? '',
+    roleArn: found[PIPELINE_OUTPUTS.postScheduleRoleArn] ?? '',
   };
 }
 
@@ -167,14 +187,12 @@ export async function runPosts(
         source,
         now: new Date(),
       });
-      if (values.aws === true && !backend.scheduler) {
-        throw new DigestError(
-          '--aws needs DIGEST_PUBLISH_POST_ARN and DIGEST_SCHEDULER_ROLE_ARN to schedule the post',
-        );
-      }
+      // Known before the post is stored: a post no schedule would ever publish is never stored pending.
+      const targets = await backend.scheduler?.targets();
       await backend.posts.create(post);
-      if (backend.scheduler) {
-        const { gateway, targetArn, roleArn, groupName } = backend.scheduler;
+      if (backend.scheduler && targets) {
+        const { gateway, groupName } = backend.scheduler;
+        const { targetArn, roleArn } = targets;
         await gateway
           .createOneTime({
             name: postScheduleName(post.pipelineId, post.postId),

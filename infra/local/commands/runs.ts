@@ -1,6 +1,7 @@
 import { DigestError } from '../../../shared/errors';
 import { closeRunByOperator, holderState } from '../../../shared/pipeline/close-abandoned-run';
 import { STEP_NAMES } from '../../../shared/ports';
+import { describeAutoResume } from '../report';
 import type { CliContext, LocalCommand } from './command';
 import { AWS_OPTION_HELP, AWS_OPTIONS, type LedgerAccess, openLedger } from './ledger-access';
 
@@ -15,6 +16,7 @@ async function show(access: LedgerAccess, pipelineId: string, runId: string): Pr
   );
   if (run.reason) console.log(`reason: ${run.reason}`);
   console.log(`started ${run.startedAt}${run.endedAt ? `   ended ${run.endedAt}` : ''}`);
+  if (run.autoResume) console.log(describeAutoResume(run.autoResume));
   for (const step of STEP_NAMES) {
     const record = run.steps[step];
     if (!record) {
