@@ -1,3 +1,6 @@
+import type { SecretService } from './env';
+import type { PipelineConfig } from './schema';
+
 /**
  * Names shared by the CDK app, the Lambda handlers and the local runner, so the
  * state machine that runs locally is the one `cdk deploy` ships.
@@ -26,3 +29,53 @@ export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expi
 /** S3 layout of one run. */
 export const runPrefix = (pipelineId: string, runId: string) => `runs/${pipelineId}/${runId}/`;
 export const processedPrefix = (pipelineId: string, runId: string) => `processed/${pipelineId}/${runId}/`;
+
+/**
+ * What each function may touch, stated once so the CDK app grants exactly this and nothing more
+ * (infra/function-grants.ts). `objects` are key prefixes of the run-files bucket; `table` is `record` for a
+ * step that only records its outcome on the run (GetItem/UpdateItem), `read` for GetItem/Query, `readWrite`
+ * for items written and deleted too (runs, locks, the publication journal, schedule state); `secrets` lists
+ * the services whose credentials it reads, per pipeline, since what a step calls depends on the pipeline.
+ */
+export interface FunctionNeeds {
+  table?: 'record' | 'read' | 'readWrite';
+  objects?: { read?: readonly string[]; write?: readonly string[]; delete?: readonly string[] };
+  secrets?: (pipeline: PipelineConfig) => readonly SecretService[];
+}
+
+const RUN_FILES = ['runs/', 'processed/'] as const;
+const publishingService = (pipeline: PipelineConfig): SecretService[] =>
+  pipeline.publisher.kind === 'none' ? [] : [pipeline.publisher.kind];
+
+export const FUNCTION_NEEDS = {
+  BeginRun: { table: 'readWrite' },
+  // The sheet only for a since_last window, which starts after the newest message id in it.
+  Collect: {
+    table: 'record',
+    objects: { read: RUN_FILES, write: ['runs/'] },
+    secrets: (p) => (p.discord.window.mode === 'since_last' ? ['discord', 'google'] : ['discord']),
+  },
+  Upload: { table: 'record', objects: { read: RUN_FILES }, secrets: () => ['google'] },
+  Analyze: {
+    table: 'record',
+    objects: { read: RUN_FILES, write: ['runs/'] },
+    secrets: () => ['google', 'gemini'],
+  },
+  Publish: {
+    table: 'readWrite',
+    objects: { read: RUN_FILES },
+    secrets: (p) => ['google', ...publishingService(p)],
+  },
+  // Archiving moves the run's files from runs/ to processed/: the only function that deletes objects.
+  Archive: {
+    table: 'record',
+    objects: { read: RUN_FILES, write: ['processed/'], delete: ['runs/'] },
+    secrets: () => ['google'],
+  },
+  FinishRun: { table: 'readWrite' },
+  CloseAbandonedRun: { table: 'readWrite' },
+  ReapplyPauses: { table: 'read' },
+} as const satisfies Record<TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses', FunctionNeeds>;
+
+/** The S3 object tag Collect puts on the raw messages, whose lifecycle rule expires them sooner than the run. */
+export const RAW_MESSAGES_TAG = { key: 'digest-content', value: 'raw-messages' } as const;
