@@ -75,7 +75,12 @@ export const FUNCTION_NEEDS = {
   FinishRun: { table: 'readWrite' },
   CloseAbandonedRun: { table: 'readWrite' },
   ReapplyPauses: { table: 'read' },
-} as const satisfies Record<TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses', FunctionNeeds>;
+  // A one-off post (functions/publish-post) goes to the platform it names, whichever the daily draft uses.
+  PublishPost: { table: 'readWrite', secrets: () => ['x', 'typefully'] },
+} as const satisfies Record<
+  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost',
+  FunctionNeeds
+>;
 
 /** The S3 object tag Collect puts on the raw messages, whose lifecycle rule expires them sooner than the run. */
 export const RAW_MESSAGES_TAG = { key: 'digest-content', value: 'raw-messages' } as const;
