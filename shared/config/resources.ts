@@ -43,6 +43,7 @@ export interface FunctionNeeds {
   secrets?: (pipeline: PipelineConfig) => readonly SecretService[];
 }
 
+/** A run's CSV is under runs/ until archived, then under processed/: a replay reads it there. */
 const RUN_FILES = ['runs/', 'processed/'] as const;
 const publishingService = (pipeline: PipelineConfig): SecretService[] =>
   pipeline.publisher.kind === 'none' ? [] : [pipeline.publisher.kind];
@@ -52,7 +53,8 @@ export const FUNCTION_NEEDS = {
   // The sheet only for a since_last window, which starts after the newest message id in it.
   Collect: {
     table: 'record',
-    objects: { read: RUN_FILES, write: ['runs/'] },
+    // Its own CSV and collect parts, all under runs/.
+    objects: { read: ['runs/'], write: ['runs/'] },
     secrets: (p) => (p.discord.window.mode === 'since_last' ? ['discord', 'google'] : ['discord']),
   },
   Upload: { table: 'record', objects: { read: RUN_FILES }, secrets: () => ['google'] },
@@ -63,7 +65,8 @@ export const FUNCTION_NEEDS = {
   },
   Publish: {
     table: 'readWrite',
-    objects: { read: RUN_FILES },
+    // The run's draft, which stays under runs/ (Archive moves only the CSV and the raw messages).
+    objects: { read: ['runs/'] },
     secrets: (p) => ['google', ...publishingService(p)],
   },
   // Archiving moves the run's files from runs/ to processed/: the only function that deletes objects.

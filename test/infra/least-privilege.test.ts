@@ -274,3 +274,28 @@ describe('alerts', () => {
     bare.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 });
+
+describe('object prefixes', () => {
+  it('lets each step read only the prefixes it reads: Collect and Publish runs/ only, a replayed CSV from processed/', () => {
+    // Prepare
+    const readPrefixes = (name: string) =>
+      withAction(statementsOf(pipeline, name), 's3:GetObject')
+        .flatMap((s) => [s.Resource].flat())
+        .map((r) => (JSON.stringify(r).match(/"\/([a-z]+\/)\*"/) ?? [])[1])
+        .sort();
+
+    // Act
+    const reads = Object.fromEntries(
+      ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive'].map((s) => [s, readPrefixes(`${s}Function`)]),
+    );
+
+    // Assess
+    expect(reads).toEqual({
+      Collect: ['runs/'],
+      Upload: ['processed/', 'runs/'],
+      Analyze: ['processed/', 'runs/'],
+      Publish: ['runs/'],
+      Archive: ['processed/', 'runs/'],
+    });
+  });
+});
