@@ -34,10 +34,6 @@ export class DigestStatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(runFilesDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'this is the access-log bucket of the run files; logging it would log its own log deliveries',
-    });
     this.bucket = new Bucket(this, 'RunFiles', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
