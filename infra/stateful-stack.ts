@@ -28,8 +28,8 @@ export class DigestStatefulStack extends Stack {
     const accessLogs = new Bucket(this, 'RunFilesAccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      // Server access logs can only be delivered to SSE-S3 buckets
-      // (docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+      // SSE-S3 like the run files: SSE-KMS would also work but needs a key policy for the log delivery
+      // (aws/aws-cdk#25350).
       encryption: BucketEncryption.S3_MANAGED,
       lifecycleRules: [{ expiration: Duration.days(runFilesDays) }],
       removalPolicy: RemovalPolicy.RETAIN,

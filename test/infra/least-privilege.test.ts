@@ -299,3 +299,30 @@ describe('object prefixes', () => {
     });
   });
 });
+
+describe("the state machine's role", () => {
+  it('invokes only the step functions, and holds `*` only for log delivery and X-Ray, which take no resource', () => {
+    // Prepare
+    const [policy, ...others] = Object.entries(pipeline.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('StateMachineRole'))
+      .map(([, p]) => p);
+    expect(others).toHaveLength(0);
+
+    // Act
+    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
+
+    // Assess: exactly the Step Functions logging actions (docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html)
+    // and the X-Ray ones; every other statement invokes one step's function (and its versions).
+    const wildcard = statements.filter((s) => JSON.stringify(s.Resource) === '"*"');
+    expect(
+      actionsOf(wildcard).every(
+        (a) =>
+          /^logs:[A-Za-z]*(LogDelivery|LogDeliveries|ResourcePolic|LogGroups)/.test(a) ||
+          a.startsWith('xray:'),
+      ),
+    ).toBe(true);
+    const invokes = statements.filter((s) => JSON.stringify(s.Resource) !== '"*"');
+    expect(actionsOf(invokes).every((a) => a === 'lambda:InvokeFunction')).toBe(true);
+    expect(invokes).toHaveLength(7);
+  });
+});
