@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../shared/config/load';
 import { PIPELINE_STACK_NAME } from '../shared/config/resources';
 import type { DigestConfig } from '../shared/config/schema';
@@ -6,8 +7,13 @@ import { DigestError } from '../shared/errors';
 import { DigestPipelineStack } from './pipeline-stack';
 import { DigestStatefulStack } from './stateful-stack';
 
-/** Both stacks of the app; the CLI, the tests and the local runner build it in process. */
+/**
+ * Both stacks of the app; the CLI, the tests and the local runner build it in process. cdk-nag's AWS
+ * Solutions rules check every synth (`Validations.of(app).addPlugins`, cdk-nag 3's README): an
+ * unacknowledged finding fails `cdk synth` and `Template.fromStack` alike.
+ */
 export function buildApp(config: DigestConfig, app: App) {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stateful = new DigestStatefulStack(app, 'DigestStateful', config, {
     description: 'discord-digest: run files, ledger, credentials',
   });

@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { CustomResource, Duration } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { FUNCTION_NEEDS } from '../shared/config/resources';
 import type { DigestConfig } from '../shared/config/schema';
 import { DigestFunction } from './digest-function';
+import { type GrantTargets, grantFunctionNeeds } from './function-grants';
 
 export interface SchedulePausesProps {
   config: DigestConfig;
-  table: ITable;
+  grants: GrantTargets;
   environment: Record<string, string>;
+  configFile: string;
   schedules: readonly Schedule[];
   /** The role the schedules' targets run as: UpdateSchedule passes it again. */
   targetRole: IRole;
@@ -29,9 +31,10 @@ export class SchedulePauses extends Construct {
     const fn = new DigestFunction(this, 'ReapplyPausesFunction', {
       dir: 'reapply-pauses',
       environment: props.environment,
+      configFile: props.configFile,
       timeout: Duration.minutes(2),
     });
-    props.table.grantReadData(fn);
+    grantFunctionNeeds(fn, FUNCTION_NEEDS.ReapplyPauses, props.grants);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],

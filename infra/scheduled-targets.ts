@@ -1,19 +1,19 @@
-import { ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RESUME_MACHINE_ENV, RESUME_ROLE_ENV, RESUME_SCHEDULE_PREFIX } from '../shared/config/aws-names';
-import { PIPELINE_OUTPUTS, STATE_MACHINE_NAME } from '../shared/config/resources';
+import { FUNCTION_NEEDS, PIPELINE_OUTPUTS, STATE_MACHINE_NAME } from '../shared/config/resources';
 import { DigestFunction } from './digest-function';
+import { type GrantTargets, grantFunctionNeeds } from './function-grants';
 
 export interface ScheduledTargetsProps {
-  table: ITable;
-  /** One per pipeline (`discord-digest/<id>`): a post publishes with its pipeline's X or Typefully keys. */
-  secrets: readonly ISecret[];
-  /** The functions' shared environment (config, table, secret prefix). */
+  /** What the functions may touch: publish-post gets FUNCTION_NEEDS.PublishPost of it. */
+  grants: GrantTargets;
+  /** The functions' shared environment (table, secret prefix). */
   environment: Record<string, string>;
+  /** The validated config, bundled into the asset. */
+  configFile: string;
   stateMachine: IStateMachine;
   /** The role the pipelines' schedules start the state machine as; resumes start it as the same role. */
   targetRole: IRole;
@@ -36,14 +36,14 @@ export class ScheduledTargets extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    // Reads and writes the post and its publication journal; reads the credentials. No bucket, no Scheduler.
+    // Reads and writes the post and its publication journal; reads the publishing credentials. No bucket, no Scheduler.
     this.publishPost = new DigestFunction(this, 'PublishPostFunction', {
       dir: 'publish-post',
       environment: props.environment,
+      configFile: props.configFile,
       timeout: Duration.minutes(5),
     });
-    props.table.grantReadWriteData(this.publishPost);
-    for (const secret of props.secrets) secret.grantRead(this.publishPost);
+    grantFunctionNeeds(this.publishPost, FUNCTION_NEEDS.PublishPost, props.grants);
 
     // Scheduler assumes this role to call the templated Lambda Invoke target:
     // docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html (Lambda – Invoke)
@@ -51,7 +51,10 @@ export class ScheduledTargets extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
       description: 'EventBridge Scheduler publishing discord-digest one-off posts',
     });
-    this.publishPost.grantInvoke(this.postScheduleRole);
+    // The function itself, not grantInvoke's `<arn>:*` for versions and aliases: the schedules invoke $LATEST.
+    this.postScheduleRole.addToPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.publishPost.functionArn] }),
+    );
 
     // A resume starts the machine exactly as a pipeline's schedule does (states:StartExecution on it alone).
     props.stateMachine.grantStartExecution(props.targetRole);
@@ -71,6 +74,11 @@ export class ScheduledTargets extends Construct {
         ],
       }),
     );
+    Validations.of(finish.role ?? finish).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${RESUME_SCHEDULE_PREFIX}*]`,
+      reason:
+        'resume schedules are named at run time after their run; the prefix is the narrowest ARN Scheduler allows',
+    });
     props.targetRole.grantPassRole(finish.grantPrincipal);
     // Built from the fixed name: the machine's own ARN would make FinishRun depend on the machine that invokes it.
     finish.addEnvironment(

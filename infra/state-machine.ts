@@ -120,6 +120,7 @@ export function buildDigestStateMachine(
     definitionBody: DefinitionBody.fromChainable(chain),
     timeout: EXECUTION_TIMEOUT,
     tracingEnabled: true,
-    logs: { destination: logs, level: LogLevel.ERROR, includeExecutionData: false },
+    // Every state's entry and exit, without the data: what ran and when, never a message or a credential.
+    logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
   });
 }

@@ -163,8 +163,16 @@ export interface Publisher {
 // ─── S3 ─────────────────────────────────────────────────────────────────────
 
 export interface ObjectStore {
-  /** Write only if the key does not exist yet; returns false (and writes nothing) if it does. */
-  putIfAbsent(key: string, body: string, contentType: string): Promise<boolean>;
+  /**
+   * Write only if the key does not exist yet; returns false (and writes nothing) if it does. `tags` go on the
+   * object (a lifecycle rule may expire it by them) and follow it through `move`.
+   */
+  putIfAbsent(
+    key: string,
+    body: string,
+    contentType: string,
+    options?: { tags?: Readonly<Record<string, string>> },
+  ): Promise<boolean>;
   /** The object's text, or undefined if there is none. */
   getText(key: string): Promise<string | undefined>;
   /** Copy then delete; a no-op when `from` is gone and `to` exists (a re-run). */

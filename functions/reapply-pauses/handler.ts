@@ -5,7 +5,7 @@ import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createScheduleStateStore } from '../../shared/adapters/dynamo-schedule-state';
 import { createSchedulerGateway } from '../../shared/adapters/eventbridge-scheduler';
 import { runtimeEnvFromEnv } from '../../shared/config/env';
-import { configFromEnv } from '../../shared/config/load';
+import { loadRuntimeConfig } from '../../shared/config/load';
 import { logger, logInfo } from '../../shared/observability/logger';
 import { reapplySchedulePauses } from '../../shared/pipeline/reapply-pauses';
 
@@ -36,7 +36,7 @@ export const handler = middy(async (event: CustomResourceEvent) => {
   if (event.RequestType !== 'Delete') {
     try {
       const result = await reapplySchedulePauses({
-        config: configFromEnv(),
+        config: loadRuntimeConfig(),
         states: createScheduleStateStore({
           client: createDynamoDocumentClient(),
           tableName: runtimeEnvFromEnv().LEDGER_TABLE,

@@ -35,7 +35,7 @@ export function createObjectStore({ client, bucket }: ObjectStoreOptions): Objec
   }
 
   return {
-    async putIfAbsent(key, body, contentType) {
+    async putIfAbsent(key, body, contentType, options) {
       // s3rver ignores If-None-Match, so look first; on AWS the condition below is the guarantee.
       if (await exists(key)) return false;
       try {
@@ -46,6 +46,9 @@ export function createObjectStore({ client, bucket }: ObjectStoreOptions): Objec
             Body: body,
             ContentType: contentType,
             IfNoneMatch: '*',
+            // x-amz-tagging: "The tag-set must be encoded as URL Query parameters"; CopyObject copies it by default
+            // (docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, API_CopyObject.html TaggingDirective).
+            ...(options?.tags ? { Tagging: new URLSearchParams(options.tags).toString() } : {}),
           }),
         );
         return true;

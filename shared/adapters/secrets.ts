@@ -1,12 +1,19 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type PipelineSecrets, parseSecrets, runtimeEnvSchema, SECRET_KEYS } from '../config/env';
+import {
+  parseSecrets,
+  runtimeEnvSchema,
+  type SecretService,
+  type ServiceSecrets,
+  secretKeysOf,
+  secretNameOf,
+} from '../config/env';
 import { describeIssues } from '../config/load';
 import { ConfigError, TransientError } from '../errors';
 import { awsErrorName, toDigestError } from './aws-clients';
 
 /** Long enough to spare a warm container the call, short enough that a rotated secret arrives soon. */
 const CACHE_MS = 5 * 60_000;
-const cache = new Map<string, { until: number; secrets: PipelineSecrets }>();
+const cache = new Map<string, { until: number; secrets: unknown }>();
 let client: SecretsManagerClient | undefined;
 
 /** Only these two settings matter here; the bucket and table are not needed to read a secret. */
@@ -18,32 +25,36 @@ export function clearSecretsCache(): void {
 }
 
 /**
- * The pipeline's credentials: from the environment locally (`.env`), from its
- * Secrets Manager secret in AWS, cached per container. Errors name the missing
- * or invalid key, never a value.
+ * One service's credentials for the pipeline: from the environment locally (`.env`), from the pipeline's
+ * secret for that service in AWS (`<prefix><pipelineId>/<service>`), cached per container. A function reads
+ * only the services it uses, and its role may read only those secrets. Errors name the secret and the
+ * missing or invalid key, never a value.
  */
-export async function loadPipelineSecrets(
+export async function loadServiceSecrets<S extends SecretService>(
   pipelineId: string,
+  service: S,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<PipelineSecrets> {
+): Promise<ServiceSecrets<S>> {
   const settings = sourceSchema.safeParse(env);
   if (!settings.success)
     throw new ConfigError(`invalid secrets settings:\n${describeIssues(settings.error)}`);
   const { SECRETS_SOURCE, SECRET_NAME_PREFIX } = settings.data;
+  const keys = secretKeysOf(service);
 
   if (SECRETS_SOURCE === 'env') {
-    // An empty variable (`KEY=` in .env) counts as absent, so optional keys stay optional.
-    const raw = Object.fromEntries(SECRET_KEYS.map((key) => [key, env[key] || undefined]));
-    return parseSecrets(raw, 'the environment');
+    // An empty variable (`KEY=` in .env) counts as absent.
+    const raw = Object.fromEntries(keys.map((key) => [key, env[key] || undefined]));
+    return parseSecrets(service, raw, 'the environment');
   }
 
-  const name = `${SECRET_NAME_PREFIX}${pipelineId}`;
+  const name = secretNameOf(SECRET_NAME_PREFIX, pipelineId, service);
   const hit = cache.get(name);
-  if (hit && hit.until > Date.now()) return hit.secrets;
+  if (hit && hit.until > Date.now()) return hit.secrets as ServiceSecrets<S>;
 
   client ??= new SecretsManagerClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
   let text: string | undefined;
   try {
+    // docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html: SecretId is the name or ARN.
     text = (await client.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
   } catch (error) {
     const failure = toDigestError('secretsmanager', `GetSecretValue ${name}`, error);
@@ -52,17 +63,17 @@ export async function loadPipelineSecrets(
       cause: error,
     });
   }
+  const expected = `secret ${name} is not a JSON object with the keys ${keys.join(', ')}`;
   let raw: unknown;
   try {
     raw = JSON.parse(text ?? '');
   } catch {
-    // The parser's message may quote the secret: say only what was expected.
-    throw new ConfigError(`secret ${name} is not a JSON object with the keys ${SECRET_KEYS.join(', ')}`);
+    // The parser's message may quote the secret: say only what was expected. A secret the stack created and
+    // nobody filled in yet holds a generated random string and lands here.
+    throw new ConfigError(expected);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`secret ${name} is not a JSON object with the keys ${SECRET_KEYS.join(', ')}`);
-  }
-  const secrets = parseSecrets(raw, `secret ${name}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(expected);
+  const secrets = parseSecrets(service, raw, `secret ${name}`);
   cache.set(name, { until: Date.now() + CACHE_MS, secrets });
   return secrets;
 }

@@ -51,17 +51,17 @@ function boundedScheduleName(full: string, identity: string): string {
 
 /**
  * Lambda refuses a function whose environment variables take more than 4 KB in all
- * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "Environment variables: 4 KB"),
- * and every function carries the whole config in `DIGEST_CONFIG`.
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "Environment variables: 4 KB").
+ * The config is not among them (it ships in the asset, shared/config/load.ts), so no config can exceed it.
  */
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
 /**
- * The variables every function has besides the config (infra/pipeline-stack.ts, infra/digest-function.ts),
- * with the longest value each can take once deployed: bucket names are at most 63 characters; the table name
- * CloudFormation generates (`DigestStateful-Ledger…-…`) is given 128 as a generous bound.
+ * The variables every function has (infra/pipeline-stack.ts, infra/digest-function.ts), with the longest
+ * value each can take once deployed: bucket names are at most 63 characters; the table name CloudFormation
+ * generates (`DigestStateful-Ledger…-…`) is given 128 as a generous bound.
  */
-export const OTHER_FUNCTION_VARIABLES: Readonly<Record<string, number>> = {
+export const FUNCTION_VARIABLES: Readonly<Record<string, number>> = {
   NODE_OPTIONS: '--enable-source-maps'.length,
   BUCKET_NAME: 63,
   LEDGER_TABLE: 128,
@@ -85,16 +85,16 @@ export const FINISH_RUN_VARIABLES: Readonly<Record<string, number>> = {
 };
 
 /**
- * Bytes the largest function's environment (FinishRun's) takes with this config. Lambda measures the variables as one JSON object
- * ("…exceeded the 4KB limit. String measured: {"KEY":"value",…}", quoted in
- * github-aws-runners/terraform-aws-github-runner#3594), so the config's own quotes count twice once escaped.
+ * Bytes a function's environment takes at most once deployed. Lambda measures the variables as one JSON
+ * object ("…exceeded the 4KB limit. String measured: {"KEY":"value",…}", quoted in
+ * github-aws-runners/terraform-aws-github-runner#3594).
  */
-export function functionEnvironmentBytes(configJson: string): number {
-  const variables = Object.fromEntries(
-    Object.entries({ ...OTHER_FUNCTION_VARIABLES, ...FINISH_RUN_VARIABLES }).map(([key, length]) => [
-      key,
-      'x'.repeat(length),
-    ]),
+export function functionEnvironmentBytes(
+  variables: Readonly<Record<string, number>> = FUNCTION_VARIABLES,
+): number {
+  return Buffer.byteLength(
+    JSON.stringify(
+      Object.fromEntries(Object.entries(variables).map(([key, length]) => [key, 'x'.repeat(length)])),
+    ),
   );
-  return Buffer.byteLength(JSON.stringify({ ...variables, DIGEST_CONFIG: configJson }));
 }

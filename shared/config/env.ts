@@ -3,28 +3,42 @@ import { ConfigError } from '../errors';
 import { describeIssues } from './load';
 
 /**
- * Credentials for one pipeline. Locally they come from `.env`; in AWS from the
- * pipeline's Secrets Manager secret (a JSON object with the same keys).
+ * Credentials, one secret per pipeline and service, so a function can be let read exactly the ones it uses
+ * (infra/stateful-stack.ts creates them, shared/config/resources.ts says which step needs which). Locally every
+ * key comes from `.env`; in AWS from the secret `<prefix><pipelineId>/<service>`, a JSON object with the
+ * service's keys.
  */
-export const secretsSchema = z.object({
-  DISCORD_BOT_TOKEN: z.string().min(1),
+export const SECRET_SCHEMAS = {
+  discord: z.object({ DISCORD_BOT_TOKEN: z.string().min(1) }),
   /** The service account key file's JSON; the sheet must be shared with its client_email. */
-  GOOGLE_SERVICE_ACCOUNT_JSON: z.string().min(1),
-  GEMINI_API_KEY: z.string().min(1),
-  X_API_KEY: z.string().min(1).optional(),
-  X_API_SECRET: z.string().min(1).optional(),
-  X_ACCESS_TOKEN: z.string().min(1).optional(),
-  X_ACCESS_SECRET: z.string().min(1).optional(),
-  TYPEFULLY_API_KEY: z.string().min(1).optional(),
-});
-export type PipelineSecrets = z.infer<typeof secretsSchema>;
-export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof PipelineSecrets)[];
+  google: z.object({ GOOGLE_SERVICE_ACCOUNT_JSON: z.string().min(1) }),
+  gemini: z.object({ GEMINI_API_KEY: z.string().min(1) }),
+  x: z.object({
+    X_API_KEY: z.string().min(1),
+    X_API_SECRET: z.string().min(1),
+    X_ACCESS_TOKEN: z.string().min(1),
+    X_ACCESS_SECRET: z.string().min(1),
+  }),
+  typefully: z.object({ TYPEFULLY_API_KEY: z.string().min(1) }),
+} as const;
+export type SecretService = keyof typeof SECRET_SCHEMAS;
+export type ServiceSecrets<S extends SecretService> = z.infer<(typeof SECRET_SCHEMAS)[S]>;
+export const SECRET_SERVICES = Object.keys(SECRET_SCHEMAS) as SecretService[];
 
-export function parseSecrets(raw: unknown, source: string): PipelineSecrets {
-  const result = secretsSchema.safeParse(raw);
+/** The keys of one service's secret, e.g. `X_API_KEY, X_API_SECRET, …` for x. */
+export function secretKeysOf(service: SecretService): string[] {
+  return Object.keys(SECRET_SCHEMAS[service].shape);
+}
+
+export function parseSecrets<S extends SecretService>(
+  service: S,
+  raw: unknown,
+  source: string,
+): ServiceSecrets<S> {
+  const result = SECRET_SCHEMAS[service].safeParse(raw);
   if (!result.success)
     throw new ConfigError(`missing or invalid secret in ${source}:\n${describeIssues(result.error)}`);
-  return result.data;
+  return result.data as ServiceSecrets<S>;
 }
 
 /** Base URLs of the external APIs; each can be pointed elsewhere (a proxy, a sandbox). */
@@ -51,9 +65,9 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Endpoint
 export const runtimeEnvSchema = z.object({
   BUCKET_NAME: z.string().min(1),
   LEDGER_TABLE: z.string().min(1),
-  /** `env`: secrets are environment variables (local, `.env`); `secretsmanager`: one secret per pipeline. */
+  /** `env`: secrets are environment variables (local, `.env`); `secretsmanager`: one secret per pipeline and service. */
   SECRETS_SOURCE: z.enum(['env', 'secretsmanager']).default('env'),
-  /** The pipeline's secret is named `<prefix><pipelineId>`. */
+  /** A pipeline's secret for one service is named `<prefix><pipelineId>/<service>`. */
   SECRET_NAME_PREFIX: z.string().min(1).default('discord-digest/'),
 });
 export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
@@ -63,3 +77,7 @@ export function runtimeEnvFromEnv(env: NodeJS.ProcessEnv = process.env): Runtime
   if (!result.success) throw new ConfigError(`invalid runtime environment:\n${describeIssues(result.error)}`);
   return result.data;
 }
+
+/** The Secrets Manager name of one pipeline's secret for one service; the CDK app and the functions both use it. */
+export const secretNameOf = (prefix: string, pipelineId: string, service: SecretService) =>
+  `${prefix}${pipelineId}/${service}`;

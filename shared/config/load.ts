@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { scheduleCoverage } from './coverage';
 import { configSchema, type DigestConfig, type PipelineConfig } from './schema';
 
-/** Environment variable that carries the validated config into each Lambda (and the local runner). */
+/** Environment variable that carries the validated config into the local runner's steps. */
 export const CONFIG_ENV = 'DIGEST_CONFIG';
+/**
+ * The validated config as it ships in each function's asset, beside the handler (infra/digest-function.ts):
+ * Lambda's environment holds 4 KB in all, too little for many pipelines, and a file in the asset costs the
+ * cold start one small read, no request.
+ */
+export const CONFIG_FILE_NAME = 'digest.config.json';
 
 /** Turn zod issues into one line per field, e.g. `pipelines[0].discord.channelId: …`. */
 export function describeIssues(error: z.ZodError): string {
@@ -67,22 +74,44 @@ export function loadConfigFile(path: string): DigestConfig {
   return parseConfig(raw, path);
 }
 
-let cached: { text: string; config: DigestConfig } | undefined;
+let cached: { source: string; text: string; config: DigestConfig } | undefined;
 
-/** The config as the Lambda sees it: JSON in `DIGEST_CONFIG`, parsed once per container. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DigestConfig {
-  const text = env[CONFIG_ENV];
-  if (!text) throw new ConfigError(`${CONFIG_ENV} is not set`);
-  if (cached?.text === text) return cached.config;
+/**
+ * The config a step runs with, parsed once per container: in Lambda the file bundled at the task root
+ * (`LAMBDA_TASK_ROOT` is set by the runtime: docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+ * locally the JSON the runner puts in `DIGEST_CONFIG`.
+ */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): DigestConfig {
+  const root = env.LAMBDA_TASK_ROOT;
+  const source = root ? join(root, CONFIG_FILE_NAME) : CONFIG_ENV;
+  let text: string | undefined;
+  if (root) {
+    // The bundled file never changes under a running container: read it once.
+    if (cached?.source === source) return cached.config;
+    try {
+      text = readFileSync(source, 'utf8');
+    } catch (cause) {
+      throw new ConfigError(
+        `cannot read the bundled config ${source}: ${(cause as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+        {
+          cause,
+        },
+      );
+    }
+  } else {
+    text = env[CONFIG_ENV];
+    if (!text) throw new ConfigError(`${CONFIG_ENV} is not set`);
+  }
+  if (cached?.source === source && cached.text === text) return cached.config;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError(`${CONFIG_ENV} is not valid JSON`, { cause });
+    throw new ConfigError(`${source} is not valid JSON`, { cause });
   }
   // Checked in full by validate and cdk synth before it was deployed.
-  const config = parseConfig(raw, CONFIG_ENV, { coverage: false });
-  cached = { text, config };
+  const config = parseConfig(raw, source, { coverage: false });
+  cached = { source, text, config };
   return config;
 }
 

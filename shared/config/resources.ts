@@ -1,3 +1,6 @@
+import type { SecretService } from './env';
+import type { PipelineConfig } from './schema';
+
 /**
  * Names shared by the CDK app, the Lambda handlers and the local runner, so the
  * state machine that runs locally is the one `cdk deploy` ships.
@@ -36,3 +39,61 @@ export const PIPELINE_OUTPUTS = {
   publishPostArn: 'PublishPostFunctionArn',
   postScheduleRoleArn: 'PostScheduleRoleArn',
 } as const;
+
+/**
+ * What each function may touch, stated once so the CDK app grants exactly this and nothing more
+ * (infra/function-grants.ts). `objects` are key prefixes of the run-files bucket; `table` is `record` for a
+ * step that only records its outcome on the run (GetItem/UpdateItem), `read` for GetItem/Query, `readWrite`
+ * for items written and deleted too (runs, locks, the publication journal, schedule state); `secrets` lists
+ * the services whose credentials it reads, per pipeline, since what a step calls depends on the pipeline.
+ */
+export interface FunctionNeeds {
+  table?: 'record' | 'read' | 'readWrite';
+  objects?: { read?: readonly string[]; write?: readonly string[]; delete?: readonly string[] };
+  secrets?: (pipeline: PipelineConfig) => readonly SecretService[];
+}
+
+/** A run's CSV is under runs/ until archived, then under processed/: a replay reads it there. */
+const RUN_FILES = ['runs/', 'processed/'] as const;
+const publishingService = (pipeline: PipelineConfig): SecretService[] =>
+  pipeline.publisher.kind === 'none' ? [] : [pipeline.publisher.kind];
+
+export const FUNCTION_NEEDS = {
+  BeginRun: { table: 'readWrite' },
+  // The sheet only for a since_last window, which starts after the newest message id in it.
+  Collect: {
+    table: 'record',
+    // Its own CSV and collect parts, all under runs/.
+    objects: { read: ['runs/'], write: ['runs/'] },
+    secrets: (p) => (p.discord.window.mode === 'since_last' ? ['discord', 'google'] : ['discord']),
+  },
+  Upload: { table: 'record', objects: { read: RUN_FILES }, secrets: () => ['google'] },
+  Analyze: {
+    table: 'record',
+    objects: { read: RUN_FILES, write: ['runs/'] },
+    secrets: () => ['google', 'gemini'],
+  },
+  Publish: {
+    table: 'readWrite',
+    // The run's draft, which stays under runs/ (Archive moves only the CSV and the raw messages).
+    objects: { read: ['runs/'] },
+    secrets: (p) => ['google', ...publishingService(p)],
+  },
+  // Archiving moves the run's files from runs/ to processed/: the only function that deletes objects.
+  Archive: {
+    table: 'record',
+    objects: { read: RUN_FILES, write: ['processed/'], delete: ['runs/'] },
+    secrets: () => ['google'],
+  },
+  FinishRun: { table: 'readWrite' },
+  CloseAbandonedRun: { table: 'readWrite' },
+  ReapplyPauses: { table: 'read' },
+  // A one-off post (functions/publish-post) goes to the platform it names, whichever the daily draft uses.
+  PublishPost: { table: 'readWrite', secrets: () => ['x', 'typefully'] },
+} as const satisfies Record<
+  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost',
+  FunctionNeeds
+>;
+
+/** The S3 object tag Collect puts on the raw messages, whose lifecycle rule expires them sooner than the run. */
+export const RAW_MESSAGES_TAG = { key: 'digest-content', value: 'raw-messages' } as const;

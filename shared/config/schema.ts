@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { awsCronProblem } from '../domain/schedule/aws-cron';
 import { timeZoneProblem } from '../domain/schedule/time-zone';
-import {
-  functionEnvironmentBytes,
-  LAMBDA_ENVIRONMENT_MAX_BYTES,
-  SCHEDULE_NAME_PATTERN,
-  schedulerScheduleName,
-} from './aws-names';
+import { SCHEDULE_NAME_PATTERN, schedulerScheduleName } from './aws-names';
 
 const id = z
   .string()
@@ -222,6 +217,19 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     pipelines: z.array(pipelineSchema).min(1, 'at least one pipeline'),
+    /** Days the run files are kept in S3; the raw Discord messages, which hold user names, go sooner. */
+    retention: z
+      .strictObject({
+        runFilesDays: z.number().int().min(1).max(3650).default(365),
+        rawMessagesDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .prefault({})
+      .refine((r) => r.rawMessagesDays <= r.runFilesDays, {
+        message: 'rawMessagesDays must not exceed runFilesDays',
+        path: ['rawMessagesDays'],
+      }),
+    /** Where the alarms go: an SNS topic always, and this address subscribed to it when set. */
+    alerts: z.strictObject({ email: z.email().optional() }).optional(),
   })
   .superRefine((config, ctx) => checkAcrossPipelines(config, ctx));
 
@@ -280,14 +288,6 @@ function checkAcrossPipelines(config: { pipelines: ParsedPipeline[] }, ctx: z.Re
         });
       } else tabs.set(key, `pipelines[${p}].sheet.${role}`);
     }
-  }
-  const bytes = functionEnvironmentBytes(JSON.stringify(config));
-  if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['pipelines'],
-      message: `too large to deploy: every function carries the config in its environment, which would take ${bytes} of Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES} bytes; use fewer pipelines or schedules, or shorter names and topics`,
-    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { processedPrefix, runPrefix } from '../config/resources';
+import { processedPrefix, RAW_MESSAGES_TAG, runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { csvToPosts, postsToCsv } from '../domain/csv';
 import { contentVisibility, messageToPost } from '../domain/discord-message';
@@ -27,6 +27,9 @@ export interface CollectDeps {
 
 const PAGE_SIZE = 100;
 const DEFAULT_BUDGET_MS = 8 * 60_000;
+
+/** Raw messages (in the messages file and in each part) hold user names: tagged to expire sooner than the run. */
+const RAW_MESSAGES = { tags: { [RAW_MESSAGES_TAG.key]: RAW_MESSAGES_TAG.value } };
 
 export const csvKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}posts.csv`;
 export const rawKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}messages.json`;
@@ -357,7 +360,7 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
   const total = sumCounts([...parts.map((p) => p.counts), channel]);
   const rawKey = rawKeyOf(run.pipelineId, run.runId);
   // Raw first: the CSV is the commit mark a re-run looks for.
-  await deps.store.putIfAbsent(rawKey, JSON.stringify(raw), 'application/json');
+  await deps.store.putIfAbsent(rawKey, JSON.stringify(raw), 'application/json', RAW_MESSAGES);
   const written = await deps.store.putIfAbsent(csvKey, postsToCsv(posts), 'text/csv; charset=utf-8');
   if (!written) deps.log('csv was written by a concurrent attempt; keeping that one', { csvKey });
 
@@ -393,7 +396,7 @@ async function savePart(
     counts: countsOf(channel),
   };
   const key = partKeyOf(pipelineId, runId, n);
-  if (!(await deps.store.putIfAbsent(key, JSON.stringify(part), 'application/json'))) {
+  if (!(await deps.store.putIfAbsent(key, JSON.stringify(part), 'application/json', RAW_MESSAGES))) {
     // Another attempt of this run stored the same part first: retrying resumes from its copy.
     throw new TransientError(`collect part ${key} was written by a concurrent attempt`);
   }

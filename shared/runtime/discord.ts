@@ -3,7 +3,7 @@ import type { ChannelSource } from '../ports';
 import type { StepContext } from './step-context';
 
 export async function channelSourceFor(context: StepContext): Promise<ChannelSource> {
-  const secrets = await context.secrets();
+  const secrets = await context.secrets('discord');
   return createDiscordChannelSource({
     token: secrets.DISCORD_BOT_TOKEN,
     baseUrl: context.endpoints.DISCORD_API_URL,

@@ -3,7 +3,7 @@ import type { Analyzer } from '../ports';
 import type { StepContext } from './step-context';
 
 export async function analyzerFor(context: StepContext): Promise<Analyzer> {
-  const secrets = await context.secrets();
+  const secrets = await context.secrets('gemini');
   return createGeminiAnalyzer({
     apiKey: secrets.GEMINI_API_KEY,
     baseUrl: context.endpoints.GEMINI_API_URL,

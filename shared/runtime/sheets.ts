@@ -4,7 +4,7 @@ import type { SheetStore } from '../ports';
 import type { StepContext } from './step-context';
 
 export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
-  const secrets = await context.secrets();
+  const secrets = await context.secrets('google');
   return createSheetStore({
     spreadsheetId: context.pipeline.sheet.spreadsheetId,
     auth: createGoogleAuth(checkedGoogleCredential(secrets.GOOGLE_SERVICE_ACCOUNT_JSON)),

@@ -5,9 +5,15 @@ import { createPublicationJournal } from '../adapters/dynamo-publication-journal
 import { createScheduleStateStore } from '../adapters/dynamo-schedule-state';
 import type { RetryOptions } from '../adapters/retry';
 import { createObjectStore } from '../adapters/s3-object-store';
-import { loadPipelineSecrets } from '../adapters/secrets';
-import { type Endpoints, endpointsFromEnv, type PipelineSecrets, runtimeEnvFromEnv } from '../config/env';
-import { configFromEnv, findPipeline } from '../config/load';
+import { loadServiceSecrets } from '../adapters/secrets';
+import {
+  type Endpoints,
+  endpointsFromEnv,
+  runtimeEnvFromEnv,
+  type SecretService,
+  type ServiceSecrets,
+} from '../config/env';
+import { findPipeline, loadRuntimeConfig } from '../config/load';
 import type { DigestConfig, PipelineConfig } from '../config/schema';
 import { type Log, logInfo } from '../observability/logger';
 import type { ObjectStore, PublicationJournal, RunLedger, ScheduleStateStore } from '../ports';
@@ -26,7 +32,8 @@ export interface StepContext {
   retry: Partial<RetryOptions>;
   /** Milliseconds this invocation has left before Lambda ends it. */
   remainingMs: () => number;
-  secrets: () => Promise<PipelineSecrets>;
+  /** One service's credentials; the function's role may read only the services its step needs. */
+  secrets: <S extends SecretService>(service: S) => Promise<ServiceSecrets<S>>;
   now: () => Date;
   log: Log;
 }
@@ -44,7 +51,7 @@ export function stepContext(
   pipelineId: string,
   lambda: Pick<Context, 'getRemainingTimeInMillis'>,
 ): StepContext {
-  const config = configFromEnv();
+  const config = loadRuntimeConfig();
   const runtime = runtimeEnvFromEnv();
   const s3 = createS3Client();
   const dynamo = createDynamoDocumentClient();
@@ -62,7 +69,7 @@ export function stepContext(
       maxWaitMs: maxWaitFor(lambda),
       ...(endpoints.API_RETRY_BASE_MS ? { baseDelayMs: endpoints.API_RETRY_BASE_MS } : {}),
     },
-    secrets: () => loadPipelineSecrets(pipelineId),
+    secrets: (service) => loadServiceSecrets(pipelineId, service),
     now: () => new Date(),
     log: logInfo,
   };

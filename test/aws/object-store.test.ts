@@ -130,6 +130,25 @@ describe('S3 object store error mapping', () => {
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe('*');
   });
 
+  it('puts the tags on the object as the URL-encoded x-amz-tagging set', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand).rejects(
+      new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } }),
+    );
+    s3.on(PutObjectCommand).resolves({});
+
+    // Act
+    await store.putIfAbsent('runs/p/r/messages.json', '[]', 'application/json', {
+      tags: { 'digest-content': 'raw-messages', other: 'a b&c' },
+    });
+    await store.putIfAbsent('runs/p/r/posts.csv', '', 'text/csv');
+
+    // Assess
+    const [tagged, plain] = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(tagged?.Tagging).toBe('digest-content=raw-messages&other=a+b%26c');
+    expect(plain).not.toHaveProperty('Tagging');
+  });
+
   it('throttling and 5xx are transient, access denied is permanent', async () => {
     // Prepare
     s3.on(GetObjectCommand, { Key: 'slow' }).rejects(serviceError('SlowDown', 503));

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearSecretsCache, loadPipelineSecrets } from '../../shared/adapters/secrets';
+import { clearSecretsCache, loadServiceSecrets } from '../../shared/adapters/secrets';
 import { ConfigError, TransientError } from '../../shared/errors';
 
 const SECRETS = {
@@ -15,17 +15,32 @@ const SECRETS = {
   GEMINI_API_KEY: 'gemini-key-value',
   TYPEFULLY_API_KEY: 'typefully-key-value',
 };
+const X = { X_API_KEY: 'xk', X_API_SECRET: 'xs', X_ACCESS_TOKEN: 'xt', X_ACCESS_SECRET: 'xa' };
 
 describe('secrets from the environment', () => {
-  it('reads the keys it knows and ignores the rest', async () => {
+  it("reads one service's keys from the same .env as before and nothing else", async () => {
     // Prepare
-    const env = { SECRETS_SOURCE: 'env', ...SECRETS, X_API_KEY: '', UNRELATED: 'x' };
+    const env = { SECRETS_SOURCE: 'env', ...SECRETS, ...X, UNRELATED: 'x' };
 
     // Act
-    const secrets = await loadPipelineSecrets('crypto', env);
+    const discord = await loadServiceSecrets('crypto', 'discord', env);
+    const x = await loadServiceSecrets('crypto', 'x', env);
 
     // Assess
-    expect(secrets).toEqual(SECRETS);
+    expect(discord).toEqual({ DISCORD_BOT_TOKEN: SECRETS.DISCORD_BOT_TOKEN });
+    expect(x).toEqual(X);
+  });
+
+  it('needs no key of a service it does not read: a Typefully pipeline runs without X keys', async () => {
+    // Act
+    const typefully = await loadServiceSecrets('crypto', 'typefully', {
+      SECRETS_SOURCE: 'env',
+      ...SECRETS,
+      X_API_KEY: '',
+    });
+
+    // Assess
+    expect(typefully).toEqual({ TYPEFULLY_API_KEY: SECRETS.TYPEFULLY_API_KEY });
   });
 
   it('a missing key is a ConfigError that names the key and shows no value', async () => {
@@ -33,7 +48,7 @@ describe('secrets from the environment', () => {
     const { GEMINI_API_KEY: _, ...rest } = SECRETS;
 
     // Act
-    const loading = loadPipelineSecrets('crypto', { SECRETS_SOURCE: 'env', ...rest });
+    const loading = loadServiceSecrets('crypto', 'gemini', { SECRETS_SOURCE: 'env', ...rest });
 
     // Assess
     const error = await loading.catch((e: unknown) => e);
@@ -44,7 +59,7 @@ describe('secrets from the environment', () => {
 
   it('an unknown source is a ConfigError', async () => {
     // Act
-    const loading = loadPipelineSecrets('crypto', { SECRETS_SOURCE: 'vault', ...SECRETS });
+    const loading = loadServiceSecrets('crypto', 'gemini', { SECRETS_SOURCE: 'vault', ...SECRETS });
 
     // Assess
     await expect(loading).rejects.toThrow(ConfigError);
@@ -64,46 +79,58 @@ describe('secrets from Secrets Manager', () => {
     secretsManager.restore();
   });
 
-  it('reads the pipeline secret by name and caches it for the container', async () => {
+  it("reads the pipeline's secret of one service by name and caches it for the container", async () => {
     // Prepare
     secretsManager
-      .on(GetSecretValueCommand, { SecretId: 'digest/crypto' })
-      .resolves({ SecretString: JSON.stringify(SECRETS) });
+      .on(GetSecretValueCommand, { SecretId: 'digest/crypto/discord' })
+      .resolves({ SecretString: JSON.stringify({ DISCORD_BOT_TOKEN: SECRETS.DISCORD_BOT_TOKEN }) });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'digest/crypto/x' })
+      .resolves({ SecretString: JSON.stringify(X) });
 
     // Act
-    const first = await loadPipelineSecrets('crypto', env);
-    const second = await loadPipelineSecrets('crypto', env);
+    const first = await loadServiceSecrets('crypto', 'discord', env);
+    const second = await loadServiceSecrets('crypto', 'discord', env);
+    const x = await loadServiceSecrets('crypto', 'x', env);
 
     // Assess
-    expect(first).toEqual(SECRETS);
-    expect(second).toEqual(SECRETS);
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(first).toEqual({ DISCORD_BOT_TOKEN: SECRETS.DISCORD_BOT_TOKEN });
+    expect(second).toEqual(first);
+    expect(x).toEqual(X);
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'digest/crypto/discord',
+      'digest/crypto/x',
+    ]);
   });
 
   it('a secret without a required key is a ConfigError naming the key, not the values', async () => {
     // Prepare
-    const { DISCORD_BOT_TOKEN: _, ...rest } = SECRETS;
+    const { X_ACCESS_SECRET: _, ...rest } = X;
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(rest) });
 
     // Act
-    const error = await loadPipelineSecrets('crypto', env).catch((e: unknown) => e);
+    const error = await loadServiceSecrets('crypto', 'x', env).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain('DISCORD_BOT_TOKEN');
-    expect((error as Error).message).toContain('digest/crypto');
+    expect((error as Error).message).toContain('X_ACCESS_SECRET');
+    expect((error as Error).message).toContain('digest/crypto/x');
+    for (const value of Object.values(X)) expect((error as Error).message).not.toContain(value);
     for (const value of Object.values(SECRETS)) expect((error as Error).message).not.toContain(value);
   });
 
-  it('a secret that is not JSON is a ConfigError that does not echo it', async () => {
+  it('a secret not filled in yet (the generated string the stack created) is a ConfigError naming its keys, not echoing it', async () => {
     // Prepare
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'plain-text-token-123' });
 
     // Act
-    const error = await loadPipelineSecrets('crypto', env).catch((e: unknown) => e);
+    const error = await loadServiceSecrets('crypto', 'gemini', env).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(
+      'secret digest/crypto/gemini is not a JSON object with the keys GEMINI_API_KEY',
+    );
     expect((error as Error).message).not.toContain('plain-text-token-123');
   });
 
@@ -114,11 +141,11 @@ describe('secrets from Secrets Manager', () => {
       .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
 
     // Act
-    const loading = loadPipelineSecrets('crypto', env);
+    const loading = loadServiceSecrets('crypto', 'google', env);
 
     // Assess
     await expect(loading).rejects.toThrow(ConfigError);
-    await expect(loading).rejects.toThrow(/digest\/crypto.*ResourceNotFoundException/);
+    await expect(loading).rejects.toThrow(/digest\/crypto\/google.*ResourceNotFoundException/);
   });
 
   it('throttling is transient and is not cached', async () => {
@@ -132,14 +159,14 @@ describe('secrets from Secrets Manager', () => {
           $metadata: { httpStatusCode: 400 },
         }),
       )
-      .resolves({ SecretString: JSON.stringify(SECRETS) });
+      .resolves({ SecretString: JSON.stringify({ GEMINI_API_KEY: SECRETS.GEMINI_API_KEY }) });
 
     // Act
-    const first = await loadPipelineSecrets('crypto', env).catch((e: unknown) => e);
-    const second = await loadPipelineSecrets('crypto', env);
+    const first = await loadServiceSecrets('crypto', 'gemini', env).catch((e: unknown) => e);
+    const second = await loadServiceSecrets('crypto', 'gemini', env);
 
     // Assess
     expect(first).toBeInstanceOf(TransientError);
-    expect(second).toEqual(SECRETS);
+    expect(second).toEqual({ GEMINI_API_KEY: SECRETS.GEMINI_API_KEY });
   });
 });

@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { definitionFromTemplate } from '../../infra/definition';
+import { SECRET_SERVICES, secretKeysOf } from '../../shared/config/env';
 import { loadConfigFile, parseConfig } from '../../shared/config/load';
 import { TASK_STATES } from '../../shared/config/resources';
 import type { DigestConfig } from '../../shared/config/schema';
@@ -25,6 +26,11 @@ beforeAll(() => {
 });
 
 type States = Record<string, Record<string, unknown>>;
+/** A policy's statements but the X-Ray one every traced function has (X-Ray writes take no resource). */
+const untraced = (policy: unknown) =>
+  (
+    policy as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }
+  ).Properties.PolicyDocument.Statement.filter((s) => !JSON.stringify(s.Action).includes('xray:'));
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
@@ -40,10 +46,14 @@ describe('functions', () => {
           LEDGER_TABLE: Match.anyValue(),
           SECRETS_SOURCE: 'secretsmanager',
           SECRET_NAME_PREFIX: 'discord-digest/',
-          DIGEST_CONFIG: Match.stringLikeRegexp('"pipelines"'),
         }),
       },
+      TracingConfig: { Mode: 'Active' },
     });
+    // The config is in the asset, not the environment (test/infra/config-limits.test.ts, test/unit/runtime-config.test.ts).
+    for (const fn of Object.values(pipeline.findResources('AWS::Lambda::Function'))) {
+      expect(JSON.stringify(fn.Properties.Environment)).not.toContain('"pipelines"');
+    }
   });
 });
 
@@ -333,7 +343,7 @@ describe('schedule kinds', () => {
     expect(text).toContain('scheduler:UpdateSchedule');
     expect(text).toContain('iam:PassRole');
     expect(text).toContain('ScheduleTargetRole');
-    expect(text).not.toContain('"Resource":"*"');
+    expect(JSON.stringify(untraced(policy))).not.toContain('"Resource":"*"');
   });
 });
 
@@ -350,11 +360,12 @@ describe('pauses survive a deploy', () => {
     expect(resource?.DependsOn).toEqual(expect.arrayContaining(schedules));
     expect(resource?.Properties.SchedulesHash).toMatch(/^[0-9a-f]{64}$/);
     // Its function may read and update those schedules, and pass the one role their targets use.
-    const policies = Object.values(pipeline.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
-    const reapply = policies.find((p) => p.includes('scheduler:UpdateSchedule'));
-    expect(reapply).toContain('iam:PassRole');
-    expect(reapply).toContain('ScheduleTargetRole');
-    expect(reapply).not.toContain('"Resource":"*"');
+    const reapply = Object.values(pipeline.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p).includes('scheduler:UpdateSchedule'),
+    );
+    expect(JSON.stringify(reapply)).toContain('iam:PassRole');
+    expect(JSON.stringify(reapply)).toContain('ScheduleTargetRole');
+    expect(JSON.stringify(untraced(reapply))).not.toContain('"Resource":"*"');
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       Target: { RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleTargetRole'), 'Arn'] } },
     });
@@ -384,10 +395,20 @@ describe('stateful resources', () => {
     stateful.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
   });
 
-  it('has one secret per pipeline, named for it', () => {
+  it('has one secret per pipeline and service, named for both', () => {
     // Assess
-    stateful.resourceCountIs('AWS::SecretsManager::Secret', config.pipelines.length);
-    stateful.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'discord-digest/demo' });
+    stateful.resourceCountIs('AWS::SecretsManager::Secret', config.pipelines.length * SECRET_SERVICES.length);
+    for (const service of SECRET_SERVICES) {
+      stateful.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'Retain',
+        Properties: {
+          Name: `discord-digest/demo/${service}`,
+          Description: Match.stringLikeRegexp(secretKeysOf(service).join(', ')),
+          // Fixed options, never the key list: the stored value survives a change of keys.
+          GenerateSecretString: { ExcludePunctuation: true },
+        },
+      });
+    }
   });
 });
 

@@ -68,9 +68,17 @@ export class FakeChannel implements ChannelSource {
 
 export class FakeObjectStore implements ObjectStore {
   readonly objects = new Map<string, string>();
-  async putIfAbsent(key: string, body: string): Promise<boolean> {
+  /** Each object's tags, which move with it as CopyObject copies them. */
+  readonly tags = new Map<string, Readonly<Record<string, string>>>();
+  async putIfAbsent(
+    key: string,
+    body: string,
+    _contentType?: string,
+    options?: { tags?: Readonly<Record<string, string>> },
+  ): Promise<boolean> {
     if (this.objects.has(key)) return false;
     this.objects.set(key, body);
+    if (options?.tags) this.tags.set(key, options.tags);
     return true;
   }
   async getText(key: string): Promise<string | undefined> {
@@ -81,6 +89,9 @@ export class FakeObjectStore implements ObjectStore {
     if (body === undefined) return;
     this.objects.set(to, body);
     this.objects.delete(from);
+    const tags = this.tags.get(from);
+    if (tags) this.tags.set(to, tags);
+    this.tags.delete(from);
   }
 }
 

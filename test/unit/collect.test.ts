@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RAW_MESSAGES_TAG } from '../../shared/config/resources';
 import { csvToPosts } from '../../shared/domain/csv';
 import { ConfigError, RateLimitedError } from '../../shared/errors';
 import {
@@ -110,6 +111,17 @@ describe('collectChannelPosts', () => {
     expect(new Set(posts.map((p) => p.messageId)).size).toBe(250);
     expect(posts.map((p) => p.messageId)).toEqual(messages.map((m) => m.id).reverse());
     expect(JSON.parse(store.objects.get(rawKeyOf('demo', 'r1')) ?? '[]')).toHaveLength(250);
+    // The raw messages, in the file and in each part, carry the tag their shorter retention expires them by;
+    // the CSV does not.
+    const tagged = [...store.tags.keys()].sort();
+    expect(tagged).toEqual(
+      [...store.objects.keys()]
+        .filter((k) => k.endsWith('messages.json') || k.includes('collect-part-'))
+        .sort(),
+    );
+    expect(tagged.length).toBeGreaterThan(1);
+    for (const key of tagged)
+      expect(store.tags.get(key)).toEqual({ [RAW_MESSAGES_TAG.key]: RAW_MESSAGES_TAG.value });
     // Each request starts after the newest id read before it.
     const afters = channel.requests.map((r) => r.after);
     expect(new Set(afters).size).toBe(afters.length);
