@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resumeScheduleName } from '../../shared/config/aws-names';
 import { parseConfig } from '../../shared/config/load';
 import { TransientError } from '../../shared/errors';
 import { type BeginRunEvent, beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
@@ -291,5 +292,25 @@ describe('automatic resume, taken by BeginRun', () => {
     expect(refusal?.reason).toMatch(
       /^resume of run morning-20261124T0800Z skipped: overlapping: run other-run/,
     );
+  });
+});
+
+describe('the name of a resume schedule', () => {
+  it('is the same for one run and attempt, differs between attempts, and fits Scheduler at the longest ids', () => {
+    // Prepare: the longest pipeline id (40) and run id (80) the config and run ids allow.
+    const pipelineId = 'p'.repeat(40);
+    const runId = `${'r'.repeat(79)}x`;
+
+    // Act
+    const names = [1, 1, 2].map((attempt) => resumeScheduleName(pipelineId, runId, attempt));
+
+    // Assess
+    expect(names[0]).toBe(names[1]);
+    expect(names[2]).not.toBe(names[0]);
+    for (const name of names) {
+      expect(name).toMatch(/^digest-resume-[0-9a-zA-Z._-]+$/);
+      expect(name.length).toBeLessThanOrEqual(64);
+    }
+    expect(resumeScheduleName('demo', RUN_ID, 3)).toBe(`digest-resume-demo-${RUN_ID}-3`);
   });
 });
