@@ -262,6 +262,18 @@ describe('automatic resume, taken by BeginRun', () => {
     expect([...w.ledger.runs.values()].map((r) => r.status).sort()).toEqual(['duplicate', 'running']);
   });
 
+  it('a retried BeginRun of the resume goes on as that attempt, so FinishRun plans the next one', async () => {
+    // Prepare
+    const w = await failedRunWithPlan();
+    await w.begin('resume-a', resume);
+
+    // Act
+    const retried = await w.begin('resume-a', resume);
+
+    // Assess
+    expect(retried.run).toMatchObject({ runId: RUN_ID, proceed: true, autoResumeAttempt: 1 });
+  });
+
   it('a resume of a run that succeeded in the meantime does nothing and is recorded', async () => {
     // Prepare
     const w = await failedRunWithPlan();
