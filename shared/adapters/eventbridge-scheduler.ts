@@ -136,7 +136,8 @@ function oneTimeScheduleInput(schedule: OneTimeSchedule): CreateScheduleCommandI
  * state machine with the resume's input (the templated target calls StartExecution with `Input` as the
  * execution input: docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html), as the role
  * that may do only that. A schedule of that name already there is this resume's own (a retried FinishRun):
- * CreateSchedule answers ConflictException, which counts as done.
+ * CreateSchedule answers ConflictException (409, the only conflict its API reference lists), which counts as
+ * done. Scheduler also answers it for a schedule mid-update (alchemy-run/distilled#248): ours are never updated.
  */
 export function createResumeScheduler(
   client: SchedulerClient,

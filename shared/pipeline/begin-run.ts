@@ -118,13 +118,15 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
         return { run, steps: {} };
       }
       resumedFrom = existing;
-      if (input.autoResumeAttempt !== undefined) run.autoResumeAttempt = input.autoResumeAttempt;
       deps.log('resuming run', {
         runId,
         previousStatus: existing.status,
         ...(input.autoResumeAttempt ? { autoResumeAttempt: input.autoResumeAttempt } : {}),
       });
     }
+    // The attempt travels with the execution (a retried BeginRun too), so FinishRun plans the next one.
+    if (input.resume && input.autoResumeAttempt !== undefined)
+      run.autoResumeAttempt = input.autoResumeAttempt;
     // Resuming keeps the run's original reference time, so it sees the same window.
     run.referenceTime = existing.scheduledTime ?? existing.startedAt;
     // …and the schedule it was run for, whose time zone dates its draft.

@@ -177,7 +177,8 @@ describe('posts --aws', () => {
       // Prepare
       cloudFormation.on(DescribeStacksCommand).rejects(
         new CloudFormationServiceException({
-          name: 'ValidationException',
+          // The code CloudFormation answers with (boto/boto3#2807, aws-actions/aws-cloudformation-github-deploy#129).
+          name: 'ValidationError',
           $fault: 'client',
           message: 'Stack with id DigestPipeline does not exist',
           $metadata: { httpStatusCode: 400 },

@@ -244,7 +244,7 @@ describe('schedules commands against the deployed table and Scheduler (--aws)', 
     expect(out.at(-1)).toContain(`started run ${input.runId}`);
     sfn.restore();
   });
-  it("next lists the pending one-off posts among the schedules' runs, in time order", async () => {
+  it("next lists the pending one-off posts and waiting automatic resumes among the schedules' runs, in time order", async () => {
     // Prepare: a pending post two days from now, and one already cancelled.
     const at = new Date(Date.now() + 2 * 86_400_000);
     at.setUTCSeconds(0, 0);
@@ -262,13 +262,39 @@ describe('schedules commands against the deployed table and Scheduler (--aws)', 
       createdAt: new Date().toISOString(),
       source: 'text',
     });
-    ddb.on(QueryCommand).resolves({ Items: [post('p1', 'pending'), post('p2', 'cancelled')] });
+    // …and a run of the morning that failed on an outage, resumed by itself in 5 minutes.
+    const resumeAt = new Date(Date.now() + 5 * 60_000).toISOString();
+    const failedRun = {
+      pk: 'PIPELINE#demo',
+      sk: 'RUN#morning-20261124T0800Z',
+      pipelineId: 'demo',
+      runId: 'morning-20261124T0800Z',
+      trigger: 'schedule',
+      startedAt: new Date().toISOString(),
+      status: 'failed',
+      steps: {},
+      autoResume: {
+        attempt: 1,
+        at: resumeAt,
+        reason: 'collect failed on a transient error',
+        state: 'scheduled',
+      },
+    };
+    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => ({
+      Items:
+        input.ExpressionAttributeValues[':prefix'] === 'RUN#'
+          ? [failedRun]
+          : [post('p1', 'pending'), post('p2', 'cancelled')],
+    }));
 
     // Act
     const code = await schedulesCommand.run(context(['next'], { days: '3' }));
 
     // Assess
     expect(code).toBe(0);
+    expect(out).toContain(
+      `  ${resumeAt.slice(0, 16).replace('T', ' ')} UTC                  ${resumeAt.slice(0, 16).replace('T', ' ')} UTC   demo automatic resume 1 of run morning-20261124T0800Z (collect failed on a transient error)`,
+    );
     const lines = out.filter((l) => l.includes('one-off post '));
     expect(lines).toEqual([expect.stringContaining('demo one-off post p1 (x, 1 part(s))')]);
     const index = out.indexOf(lines[0] ?? '');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resumeScheduleName } from '../../shared/config/aws-names';
 import { parseConfig } from '../../shared/config/load';
 import { TransientError } from '../../shared/errors';
 import { type BeginRunEvent, beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
@@ -261,6 +262,18 @@ describe('automatic resume, taken by BeginRun', () => {
     expect([...w.ledger.runs.values()].map((r) => r.status).sort()).toEqual(['duplicate', 'running']);
   });
 
+  it('a retried BeginRun of the resume goes on as that attempt, so FinishRun plans the next one', async () => {
+    // Prepare
+    const w = await failedRunWithPlan();
+    await w.begin('resume-a', resume);
+
+    // Act
+    const retried = await w.begin('resume-a', resume);
+
+    // Assess
+    expect(retried.run).toMatchObject({ runId: RUN_ID, proceed: true, autoResumeAttempt: 1 });
+  });
+
   it('a resume of a run that succeeded in the meantime does nothing and is recorded', async () => {
     // Prepare
     const w = await failedRunWithPlan();
@@ -291,5 +304,25 @@ describe('automatic resume, taken by BeginRun', () => {
     expect(refusal?.reason).toMatch(
       /^resume of run morning-20261124T0800Z skipped: overlapping: run other-run/,
     );
+  });
+});
+
+describe('the name of a resume schedule', () => {
+  it('is the same for one run and attempt, differs between attempts, and fits Scheduler at the longest ids', () => {
+    // Prepare: the longest pipeline id (40) and run id (80) the config and run ids allow.
+    const pipelineId = 'p'.repeat(40);
+    const runId = `${'r'.repeat(79)}x`;
+
+    // Act
+    const names = [1, 1, 2].map((attempt) => resumeScheduleName(pipelineId, runId, attempt));
+
+    // Assess
+    expect(names[0]).toBe(names[1]);
+    expect(names[2]).not.toBe(names[0]);
+    for (const name of names) {
+      expect(name).toMatch(/^digest-resume-[0-9a-zA-Z._-]+$/);
+      expect(name.length).toBeLessThanOrEqual(64);
+    }
+    expect(resumeScheduleName('demo', RUN_ID, 3)).toBe(`digest-resume-demo-${RUN_ID}-3`);
   });
 });

@@ -54,9 +54,9 @@ export function deployedTable(context: Pick<CliContext, 'values'>): {
 
 /**
  * The deployed pipeline stack's outputs (infra/scheduled-targets.ts), by key, for what a command needs from
- * the stack and was not told in the environment. DescribeStacks answers a stack that does not exist with a
- * ValidationException ("Stack with id … does not exist"):
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html
+ * the stack and was not told in the environment. A stack that does not exist is a 400 whose code is
+ * `ValidationError` with "Stack with id … does not exist" (not the AmazonCloudFormationException the
+ * API reference names: boto/boto3#2807, aws/aws-sdk#44; SDK v3: aws-actions/aws-cloudformation-github-deploy#129).
  */
 export async function deployedOutputs(
   keys: readonly string[],
@@ -78,7 +78,12 @@ export async function deployedOutputs(
     return Object.fromEntries(keys.map((key) => [key, outputs[key] ?? '']));
   } catch (error) {
     if (error instanceof DigestError) throw error;
-    if (awsErrorName(error) === 'ValidationException') throw notDeployed('is not deployed');
+    if (
+      awsErrorName(error) === 'ValidationError' &&
+      /does not exist/.test(String((error as Error).message))
+    ) {
+      throw notDeployed('is not deployed');
+    }
     throw new DigestError(
       `cannot read stack ${PIPELINE_STACK_NAME}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },

@@ -1,12 +1,13 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
+import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { createScheduleStateStore } from '../../../shared/adapters/dynamo-schedule-state';
 import {
   createSchedulerGateway,
   type SchedulerGateway,
 } from '../../../shared/adapters/eventbridge-scheduler';
-import type { ScheduledPostStore, ScheduleStateStore } from '../../../shared/ports';
+import type { RunLedger, ScheduledPostStore, ScheduleStateStore } from '../../../shared/ports';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext } from './command';
 import { deployedTable } from './ledger-access';
@@ -15,6 +16,8 @@ export interface ScheduleAccess {
   states: ScheduleStateStore;
   /** One-off posts, for the preview of what is coming. */
   posts: ScheduledPostStore;
+  /** The runs, for the automatic resumes still waiting. */
+  runs: RunLedger;
   /** Against AWS: the deployed schedules, disabled and enabled with the ledger's pause. */
   scheduler?: SchedulerGateway;
   /** `local ledger in <dir>` or `DynamoDB table <name>`, for messages. */
@@ -35,6 +38,7 @@ export async function openSchedules(context: CliContext): Promise<ScheduleAccess
     return {
       states: createScheduleStateStore({ client, tableName: table }),
       posts: createScheduledPostStore({ client, tableName: table }),
+      runs: createRunLedger({ client, tableName: table }),
       scheduler: createSchedulerGateway(scheduler),
       where: `DynamoDB table ${table} and EventBridge Scheduler`,
       close: async () => {
@@ -47,6 +51,7 @@ export async function openSchedules(context: CliContext): Promise<ScheduleAccess
   return {
     states: createScheduleStateStore({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
     posts: createScheduledPostStore({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
+    runs: createRunLedger({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
     where: `local ledger in ${context.dataDir}`,
     close: aws.close,
   };

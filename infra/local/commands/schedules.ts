@@ -6,8 +6,9 @@ import type { DigestConfig } from '../../../shared/config/schema';
 import { type FireTime, fireTimesBetween } from '../../../shared/domain/schedule/evaluator';
 import { formatLocal, toLocal } from '../../../shared/domain/schedule/zoned-time';
 import { DigestError } from '../../../shared/errors';
-import type { ScheduledPost } from '../../../shared/ports';
+import type { RunRecord, ScheduledPost } from '../../../shared/ports';
 import { UsageError } from '../command-line';
+import { waitingAutoResumes } from '../daemon/auto-resumes';
 import type { LocalCommand } from './command';
 import { AWS_OPTIONS } from './ledger-access';
 import { runAndReport } from './run';
@@ -185,12 +186,20 @@ export const schedulesCommand: LocalCommand = {
             if (at > now && at <= untilMs) entries.push({ at, line: formatUpcomingPost(post) });
           }
         }
+        // …and the automatic resumes still waiting (shared/pipeline/auto-resume.ts).
+        const pipelineIds = config.pipelines
+          .map((p) => p.id)
+          .filter((id) => !pipelineId || id === pipelineId);
+        for (const run of await waitingAutoResumes(access.runs, pipelineIds)) {
+          const at = Date.parse(run.autoResume?.at ?? '');
+          if (at <= untilMs) entries.push({ at, line: formatUpcomingResume(run) });
+        }
       } finally {
         await access.close();
       }
       entries.sort((a, b) => a.at - b.at);
       const shown = typeof values.count === 'string' ? entries.slice(0, Number(values.count)) : entries;
-      console.log(`upcoming runs and one-off posts, next ${values.days} day(s):`);
+      console.log(`upcoming runs, one-off posts and automatic resumes, next ${values.days} day(s):`);
       for (const entry of shown) console.log(`  ${entry.line}`);
       if (shown.length === 0) console.log('  none (every schedule is disabled, or none fires in that time)');
       return 0;
@@ -261,6 +270,12 @@ export const schedulesCommand: LocalCommand = {
     });
   },
 };
+
+/** A waiting automatic resume in the preview (its time is UTC, as its Scheduler schedule's is). */
+export function formatUpcomingResume(run: RunRecord): string {
+  const utc = `${(run.autoResume?.at ?? '').slice(0, 16).replace('T', ' ')} UTC`;
+  return `${utc.slice(0, 16)} ${'UTC'.padEnd(20)} ${utc}   ${run.pipelineId} automatic resume ${run.autoResume?.attempt} of run ${run.runId} (${run.autoResume?.reason})`;
+}
 
 /** A pending one-off post in the preview, in the same columns as a schedule's run. */
 export function formatUpcomingPost(post: ScheduledPost): string {

@@ -22,6 +22,18 @@ export interface DueResume {
 const waiting = (run: RunRecord) =>
   (run.status === 'failed' || run.status === 'partial') && run.autoResume?.state === 'scheduled';
 
+/** Every plan still waiting, soonest first: what the daemon (or, in AWS, a Scheduler schedule) will fire. */
+export async function waitingAutoResumes(
+  ledger: Pick<RunLedger, 'listRuns'>,
+  pipelineIds: readonly string[],
+): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  for (const pipelineId of pipelineIds) {
+    runs.push(...(await ledger.listRuns(pipelineId, RECENT_RUNS)).filter(waiting));
+  }
+  return runs.sort((a, b) => (a.autoResume?.at ?? '').localeCompare(b.autoResume?.at ?? ''));
+}
+
 /** The resumes due at `nowMs` (oldest first), and when the next one falls due. */
 export async function autoResumesDue(
   ledger: Pick<RunLedger, 'listRuns'>,
@@ -30,16 +42,13 @@ export async function autoResumesDue(
 ): Promise<{ due: DueResume[]; nextMs?: number }> {
   const due: DueResume[] = [];
   let nextMs: number | undefined;
-  for (const pipelineId of pipelineIds) {
-    for (const run of await ledger.listRuns(pipelineId, RECENT_RUNS)) {
-      const plan = run.autoResume;
-      if (!plan || !waiting(run)) continue;
-      const at = Date.parse(plan.at);
-      if (at <= nowMs) due.push({ run, input: resumeInput(run, plan.attempt) });
-      else nextMs = Math.min(nextMs ?? at, at);
-    }
+  for (const run of await waitingAutoResumes(ledger, pipelineIds)) {
+    const plan = run.autoResume;
+    if (!plan) continue;
+    const at = Date.parse(plan.at);
+    if (at <= nowMs) due.push({ run, input: resumeInput(run, plan.attempt) });
+    else nextMs = Math.min(nextMs ?? at, at);
   }
-  due.sort((a, b) => Date.parse(a.run.autoResume?.at ?? '') - Date.parse(b.run.autoResume?.at ?? ''));
   return { due, ...(nextMs === undefined ? {} : { nextMs }) };
 }
 
