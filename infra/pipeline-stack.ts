@@ -35,8 +35,9 @@ import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
 import { DigestFunction } from './digest-function';
+import { Review } from './review';
 import { SchedulePauses } from './schedule-pauses';
-import { buildDigestStateMachine } from './state-machine';
+import { buildDigestStateMachine, STATE_MACHINE_NAME } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
 
 export interface DigestPipelineStackProps extends StackProps {
@@ -57,6 +58,14 @@ export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression
   const kind = scheduleKindOf(schedule);
   const expression = schedulerExpression('cron' in kind ? { cron: normaliseAwsCron(kind.cron) } : kind);
   return ScheduleExpression.expression(expression, TimeZone.of(schedule.timeZone));
+}
+
+/** The longest wait for a review among the pipelines that ask for one. */
+function longestReview(config: DigestConfig): Duration {
+  const hours = config.pipelines
+    .filter((p) => p.publisher.review === 'approve')
+    .map((p) => p.review.expiresHours);
+  return Duration.hours(Math.max(0, ...hours));
 }
 
 /** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */
@@ -91,7 +100,14 @@ export class DigestPipelineStack extends Stack {
     this.functions = functions;
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
-    this.stateMachine = buildDigestStateMachine(this, functions, logs);
+    this.stateMachine = buildDigestStateMachine(this, functions, logs, longestReview(props.config));
+    new Review(this, 'Review', {
+      awaitReview: functions.AwaitReview,
+      table: props.table,
+      secrets: props.secrets,
+      environment,
+      stateMachineName: STATE_MACHINE_NAME,
+    });
 
     // An execution that dies before FinishRun (timeout, abort, a failed close) must not leave its
     // run "running" and its pipeline locked: this function closes it as failed.

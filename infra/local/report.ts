@@ -40,6 +40,8 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   lines.push(`execution ${summary.executionStatus} in ${(summary.durationMs / 1000).toFixed(1)} s`, '');
   for (const step of STEP_NAMES) {
     const record = report.steps[step];
+    // Only a pipeline with publisher.review: approve has a review step.
+    if (!record && step === 'review') continue;
     if (!record) {
       lines.push(`  ${pad(step, 8)} not run`);
       continue;

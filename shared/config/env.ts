@@ -16,6 +16,8 @@ export const secretsSchema = z.object({
   X_ACCESS_TOKEN: z.string().min(1).optional(),
   X_ACCESS_SECRET: z.string().min(1).optional(),
   TYPEFULLY_API_KEY: z.string().min(1).optional(),
+  /** Signs approve/reject links (publisher.review: approve); without it requests name the CLI commands only. */
+  REVIEW_LINK_SECRET: z.string().min(32).optional(),
 });
 export type PipelineSecrets = z.infer<typeof secretsSchema>;
 export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof PipelineSecrets)[];

@@ -14,6 +14,8 @@ export const TASK_STATES = {
   Collect: { dir: 'collect', timeoutSeconds: 600 },
   Upload: { dir: 'upload', timeoutSeconds: 300 },
   Analyze: { dir: 'analyze', timeoutSeconds: 600 },
+  /** The function answers at once; the state waits for the decision (`$.run.review.timeoutSeconds`). */
+  AwaitReview: { dir: 'review', timeoutSeconds: 30 },
   Publish: { dir: 'publish', timeoutSeconds: 300 },
   Archive: { dir: 'archive', timeoutSeconds: 300 },
   FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },

@@ -66,7 +66,7 @@ function deriveRunId(event: BeginRunEvent, now: Date): string {
  */
 export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promise<StepInput> {
   const { input } = event;
-  findPipeline(deps.config, input.pipelineId);
+  const pipeline = findPipeline(deps.config, input.pipelineId);
   const now = deps.now();
   const runId = deriveRunId(event, now);
   const referenceTime = input.scheduledTime ? new Date(input.scheduledTime).toISOString() : now.toISOString();
@@ -80,6 +80,13 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     ...(input.scheduleName ? { scheduleName: input.scheduleName } : {}),
     ...(input.sourceRunId ? { sourceRunId: input.sourceRunId } : {}),
     proceed: false,
+    // Only a draft that would really be posted waits for a person.
+    ...(pipeline.publisher.review === 'approve' &&
+    pipeline.publisher.kind !== 'none' &&
+    !pipeline.publisher.dryRun &&
+    !input.dryRun
+      ? { review: { timeoutSeconds: pipeline.review.expiresHours * 3600 } }
+      : {}),
   };
   const record: RunRecord = {
     pipelineId: run.pipelineId,

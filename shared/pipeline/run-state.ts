@@ -19,6 +19,11 @@ export const runRefSchema = z.object({
   /** Replay: the earlier run whose CSV this run processes again. */
   sourceRunId: z.string().regex(RUN_ID_PATTERN).optional(),
   proceed: z.boolean(),
+  /**
+   * Set by BeginRun when the pipeline's draft needs a person's approval before Publish: how long the
+   * AwaitReview task waits for the decision (its TimeoutSecondsPath).
+   */
+  review: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
 });
 export type RunRef = z.infer<typeof runRefSchema>;
 
@@ -46,6 +51,18 @@ export function stepOutcome(input: StepInput, step: StepName): StepRecord | unde
   const raw = input.steps[step];
   if (!raw) return undefined;
   if ('Error' in raw) {
+    // The review task's TimeoutSeconds ran out: no one decided, which is not a transient failure to retry.
+    if (step === 'review' && raw.Error === 'States.Timeout') {
+      return {
+        status: 'failed',
+        endedAt: new Date().toISOString(),
+        counts: {},
+        error: {
+          name: 'ReviewExpired',
+          message: 'no decision before the review expired: nothing was published',
+        },
+      };
+    }
     return {
       status: 'failed',
       endedAt: new Date().toISOString(),

@@ -17,6 +17,8 @@ async function show(access: LedgerAccess, pipelineId: string, runId: string): Pr
   console.log(`started ${run.startedAt}${run.endedAt ? `   ended ${run.endedAt}` : ''}`);
   for (const step of STEP_NAMES) {
     const record = run.steps[step];
+    // Only a pipeline with publisher.review: approve has a review step.
+    if (!record && step === 'review') continue;
     if (!record) {
       console.log(`  ${step.padEnd(8)} not run`);
       continue;
