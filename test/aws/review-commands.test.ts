@@ -56,15 +56,13 @@ describe('approve and reject --aws', () => {
   it('approve records the decision and the review step, then sends the task its success', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({ Item: reviewItem() });
-    ddb
-      .on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `REVIEW#${RUN}` } })
-      .resolves({
-        Attributes: reviewItem({
-          status: 'approved',
-          decidedBy: 'alice',
-          decidedAt: '2026-11-24T09:00:00.000Z',
-        }),
-      });
+    ddb.on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `REVIEW#${RUN}` } }).resolves({
+      Attributes: reviewItem({
+        status: 'approved',
+        decidedBy: 'alice',
+        decidedAt: '2026-11-24T09:00:00.000Z',
+      }),
+    });
     ddb.on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `RUN#${RUN}` } }).resolves({});
     sfn.on(SendTaskSuccessCommand).resolves({});
 

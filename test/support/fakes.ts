@@ -347,7 +347,7 @@ export class FakeReviewStore implements ReviewStore {
     d: { decision: 'approve' | 'reject'; by: string; at: string; reason?: string },
   ) {
     const review = this.reviews.get(runId);
-    if (!review || review.status !== 'pending' || review.deadline <= d.at) return undefined;
+    if (review?.status !== 'pending' || review.deadline <= d.at) return undefined;
     const decided: ReviewRecord = {
       ...review,
       status: d.decision === 'approve' ? 'approved' : 'rejected',
