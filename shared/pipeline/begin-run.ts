@@ -46,6 +46,8 @@ export interface BeginRunDeps {
    * in Lambda, where only the lease says a holder died.
    */
   isHolderGone?: (holder: LockHolderProcess) => boolean;
+  /** Told of a run recorded without running (FinishRun never sees it), so its metric is sent too. */
+  notRun?: (pipelineId: string, status: 'skipped' | 'duplicate') => void;
 }
 
 const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
@@ -108,6 +110,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     const resuming = input.resume && RESUMABLE.has(existing.status);
     if (!sameExecution && !resuming) {
       await recordDuplicate(deps, run, existing, event);
+      deps.notRun?.(run.pipelineId, 'duplicate');
       return { run, steps: {} };
     }
     // Resuming keeps the run's original reference time, so it sees the same window.
@@ -125,6 +128,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
       reason: pause,
     });
     deps.log('run skipped: schedule paused', { runId, scheduleName: run.scheduleName, reason: pause });
+    deps.notRun?.(run.pipelineId, 'skipped');
     return { run, steps: {} };
   }
 
@@ -142,6 +146,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
       reason: `overlapping: run ${lock.heldBy} holds the lock until ${new Date(lock.leaseUntil).toISOString()}`,
     });
     deps.log('run skipped: overlapping', { runId, heldBy: lock.heldBy });
+    deps.notRun?.(run.pipelineId, 'skipped');
     return { run, steps: {} };
   }
   if (lock.takenOverFrom) {
