@@ -1,13 +1,4 @@
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  Metric,
-  TextWidget,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -23,7 +14,6 @@ import {
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -34,6 +24,7 @@ import { rateStartMs, scheduleKindOf } from '../shared/config/schedule-kind';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
+import { DigestDashboard } from './dashboard';
 import { DigestFunction } from './digest-function';
 import { Review } from './review';
 import { SchedulePauses } from './schedule-pauses';
@@ -72,6 +63,8 @@ function longestReview(config: DigestConfig): Duration {
 export class DigestPipelineStack extends Stack {
   readonly stateMachine: StateMachine;
   readonly functions: Record<TaskStateName, DigestFunction>;
+  /** The alarms' SNS topic (`observability.alerts`) and the dashboard. */
+  readonly observability: DigestDashboard;
 
   constructor(scope: Construct, id: string, props: DigestPipelineStackProps) {
     super(scope, id, props);
@@ -204,86 +197,12 @@ export class DigestPipelineStack extends Stack {
         targetRole,
       });
     }
-    this.addDashboard(props.config, functions);
-  }
-
-  private addDashboard(config: DigestConfig, functions: Record<TaskStateName, DigestFunction>) {
-    const machine = this.stateMachine;
-    const failures = new Topic(this, 'RunFailures', {
-      displayName: 'discord-digest run failures',
-      enforceSSL: true,
-    });
-    new Alarm(this, 'ExecutionsFailedAlarm', {
-      alarmDescription: 'A discord-digest execution failed, timed out or was aborted',
-      metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    }).addAlarmAction(new SnsAction(failures));
-    const runMetric = (name: string, pipelineId: string) =>
-      new Metric({
-        namespace: 'DiscordDigest',
-        metricName: name,
-        dimensionsMap: { pipelineId, service: 'discord-digest' },
-        statistic: 'Sum',
-        period: Duration.hours(1),
-      });
-    new Dashboard(this, 'Dashboard', {
-      dashboardName: 'discord-digest',
-      widgets: [
-        [
-          new TextWidget({
-            markdown:
-              '# discord-digest\nRuns of every pipeline: executions, run outcomes, step errors and durations.',
-            width: 24,
-            height: 2,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Executions',
-            left: [
-              machine.metricStarted(),
-              machine.metricSucceeded(),
-              machine.metricFailed(),
-              machine.metricTimedOut(),
-            ],
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'Run outcomes',
-            left: config.pipelines.flatMap((p) =>
-              ['RunsSucceeded', 'RunsPartial', 'RunsFailed', 'RunsSkipped'].map((m) => runMetric(m, p.id)),
-            ),
-            width: 12,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Posts',
-            left: config.pipelines.flatMap((p) =>
-              ['PostsCollected', 'RowsAppended', 'PostsAnalysed', 'RowsArchived', 'MalformedMessages'].map(
-                (m) => runMetric(m, p.id),
-              ),
-            ),
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'Step errors',
-            left: Object.entries(functions).map(([state, fn]) => fn.metricErrors({ label: state })),
-            width: 12,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Step duration (p90)',
-            left: Object.entries(functions).map(([state, fn]) =>
-              fn.metricDuration({ label: state, statistic: 'p90' }),
-            ),
-            width: 24,
-          }),
-        ],
-      ],
+    this.observability = new DigestDashboard(this, 'Observability', {
+      config: props.config,
+      stateMachine: this.stateMachine,
+      functions,
+      closer,
+      deadLetters,
     });
   }
 }
