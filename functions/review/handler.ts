@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { localHolderDeps } from '../../shared/adapters/local-process';
 import { logger } from '../../shared/observability/logger';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { requestReview, reviewEventSchema } from '../../shared/pipeline/review';
@@ -14,6 +15,7 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
   const context = stepContext(parsed.run.pipelineId, lambda);
   const callback = taskCallbackFor();
   const base = process.env[REVIEW_LINK_URL_ENV];
+  const { holderProcess } = localHolderDeps();
   return requestReview(
     {
       pipeline: context.pipeline,
@@ -28,6 +30,8 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
         return key ? { base, key } : undefined;
       },
       ...(callback ? { callback } : {}),
+      // Only when run by the local CLI: the extended lock still names this process.
+      ...(holderProcess ? { holderProcess } : {}),
       now: context.now,
       log: context.log,
     },

@@ -10,6 +10,7 @@ import { signReviewLink, verifyReviewLink } from '../domain/review-link';
 import { DigestError, PermanentError, ReviewLinkError, ReviewRejectedError } from '../errors';
 import type {
   Destination,
+  LockHolderProcess,
   ObjectStore,
   ReviewDecision,
   ReviewRecord,
@@ -39,6 +40,8 @@ export interface RequestReviewDeps {
   links?: () => Promise<{ base: string; key: string } | undefined>;
   /** In AWS: resume the task at once when a decision already stands. Locally the runner reads the store. */
   callback?: TaskCallback;
+  /** Locally: this process, kept with the extended lock so a kill -9 during the wait is still seen. */
+  holderProcess?: LockHolderProcess;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }
@@ -96,16 +99,11 @@ export async function requestReview(deps: RequestReviewDeps, event: ReviewEvent)
     run.runId,
     now.getTime(),
     waitMs + LOCK_LEASE_AFTER_REVIEW_MS,
+    deps.holderProcess,
   );
   if (!lock.acquired)
     throw new PermanentError(`run ${run.runId} no longer holds the lock (${lock.heldBy} does)`);
-  await deps.reviews.request({
-    pipelineId: run.pipelineId,
-    runId: run.runId,
-    taskToken: event.taskToken,
-    requestedAt: now.toISOString(),
-    deadline,
-  });
+  // The step first: once the request is visible (and so decidable), the run already says it waits.
   await deps.ledger.recordStep(run.pipelineId, run.runId, 'review', {
     status: 'partial',
     endedAt: now.toISOString(),
@@ -113,6 +111,13 @@ export async function requestReview(deps: RequestReviewDeps, event: ReviewEvent)
     notes: {
       reason: `waiting for a review until ${deadline}: npm run digest -- approve ${run.runId} (or reject)`,
     },
+  });
+  await deps.reviews.request({
+    pipelineId: run.pipelineId,
+    runId: run.runId,
+    taskToken: event.taskToken,
+    requestedAt: now.toISOString(),
+    deadline,
   });
   if (!(await loadDraft(deps.store, run.pipelineId, run.runId))) {
     // Nothing would be posted: no one is asked, and Publish says why it has nothing to do.

@@ -79,6 +79,10 @@ describe('review before publishing, locally', () => {
     expect(review.taskToken).toBe('local-task-token-review-review-approve');
     expect(tweets()).toBe(before);
     expect((await ledger.getRun(pipelineId, 'review-approve'))?.steps.review?.status).toBe('partial');
+    // The lock is held over the wait, still naming this process (a kill -9 meanwhile is seen at once).
+    const lock = await ledger.getLock(pipelineId);
+    expect(lock?.leaseUntil).toBeGreaterThan(Date.now() + 3600_000);
+    expect(lock?.process?.pid).toBe(process.pid);
 
     // Act
     const message = await decideReview(
