@@ -34,6 +34,7 @@ async function show(access: LedgerAccess, pipelineId: string, runId: string): Pr
     console.log(`  ${step.padEnd(8)} ${record.status.padEnd(9)} ${duration.padEnd(9)} ${counts}`);
     if (record.error) console.log(`           ${record.error.name}: ${record.error.message}`);
     if (record.notes?.reason) console.log(`           ${record.notes.reason}`);
+    if (record.notes?.decidedBy) console.log(`           decided by ${record.notes.decidedBy}`);
   }
   const lock = await access.ledger.getLock(pipelineId);
   if (lock?.holder === runId) {
