@@ -201,6 +201,17 @@ export async function decideReview(deps: DecideReviewDeps, verdict: ReviewVerdic
   const current = await deps.reviews.get(pipelineId, runId);
   if (!current)
     throw new ReviewDecisionError(`run ${runId} of ${pipelineId} has no review (see runs show ${runId})`);
+  if (current.status === 'pending' && current.deadline <= at)
+    throw new ReviewDecisionError(
+      `the review of run ${runId} expired at ${current.deadline}; nothing was published`,
+    );
+  const run = await deps.ledger.getRun(pipelineId, runId);
+  if (current.status === 'pending' && run && run.status !== 'running') {
+    // Its execution ended (aborted, timed out, closed by an operator): no task waits for this decision.
+    throw new ReviewDecisionError(
+      `run ${runId} ended ${run.status}; its review no longer waits and nothing was published`,
+    );
+  }
   let review = await deps.reviews.decide(pipelineId, runId, {
     decision,
     by: verdict.by,

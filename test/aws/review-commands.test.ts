@@ -27,6 +27,24 @@ const context = (values: CliContext['values'] = {}): CliContext => ({
   pipelineId: () => 'demo',
 });
 
+const runItem = (status = 'running') => ({
+  pk: 'PIPELINE#demo',
+  sk: `RUN#${RUN}`,
+  pipelineId: 'demo',
+  runId: RUN,
+  trigger: 'schedule',
+  startedAt: '2026-11-24T08:00:00.000Z',
+  status,
+  steps: {},
+});
+/** GetItem answers by key: the review item, or the run record. */
+const answer = (review: Record<string, unknown>, run: Record<string, unknown> = runItem()) =>
+  ddb
+    .on(GetCommand)
+    .callsFake((input: { Key: { sk: string } }) => ({
+      Item: input.Key.sk.startsWith('REVIEW#') ? review : run,
+    }));
+
 const reviewItem = (overrides: Record<string, unknown> = {}) => ({
   pk: 'PIPELINE#demo',
   sk: `REVIEW#${RUN}`,
@@ -53,9 +71,25 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('approve and reject --aws', () => {
+  it('refuses a decision for a run whose execution has ended: no task waits for it', async () => {
+    // Prepare
+    answer(reviewItem(), runItem('failed'));
+
+    // Act
+    const code = await approveCommand.run(context());
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `error: run ${RUN} ended failed; its review no longer waits and nothing was published`,
+    ]);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it('approve records the decision and the review step, then sends the task its success', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({ Item: reviewItem() });
+    answer(reviewItem());
     ddb.on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `REVIEW#${RUN}` } }).resolves({
       Attributes: reviewItem({
         status: 'approved',
@@ -90,7 +124,7 @@ describe('approve and reject --aws', () => {
 
   it('reject sends the task a ReviewRejected failure naming who and why', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({ Item: reviewItem() });
+    answer(reviewItem());
     ddb.on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `REVIEW#${RUN}` } }).resolves({
       Attributes: reviewItem({
         status: 'rejected',
@@ -115,7 +149,7 @@ describe('approve and reject --aws', () => {
 
   it('refuses in one line once the review has expired, and resumes nothing', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({ Item: reviewItem({ deadline: '2026-11-24T09:05:00.000Z' }) });
+    answer(reviewItem({ deadline: '2026-11-24T09:05:00.000Z' }));
     ddb
       .on(UpdateCommand)
       .rejects(
@@ -140,7 +174,7 @@ describe('approve and reject --aws', () => {
       decidedBy: 'alice',
       decidedAt: '2026-11-24T09:00:00.000Z',
     });
-    ddb.on(GetCommand).resolves({ Item: decided });
+    answer(decided);
     ddb
       .on(UpdateCommand, { Key: { pk: 'PIPELINE#demo', sk: `REVIEW#${RUN}` } })
       .rejects(
@@ -159,9 +193,7 @@ describe('approve and reject --aws', () => {
 
   it('refuses a decision opposite to the one already taken', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({
-      Item: reviewItem({ status: 'approved', decidedBy: 'bob', decidedAt: '2026-11-24T09:00:00.000Z' }),
-    });
+    answer(reviewItem({ status: 'approved', decidedBy: 'bob', decidedAt: '2026-11-24T09:00:00.000Z' }));
     ddb
       .on(UpdateCommand)
       .rejects(
