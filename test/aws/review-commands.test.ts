@@ -39,11 +39,9 @@ const runItem = (status = 'running') => ({
 });
 /** GetItem answers by key: the review item, or the run record. */
 const answer = (review: Record<string, unknown>, run: Record<string, unknown> = runItem()) =>
-  ddb
-    .on(GetCommand)
-    .callsFake((input: { Key: { sk: string } }) => ({
-      Item: input.Key.sk.startsWith('REVIEW#') ? review : run,
-    }));
+  ddb.on(GetCommand).callsFake((input: { Key: { sk: string } }) => ({
+    Item: input.Key.sk.startsWith('REVIEW#') ? review : run,
+  }));
 
 const reviewItem = (overrides: Record<string, unknown> = {}) => ({
   pk: 'PIPELINE#demo',
