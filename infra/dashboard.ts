@@ -125,15 +125,16 @@ export class DigestDashboard extends Construct {
         [
           new GraphWidget({
             title: 'Success rate (%): succeeded / (succeeded + partial + failed)',
+            // Metric ids are unique per graph: one set per pipeline.
             left: config.pipelines.map(
-              (p) =>
+              (p, i) =>
                 new MathExpression({
-                  // FILL: an hour without partial or failed runs counts them as 0, not as missing.
-                  expression: '100 * FILL(s, 0) / (FILL(s, 0) + FILL(p, 0) + FILL(f, 0))',
+                  // FILL: a day without partial or failed runs counts them as 0, not as missing.
+                  expression: `100 * FILL(s${i}, 0) / (FILL(s${i}, 0) + FILL(p${i}, 0) + FILL(f${i}, 0))`,
                   usingMetrics: {
-                    s: run('RunsSucceeded', p.id, Duration.days(1)),
-                    p: run('RunsPartial', p.id, Duration.days(1)),
-                    f: run('RunsFailed', p.id, Duration.days(1)),
+                    [`s${i}`]: run('RunsSucceeded', p.id, Duration.days(1)),
+                    [`p${i}`]: run('RunsPartial', p.id, Duration.days(1)),
+                    [`f${i}`]: run('RunsFailed', p.id, Duration.days(1)),
                   },
                   label: p.id,
                   period: Duration.days(1),

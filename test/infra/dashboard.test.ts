@@ -78,7 +78,7 @@ describe('dashboard', () => {
     const body = dashboardBody();
 
     // Assess
-    expect(body).toContain('100 * FILL(s, 0) / (FILL(s, 0) + FILL(p, 0) + FILL(f, 0))');
+    expect(body).toContain('100 * FILL(s0, 0) / (FILL(s0, 0) + FILL(p0, 0) + FILL(f0, 0))');
     for (const status of [
       'RunsSucceeded',
       'RunsPartial',
