@@ -5,9 +5,10 @@ import { STEP_NAMES } from '../ports';
 /**
  * EMF metrics the dashboard graphs and the alarms watch, by pipeline: one data point per run outcome
  * (Runs<Status>, skipped and duplicate runs included), per step duration, per API's requests.
- * Powertools adds `service` to every metric; a metric with other dimensions goes out as its own EMF
- * document (`singleMetric`), since one document shares one dimension set:
- * https://docs.aws.amazon.com/powertools/typescript/latest/features/metrics/#single-metric
+ * Powertools adds `service` to every metric (aws-powertools/powertools-lambda-typescript
+ * docs/features/metrics.md, "Adding dimensions"); a metric with other dimensions goes out as its own EMF
+ * document, since one document shares its dimensions and timestamp (Metrics.singleMetric() in
+ * @aws-lambda-powertools/metrics).
  */
 const metrics = new Metrics({ namespace: 'DiscordDigest', serviceName: 'discord-digest' });
 
