@@ -2,15 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CfnElement, Duration, Fn, Stack, type StackProps, TimeZone, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  Metric,
-  TextWidget,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -25,7 +16,6 @@ import {
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -36,9 +26,11 @@ import { rateStartMs, scheduleKindOf } from '../shared/config/schedule-kind';
 import type { DigestConfig, ScheduleConfig } from '../shared/config/schema';
 import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
+import { DigestDashboard } from './dashboard';
 import { deadLetterQueue } from './dead-letters';
 import { DigestFunction } from './digest-function';
 import { type GrantTargets, grantFunctionNeeds, type PipelineSecrets } from './function-grants';
+import { Review } from './review';
 import { SchedulePauses } from './schedule-pauses';
 import { ScheduledTargets } from './scheduled-targets';
 import { buildDigestStateMachine } from './state-machine';
@@ -64,10 +56,20 @@ export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression
   return ScheduleExpression.expression(expression, TimeZone.of(schedule.timeZone));
 }
 
+/** The longest wait for a review among the pipelines that ask for one. */
+function longestReview(config: DigestConfig): Duration {
+  const hours = config.pipelines
+    .filter((p) => p.publisher.review === 'approve')
+    .map((p) => p.review.expiresHours);
+  return Duration.hours(Math.max(0, ...hours));
+}
+
 /** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */
 export class DigestPipelineStack extends Stack {
   readonly stateMachine: StateMachine;
   readonly functions: Record<TaskStateName, DigestFunction>;
+  /** The alarms' SNS topic (`observability.alerts`) and the dashboard. */
+  readonly observability: DigestDashboard;
 
   constructor(scope: Construct, id: string, props: DigestPipelineStackProps) {
     super(scope, id, props);
@@ -105,8 +107,9 @@ export class DigestPipelineStack extends Stack {
     this.functions = functions;
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
-    this.stateMachine = buildDigestStateMachine(this, functions, logs);
+    this.stateMachine = buildDigestStateMachine(this, functions, logs, longestReview(props.config));
     this.acknowledgeStateMachineRole(functions);
+    new Review(this, 'Review', { awaitReview: functions.AwaitReview, grants, environment, configFile });
 
     // An execution that dies before FinishRun (timeout, abort, a failed close) must not leave its
     // run "running" and its pipeline locked: this function closes it as failed.
@@ -215,7 +218,16 @@ export class DigestPipelineStack extends Stack {
       targetRole,
       finishRun: functions.FinishRun,
     });
-    this.addDashboard(props.config, functions);
+    this.observability = new DigestDashboard(this, 'Observability', {
+      config: props.config,
+      stateMachine: this.stateMachine,
+      functions,
+      closer,
+      deadLetters,
+    });
+    if (props.config.alerts?.email) {
+      this.observability.alerts.addSubscription(new EmailSubscription(props.config.alerts.email));
+    }
   }
 
   /**
@@ -237,87 +249,6 @@ export class DigestPipelineStack extends Stack {
     role.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'CloudWatch Logs delivery and X-Ray trace writes support no resource-level permissions',
-    });
-  }
-
-  private addDashboard(config: DigestConfig, functions: Record<TaskStateName, DigestFunction>) {
-    const machine = this.stateMachine;
-    const failures = new Topic(this, 'RunFailures', {
-      displayName: 'discord-digest run failures',
-      enforceSSL: true,
-    });
-    if (config.alerts?.email) failures.addSubscription(new EmailSubscription(config.alerts.email));
-    new Alarm(this, 'ExecutionsFailedAlarm', {
-      alarmDescription: 'A discord-digest execution failed, timed out or was aborted',
-      metric: machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    }).addAlarmAction(new SnsAction(failures));
-    const runMetric = (name: string, pipelineId: string) =>
-      new Metric({
-        namespace: 'DiscordDigest',
-        metricName: name,
-        dimensionsMap: { pipelineId, service: 'discord-digest' },
-        statistic: 'Sum',
-        period: Duration.hours(1),
-      });
-    new Dashboard(this, 'Dashboard', {
-      dashboardName: 'discord-digest',
-      widgets: [
-        [
-          new TextWidget({
-            markdown:
-              '# discord-digest\nRuns of every pipeline: executions, run outcomes, step errors and durations.',
-            width: 24,
-            height: 2,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Executions',
-            left: [
-              machine.metricStarted(),
-              machine.metricSucceeded(),
-              machine.metricFailed(),
-              machine.metricTimedOut(),
-            ],
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'Run outcomes',
-            left: config.pipelines.flatMap((p) =>
-              ['RunsSucceeded', 'RunsPartial', 'RunsFailed', 'RunsSkipped'].map((m) => runMetric(m, p.id)),
-            ),
-            width: 12,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Posts',
-            left: config.pipelines.flatMap((p) =>
-              ['PostsCollected', 'RowsAppended', 'PostsAnalysed', 'RowsArchived', 'MalformedMessages'].map(
-                (m) => runMetric(m, p.id),
-              ),
-            ),
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'Step errors',
-            left: Object.entries(functions).map(([state, fn]) => fn.metricErrors({ label: state })),
-            width: 12,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Step duration (p90)',
-            left: Object.entries(functions).map(([state, fn]) =>
-              fn.metricDuration({ label: state, statistic: 'p90' }),
-            ),
-            width: 24,
-          }),
-        ],
-      ],
     });
   }
 }

@@ -6,7 +6,10 @@ import {
   Condition,
   DefinitionBody,
   Fail,
+  type IChainable,
+  IntegrationPattern,
   JitterType,
+  JsonPath,
   LogLevel,
   StateMachine,
   StateMachineType,
@@ -65,6 +68,47 @@ function invoke(
 }
 
 /**
+ * In front of Publish: a run whose pipeline wants approval (`$.run.review`, set by BeginRun) and whose
+ * analysis succeeded waits in AwaitReview, a `lambda:invoke.waitForTaskToken` task, until SendTaskSuccess
+ * or SendTaskFailure (digest approve/reject, the signed link) or its TimeoutSecondsPath (the pipeline's
+ * review.expiresHours) ends it; the outcome lands in `$.steps.review` and Publish reads it. No
+ * HeartbeatSeconds: nobody sends heartbeats while a person decides, so only the timeout applies.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
+ */
+function reviewGate(scope: Construct, fn: IFunction, publish: IChainable): Choice {
+  const slot = '$.steps.review';
+  const wait = new LambdaInvoke(scope, 'AwaitReview', {
+    lambdaFunction: fn,
+    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: TaskInput.fromObject({ 'run.$': '$.run', 'steps.$': '$.steps', taskToken: JsonPath.taskToken }),
+    retryOnServiceExceptions: false,
+    taskTimeout: Timeout.at('$.run.review.timeoutSeconds'),
+    resultPath: slot,
+  });
+  // Lambda's own hiccups only: a timeout is the review expiring, never something to retry.
+  wait.addRetry({
+    errors: RETRYABLE_ERRORS.filter((e) => e.startsWith('Lambda.')),
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 3,
+    jitterStrategy: JitterType.FULL,
+  });
+  wait.addCatch(publish, { errors: ['States.ALL'], resultPath: slot });
+  wait.next(publish);
+  // Two Choices: `$.steps.analyze.status` is absent when Analyze's error was caught, and a comparison on
+  // an absent path fails the execution.
+  const analysed = new Choice(scope, 'DraftToReview')
+    .when(Condition.stringEquals('$.steps.analyze.status', 'succeeded'), wait)
+    .otherwise(publish);
+  return new Choice(scope, 'ReviewRequired')
+    .when(
+      Condition.and(Condition.isPresent('$.run.review'), Condition.isPresent('$.steps.analyze.status')),
+      analysed,
+    )
+    .otherwise(publish);
+}
+
+/**
  * BeginRun → ShouldRun → Collect → Upload → Analyze → Publish → Archive → FinishRun.
  * JSONPath, not JSONata: the local runner executes this same definition.
  * A failing step is caught into its slot of `$.steps` and the run goes on;
@@ -75,6 +119,8 @@ export function buildDigestStateMachine(
   scope: Construct,
   functions: Record<TaskStateName, IFunction>,
   logs: ILogGroup,
+  /** The longest review wait of any pipeline (0: none asks for approval); the execution may last that much longer. */
+  longestReview: Duration = Duration.seconds(0),
 ): StateMachine {
   const stepPayload = { 'run.$': '$.run', 'steps.$': '$.steps' };
   // The caught error itself, not a fixed text: the CLI and the console say why the run could not open or close.
@@ -91,10 +137,14 @@ export function buildDigestStateMachine(
   const steps = STEP_STATES.map((state) =>
     invoke(scope, state, functions[state], stepPayload, `$.steps.${state.toLowerCase()}`),
   );
+  const publish = steps[STEP_STATES.indexOf('Publish')];
+  if (!publish) throw new Error('no Publish step');
+  const beforePublish = reviewGate(scope, functions.AwaitReview, publish);
   steps.forEach((task, i) => {
     const state = STEP_STATES[i] ?? '';
     const slot = `$.steps.${state.toLowerCase()}`;
-    const next = steps[i + 1] ?? finish;
+    const following = steps[i + 1];
+    const next = following === publish ? beforePublish : (following ?? finish);
     task.addCatch(next, { errors: ['States.ALL'], resultPath: slot });
     // A rate limit longer than a Lambda should wait: wait here, for free, exactly as long as asked, then run the step again.
     const wait = new Wait(scope, `${state}WaitsForRateLimit`, {
@@ -118,7 +168,7 @@ export function buildDigestStateMachine(
     stateMachineName: STATE_MACHINE_NAME,
     stateMachineType: StateMachineType.STANDARD,
     definitionBody: DefinitionBody.fromChainable(chain),
-    timeout: EXECUTION_TIMEOUT,
+    timeout: EXECUTION_TIMEOUT.plus(longestReview),
     tracingEnabled: true,
     // Every state's entry and exit, without the data: what ran and when, never a message or a credential.
     logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },

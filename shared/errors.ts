@@ -93,3 +93,21 @@ export function errorForStatus(
   if (status === 401 || status === 403) return new AuthError(message);
   return new PermanentError(message);
 }
+
+/**
+ * The reviewer turned the draft down: the SendTaskFailure error name of the waiting review task, so the run
+ * ends partial with nothing posted (and is never resumed by itself).
+ */
+export class ReviewRejectedError extends PermanentError {
+  override name = 'ReviewRejected';
+}
+
+/** No decision came within `review.expiresHours`: nothing is posted. */
+export class ReviewExpiredError extends PermanentError {
+  override name = 'ReviewExpired';
+}
+
+/** An approve link that is altered, expired or for another run: refused, never acted on. */
+export class ReviewLinkError extends PermanentError {
+  override name = 'ReviewLinkError';
+}

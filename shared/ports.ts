@@ -181,7 +181,8 @@ export interface ObjectStore {
 
 // ─── DynamoDB: run ledger, locks, publication journal ───────────────────────
 
-export const STEP_NAMES = ['collect', 'upload', 'analyze', 'publish', 'archive'] as const;
+/** `review` runs only for a pipeline with `publisher.review: approve`: the wait for a person's decision. */
+export const STEP_NAMES = ['collect', 'upload', 'analyze', 'review', 'publish', 'archive'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped' | 'duplicate';
@@ -504,4 +505,44 @@ export interface Destination {
     idempotencyKey: string,
     progress?: DeliveryProgress,
   ): Promise<DeliveryReceipt>;
+}
+
+// ─── Review before publishing ───────────────────────────────────────────────
+
+export type ReviewDecision = 'approve' | 'reject';
+
+/** A draft waiting for (or given) a person's decision; the task token is what resumes the execution. */
+export interface ReviewRecord {
+  pipelineId: string;
+  runId: string;
+  /** Step Functions' token for the waiting task (a fixed local token when run locally). */
+  taskToken: string;
+  requestedAt: string;
+  /** After this the decision is refused and the task times out (ISO). Not `expiresAt`: that is the table's TTL. */
+  deadline: string;
+  status: 'pending' | 'approved' | 'rejected';
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
+}
+
+export interface ReviewStore {
+  /** Store the pending request; a second request for the run (a retried invocation) replaces the token. */
+  request(record: Omit<ReviewRecord, 'status'>): Promise<void>;
+  get(pipelineId: string, runId: string): Promise<ReviewRecord | undefined>;
+  /**
+   * Record the decision only if the review is still pending and not expired at `at`: of two
+   * decisions, one wins. Returns the stored record, or undefined when nothing pending was there.
+   */
+  decide(
+    pipelineId: string,
+    runId: string,
+    decision: { decision: ReviewDecision; by: string; at: string; reason?: string },
+  ): Promise<ReviewRecord | undefined>;
+}
+
+/** Resume a task waiting on its token (Step Functions SendTaskSuccess / SendTaskFailure). */
+export interface TaskCallback {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
 }

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { localHolderDeps } from '../../shared/adapters/local-process';
 import { logger } from '../../shared/observability/logger';
+import { recordNotRunMetric } from '../../shared/observability/metrics';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { beginRun, beginRunEventSchema } from '../../shared/pipeline/begin-run';
 import { stepContext } from '../../shared/runtime/step-context';
@@ -21,6 +22,7 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
       now: context.now,
       lockLeaseMs: LOCK_LEASE_MS,
       log: context.log,
+      notRun: recordNotRunMetric,
       // Only when run by the local CLI: the lock then names this process.
       ...localHolderDeps(),
     },

@@ -17,6 +17,7 @@ import { locksCommand } from './commands/locks';
 import { postsCommand } from './commands/posts';
 import { publishCommand } from './commands/publish';
 import { findRecordedRun } from './commands/recorded-run';
+import { approveCommand, rejectCommand } from './commands/review';
 import { replayCommand, runCommand } from './commands/run';
 import { runsCommand } from './commands/runs';
 import { schedulesCommand } from './commands/schedules';
@@ -34,6 +35,8 @@ const COMMANDS: LocalCommand[] = [
   daemonCommand,
   postsCommand,
   backfillCommand,
+  approveCommand,
+  rejectCommand,
 ];
 
 const USAGE = [

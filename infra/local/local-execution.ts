@@ -186,6 +186,36 @@ function toStateEvent(event: EventLog): LocalStateEvent {
   }
 }
 
+/**
+ * Step Functions reads a Task's TimeoutSecondsPath from the state input; aws-local-stepfunctions 3.0.0
+ * reads it from the input after Parameters (TaskStateAction.getTimeoutMs gets the processed input). So a
+ * path into the state input is re-aimed at the Parameters field that carries that part of it
+ * (`$.run.review.timeoutSeconds` → `$.Payload.run.review.timeoutSeconds` when Payload has `run.$: $.run`):
+ * the same value, the same timeout. https://states-language.net/spec.html#task-state
+ */
+function parametersPathFor(parameters: unknown, path: string, at = '$'): string | undefined {
+  if (typeof parameters !== 'object' || parameters === null) return undefined;
+  for (const [key, value] of Object.entries(parameters)) {
+    if (key.endsWith('.$') && typeof value === 'string' && (path === value || path.startsWith(`${value}.`))) {
+      return `${at}.${key.slice(0, -2)}${path.slice(value.length)}`;
+    }
+    const nested = parametersPathFor(value, path, `${at}.${key}`);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+function withTimeoutPathsOnParameters(definition: object): object {
+  const copy = structuredClone(definition) as { States?: Record<string, Record<string, unknown>> };
+  for (const state of Object.values(copy.States ?? {})) {
+    const path = state.TimeoutSecondsPath;
+    if (state.Type !== 'Task' || typeof path !== 'string' || !state.Parameters) continue;
+    const aimed = parametersPathFor(state.Parameters, path);
+    if (aimed) state.TimeoutSecondsPath = aimed;
+  }
+  return copy;
+}
+
 /** Validating a definition costs ~100 ms; executions of one machine are independent, so reuse it. */
 const machines = new WeakMap<object, StateMachine>();
 
@@ -193,7 +223,7 @@ function machineFor(definition: object): StateMachine {
   let machine = machines.get(definition);
   if (!machine) {
     assertJsonPath(definition);
-    machine = new StateMachine(definition as StateMachineDefinition, {
+    machine = new StateMachine(withTimeoutPathsOnParameters(definition) as StateMachineDefinition, {
       // Placeholder ARNs stand in for CDK's tokens; the paths are still checked.
       validationOptions: { checkArn: false, checkPaths: true },
     });
@@ -201,6 +231,9 @@ function machineFor(definition: object): StateMachine {
   }
   return machine;
 }
+
+/** The stand-in for `$$.Task.Token` in a local execution. */
+export const localTaskToken = (executionName: string) => `local-task-token-${executionName}`;
 
 /**
  * Run a state machine definition in process with aws-local-stepfunctions,
@@ -230,6 +263,9 @@ export async function executeLocally(options: LocalExecutionOptions): Promise<Lo
         Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`,
         Name: machineName,
       },
+      // aws-local-stepfunctions has no task tokens: one per execution stands in for `$$.Task.Token`, which
+      // the definition's one waiting task (AwaitReview) passes on; the runner waits for its decision.
+      Task: { Token: localTaskToken(options.executionName) },
     },
   });
   const abort = () => execution.abort();

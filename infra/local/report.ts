@@ -55,6 +55,8 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   lines.push(`execution ${summary.executionStatus} in ${(summary.durationMs / 1000).toFixed(1)} s`, '');
   for (const step of STEP_NAMES) {
     const record = report.steps[step];
+    // Only a pipeline with publisher.review: approve has a review step.
+    if (!record && step === 'review') continue;
     if (!record) {
       lines.push(`  ${pad(step, 8)} not run`);
       continue;
@@ -123,4 +125,53 @@ export function historySummary(runs: readonly Pick<RunRecord, 'status'>[]): stri
   return `${runs.length} run(s); success rate ${rate} (${succeeded} of ${worked} that did work)${
     apart.length ? `; not counted: ${apart.join(', ')}` : ''
   }`;
+}
+
+/** Nearest-rank percentile (p in 0..100) of numbers; undefined for none. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+/** A run's wall time, start to close; none while it is running or when it never ran (skipped, duplicate). */
+export function runDurationMs(run: Pick<RunRecord, 'status' | 'startedAt' | 'endedAt'>): number | undefined {
+  if (!run.endedAt || !['succeeded', 'partial', 'failed'].includes(run.status)) return undefined;
+  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+  return Number.isNaN(ms) || ms < 0 ? undefined : ms;
+}
+
+/** One line per run: when, status, how long, each step's status and duration. */
+export function runLine(run: RunRecord): string {
+  const steps = STEP_NAMES.filter((s) => run.steps[s])
+    .map(
+      (s) =>
+        `${s}:${run.steps[s]?.status}${run.steps[s]?.durationMs === undefined ? '' : `/${seconds(run.steps[s]?.durationMs)}`}`,
+    )
+    .join(' ');
+  const took = runDurationMs(run);
+  // The history's own prefix (time, status, run id), then how long and each step.
+  const head = `${run.startedAt}  ${run.status.padEnd(9)} ${run.runId}${took === undefined ? '' : `  ${seconds(took)}`}`;
+  return `${head}${steps ? `  ${steps}` : ''}${run.reason ? `  (${run.reason})` : ''}`;
+}
+
+/**
+ * The lines under the history: p50/p90 of the runs that did work, start to close, and of each step.
+ * Skipped and duplicate runs did nothing, so their zero durations would only flatter the figures.
+ */
+export function durationSummary(runs: readonly RunRecord[]): string[] {
+  const totals = runs.map(runDurationMs).filter((ms): ms is number => ms !== undefined);
+  const lines = [
+    `run duration: p50 ${seconds(percentile(totals, 50))}, p90 ${seconds(percentile(totals, 90))} over ${totals.length} run(s) that did work`,
+  ];
+  for (const step of STEP_NAMES) {
+    const values = runs.map((r) => r.steps[step]?.durationMs).filter((ms): ms is number => ms !== undefined);
+    if (values.length === 0) continue;
+    lines.push(
+      `  ${step.padEnd(8)} p50 ${seconds(percentile(values, 50))}, p90 ${seconds(percentile(values, 90))} (${values.length})`,
+    );
+  }
+  return lines;
 }

@@ -7,6 +7,7 @@ import type { RunReport } from '../../shared/pipeline/finish-run';
 import { synthesizeDefinition } from '../definition';
 import type { LocalEnvironment } from './environment';
 import { executeLocally, lambdaContext } from './local-execution';
+import { awaitReviewLocally } from './review-wait';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -99,6 +100,15 @@ function track(
 
 const noop = () => undefined;
 
+/** The review task waits for its decision as the deployed waitForTaskToken task does (review-wait.ts). */
+function withLocalReview(
+  handlers: Record<string, (payload: unknown) => Promise<unknown>>,
+  signal: AbortSignal | undefined,
+): Record<string, (payload: unknown) => Promise<unknown>> {
+  const review = handlers.AwaitReview;
+  return review ? { ...handlers, AwaitReview: awaitReviewLocally(review, signal) } : handlers;
+}
+
 export interface LocalRunOptions {
   config: DigestConfig;
   environment: LocalEnvironment;
@@ -144,7 +154,10 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     definition,
     input: options.input,
     executionName: options.executionName ?? randomUUID(),
-    handlers: track(intercept(await cachedHandlers(), options.interceptTask), options.progress),
+    handlers: track(
+      intercept(withLocalReview(await cachedHandlers(), options.signal), options.interceptTask),
+      options.progress,
+    ),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),

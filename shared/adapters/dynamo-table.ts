@@ -33,6 +33,11 @@ export const publicationKey = (pipelineId: string, runId: string) => ({
   [SK]: `PUBLICATION#${runId}`,
 });
 
+export const reviewKey = (pipelineId: string, runId: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `REVIEW#${runId}`,
+});
+
 export const isConditionFailure = (error: unknown) =>
   awsErrorName(error) === 'ConditionalCheckFailedException';
 

@@ -69,6 +69,11 @@ export const FUNCTION_VARIABLES: Readonly<Record<string, number>> = {
   SECRET_NAME_PREFIX: 'discord-digest/'.length,
   POWERTOOLS_SERVICE_NAME: 'discord-digest'.length,
   POWERTOOLS_METRICS_NAMESPACE: 'DiscordDigest'.length,
+  /**
+   * AwaitReview only: its function URL, `https://<32-character id>.lambda-url.<region>.on.aws/`
+   * (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html), counted for every function to stay safe.
+   */
+  REVIEW_LINK_URL: 80,
 };
 
 /**

@@ -20,6 +20,8 @@ export const SECRET_SCHEMAS = {
     X_ACCESS_SECRET: z.string().min(1),
   }),
   typefully: z.object({ TYPEFULLY_API_KEY: z.string().min(1) }),
+  /** Signs approve/reject links (publisher.review: approve); without it a request names the CLI commands only. */
+  review: z.object({ REVIEW_LINK_SECRET: z.string().min(32) }),
 } as const;
 export type SecretService = keyof typeof SECRET_SCHEMAS;
 export type ServiceSecrets<S extends SecretService> = z.infer<(typeof SECRET_SCHEMAS)[S]>;

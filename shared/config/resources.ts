@@ -17,6 +17,8 @@ export const TASK_STATES = {
   Collect: { dir: 'collect', timeoutSeconds: 600 },
   Upload: { dir: 'upload', timeoutSeconds: 300 },
   Analyze: { dir: 'analyze', timeoutSeconds: 600 },
+  /** The function answers at once; the state waits for the decision (`$.run.review.timeoutSeconds`). */
+  AwaitReview: { dir: 'review', timeoutSeconds: 30 },
   Publish: { dir: 'publish', timeoutSeconds: 300 },
   Archive: { dir: 'archive', timeoutSeconds: 300 },
   FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },
@@ -55,6 +57,8 @@ export interface FunctionNeeds {
 
 /** A run's CSV is under runs/ until archived, then under processed/: a replay reads it there. */
 const RUN_FILES = ['runs/', 'processed/'] as const;
+const reviewService = (pipeline: PipelineConfig): SecretService[] =>
+  pipeline.publisher.review === 'approve' ? ['review'] : [];
 const publishingService = (pipeline: PipelineConfig): SecretService[] =>
   pipeline.publisher.kind === 'none' ? [] : [pipeline.publisher.kind];
 
@@ -90,8 +94,13 @@ export const FUNCTION_NEEDS = {
   ReapplyPauses: { table: 'read' },
   // A one-off post (functions/publish-post) goes to the platform it names, whichever the daily draft uses.
   PublishPost: { table: 'readWrite', secrets: () => ['x', 'typefully'] },
+  // Asks for a decision on the run's draft: reads it, holds the lock over the wait, stores the task token,
+  // signs the links with the pipeline's review key.
+  AwaitReview: { table: 'readWrite', objects: { read: ['runs/'] }, secrets: reviewService },
+  // The signed links' page: checks a link with the review key and records the decision.
+  ReviewLink: { table: 'readWrite', secrets: reviewService },
 } as const satisfies Record<
-  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost',
+  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost' | 'ReviewLink',
   FunctionNeeds
 >;
 

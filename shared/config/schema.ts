@@ -166,6 +166,8 @@ export const pipelineSchema = z
           ),
         /** A draft never becomes a longer thread than this: whole items are dropped from its end. */
         maxThreadParts: z.number().int().min(1).max(25).default(6),
+        /** `approve`: Publish waits for `digest approve|reject <runId>` (or a signed link) before posting. */
+        review: z.enum(['auto', 'approve']).default('auto'),
       })
       .prefault({})
       .refine((p) => p.kind !== 'typefully' || p.typefullySocialSetId !== undefined, {
@@ -173,6 +175,11 @@ export const pipelineSchema = z
         path: ['typefullySocialSetId'],
       }),
     schedules: z.array(scheduleSchema).min(1, 'at least one schedule'),
+    /**
+     * With `publisher.review: approve`: how long a draft waits for a decision before the run ends partial
+     * with nothing posted. A Standard execution may last a year; a week keeps a forgotten draft from going out stale.
+     */
+    review: z.strictObject({ expiresHours: z.number().int().min(1).max(168).default(24) }).prefault({}),
     /** A schedule whose runs fail this many times in a row pauses itself until resumed. */
     maxConsecutiveFailures: z.number().int().min(1).max(100).default(3),
     /**

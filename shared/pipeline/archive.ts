@@ -36,6 +36,10 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   if (stepOutcome(input, 'analyze')?.status !== 'succeeded') {
     return skipped(started, 'analysis did not succeed: nothing unanalysed is archived');
   }
+  // A draft that was not approved stays in the main tab: the next run's draft may take its rows.
+  const review = stepOutcome(input, 'review');
+  if (review && review.status !== 'succeeded')
+    return skipped(started, 'the draft was not approved: rows stay for the next run');
   const status = processingStatus(input, deps.pipeline.publisher.archiveUnpublished);
   if (!status)
     return skipped(started, 'publishing failed and archiveUnpublished is off: rows stay for the next run');

@@ -48,6 +48,8 @@ export interface BeginRunDeps {
    * in Lambda, where only the lease says a holder died.
    */
   isHolderGone?: (holder: LockHolderProcess) => boolean;
+  /** Told of a run recorded without running (FinishRun never sees it), so its metric is sent too. */
+  notRun?: (pipelineId: string, status: 'skipped' | 'duplicate') => void;
 }
 
 const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
@@ -68,7 +70,7 @@ function deriveRunId(event: BeginRunEvent, now: Date): string {
  */
 export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promise<StepInput> {
   const { input } = event;
-  findPipeline(deps.config, input.pipelineId);
+  const pipeline = findPipeline(deps.config, input.pipelineId);
   const now = deps.now();
   const runId = deriveRunId(event, now);
   const referenceTime = input.scheduledTime ? new Date(input.scheduledTime).toISOString() : now.toISOString();
@@ -82,6 +84,13 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     ...(input.scheduleName ? { scheduleName: input.scheduleName } : {}),
     ...(input.sourceRunId ? { sourceRunId: input.sourceRunId } : {}),
     proceed: false,
+    // Only a draft that would really be posted waits for a person.
+    ...(pipeline.publisher.review === 'approve' &&
+    pipeline.publisher.kind !== 'none' &&
+    !pipeline.publisher.dryRun &&
+    !input.dryRun
+      ? { review: { timeoutSeconds: pipeline.review.expiresHours * 3600 } }
+      : {}),
   };
   const record: RunRecord = {
     pipelineId: run.pipelineId,
@@ -115,6 +124,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
       if (!claim?.claimed) {
         const winner = claim && !claim.claimed ? claim.existing : undefined;
         await recordDuplicate(deps, run, winner ?? existing, event);
+        deps.notRun?.(run.pipelineId, 'duplicate');
         return { run, steps: {} };
       }
       resumedFrom = existing;
@@ -137,6 +147,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
   if (pause) {
     await refuse(deps, run, resumedFrom, event, pause);
     deps.log('run skipped: schedule paused', { runId, scheduleName: run.scheduleName, reason: pause });
+    deps.notRun?.(run.pipelineId, 'skipped');
     return { run, steps: {} };
   }
 
@@ -151,6 +162,7 @@ export async function beginRun(deps: BeginRunDeps, event: BeginRunEvent): Promis
     const reason = `overlapping: run ${lock.heldBy} holds the lock until ${new Date(lock.leaseUntil).toISOString()}`;
     await refuse(deps, run, resumedFrom, event, reason);
     deps.log('run skipped: overlapping', { runId, heldBy: lock.heldBy });
+    deps.notRun?.(run.pipelineId, 'skipped');
     return { run, steps: {} };
   }
   if (lock.takenOverFrom) {

@@ -33,6 +33,13 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
   const analyze = stepOutcome(input, 'analyze');
   if (analyze?.status !== 'succeeded')
     return skipped(started, 'analysis did not succeed: nothing to publish');
+  // With review: approve, only an approved draft goes out; rejected or expired, nothing does.
+  const review = stepOutcome(input, 'review');
+  if (review && review.status !== 'succeeded')
+    return skipped(
+      started,
+      `not approved: ${review.error?.message ?? review.notes?.reason ?? review.status}`,
+    );
   const draft = await loadDraft(deps.store, run.pipelineId, run.runId);
   if (!draft || draft.parts.length === 0) return skipped(started, 'no draft for this run');
 

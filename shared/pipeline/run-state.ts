@@ -21,6 +21,11 @@ export const runRefSchema = z.object({
   /** This execution is the run's n-th automatic resume (shared/pipeline/auto-resume.ts). */
   autoResumeAttempt: z.number().int().min(1).optional(),
   proceed: z.boolean(),
+  /**
+   * Set by BeginRun when the pipeline's draft needs a person's approval before Publish: how long the
+   * AwaitReview task waits for the decision (its TimeoutSecondsPath).
+   */
+  review: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
 });
 export type RunRef = z.infer<typeof runRefSchema>;
 
@@ -48,6 +53,18 @@ export function stepOutcome(input: StepInput, step: StepName): StepRecord | unde
   const raw = input.steps[step];
   if (!raw) return undefined;
   if ('Error' in raw) {
+    // The review task's TimeoutSeconds ran out: no one decided, which is not a transient failure to retry.
+    if (step === 'review' && raw.Error === 'States.Timeout') {
+      return {
+        status: 'failed',
+        endedAt: new Date().toISOString(),
+        counts: {},
+        error: {
+          name: 'ReviewExpired',
+          message: 'no decision before the review expired: nothing was published',
+        },
+      };
+    }
     return {
       status: 'failed',
       endedAt: new Date().toISOString(),

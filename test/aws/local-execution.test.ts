@@ -278,3 +278,48 @@ describe('lambdaContext', () => {
     expect(context.getRemainingTimeInMillis()).toBe(0);
   });
 });
+
+describe('a waiting task', () => {
+  /** AwaitReview's shape: the token from the context, the timeout from the state input. */
+  const waiting = {
+    StartAt: 'Wait',
+    States: {
+      Wait: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: FUNCTION('review'),
+          Payload: { 'run.$': '$.run', 'taskToken.$': '$$.Task.Token' },
+        },
+        TimeoutSecondsPath: '$.run.review.timeoutSeconds',
+        ResultPath: '$.review',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.review', Next: 'Done' }],
+        Next: 'Done',
+      },
+      Done: { Type: 'Succeed' },
+    },
+  };
+
+  it('gets a task token, and times out after the state input says, as Step Functions reads TimeoutSecondsPath', async () => {
+    // Prepare
+    const seen: unknown[] = [];
+    const never: TaskHandler = (payload) => {
+      seen.push(payload);
+      return new Promise(() => undefined);
+    };
+
+    // Act
+    const result = await executeLocally({
+      definition: waiting,
+      input: { run: { review: { timeoutSeconds: 1 } } },
+      executionName: 'wait-1',
+      handlers: { Wait: never },
+    });
+
+    // Assess
+    expect(seen[0]).toMatchObject({ Payload: { taskToken: 'local-task-token-wait-1' } });
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as { review: { Error: string } }).review.Error).toBe('States.Timeout');
+    expect(result.durationMs).toBeGreaterThanOrEqual(1000);
+  });
+});

@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { loadConfigFile, parseConfig } from '../../shared/config/load';
-import { RAW_MESSAGES_TAG } from '../../shared/config/resources';
+import { RAW_MESSAGES_TAG, TASK_STATES } from '../../shared/config/resources';
 import type { DigestConfig } from '../../shared/config/schema';
 
 // Two pipelines that need different things: `demo` (daily window, X) and `tf` (since_last window, Typefully).
@@ -260,7 +260,7 @@ describe('alerts', () => {
     pipeline.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
-      TopicArn: { Ref: Match.stringLikeRegexp('^RunFailures') },
+      TopicArn: { Ref: Match.stringLikeRegexp('^ObservabilityAlerts') },
     });
   });
 
@@ -323,6 +323,6 @@ describe("the state machine's role", () => {
     ).toBe(true);
     const invokes = statements.filter((s) => JSON.stringify(s.Resource) !== '"*"');
     expect(actionsOf(invokes).every((a) => a === 'lambda:InvokeFunction')).toBe(true);
-    expect(invokes).toHaveLength(7);
+    expect(invokes).toHaveLength(Object.keys(TASK_STATES).length);
   });
 });

@@ -34,9 +34,9 @@ const untraced = (policy: unknown) =>
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
-  it('has one Node 22 ARM function per state (and the closer, the pause re-applier and publish-post), each told where the bucket, table and secrets are', () => {
+  it('has one Node 22 ARM function per state (and the closer, the pause re-applier, publish-post and the review link), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 10);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 12);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -80,8 +80,9 @@ describe('state machine', () => {
     for (const [i, state] of order.slice(0, -1).entries()) {
       if (state === 'ShouldRun') continue;
       const after = asl.States[state]?.Next;
-      // Each step goes through its rate-limit Choice, whose default is the next state.
-      const next = after === `${state}RateLimited` ? asl.States[after]?.Default : after;
+      // Each step goes through its rate-limit Choice, whose default is the next state; Publish through the review gate.
+      const choice = after === `${state}RateLimited` ? asl.States[after]?.Default : after;
+      const next = choice === 'ReviewRequired' ? asl.States[choice]?.Default : choice;
       expect(next, state).toBe(order[i + 1]);
     }
     expect(asl.States.ShouldRun).toMatchObject({
@@ -117,6 +118,8 @@ describe('state machine', () => {
 
     // Assess
     for (const [state, { timeoutSeconds }] of Object.entries(TASK_STATES)) {
+      // AwaitReview waits as long as the pipeline's review window (TimeoutSecondsPath), not as long as its function runs.
+      if (state === 'AwaitReview') continue;
       expect(asl.States[state]?.TimeoutSeconds, state).toBe(timeoutSeconds);
     }
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
@@ -148,7 +151,7 @@ describe('state machine', () => {
     const next: Record<string, string> = {
       Collect: 'Upload',
       Upload: 'Analyze',
-      Analyze: 'Publish',
+      Analyze: 'ReviewRequired',
       Publish: 'Archive',
       Archive: 'FinishRun',
     };
@@ -165,6 +168,88 @@ describe('state machine', () => {
       Type: 'Fail',
       ErrorPath: '$.error.Error',
       CausePath: '$.error.Cause',
+    });
+  });
+
+  it('lets a draft wait for review before Publish only when the run asks for one and its analysis succeeded', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    expect(asl.States.ReviewRequired).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.run.review', IsPresent: true },
+            { Variable: '$.steps.analyze.status', IsPresent: true },
+          ],
+          Next: 'DraftToReview',
+        },
+      ],
+      Default: 'Publish',
+    });
+    expect(asl.States.DraftToReview).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.steps.analyze.status', StringEquals: 'succeeded', Next: 'AwaitReview' }],
+      Default: 'Publish',
+    });
+    const review = asl.States.AwaitReview ?? {};
+    expect(review).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.run.review.timeoutSeconds',
+      ResultPath: '$.steps.review',
+      Next: 'Publish',
+      Parameters: { Payload: { 'run.$': '$.run', 'steps.$': '$.steps', 'taskToken.$': '$$.Task.Token' } },
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.steps.review', Next: 'Publish' }],
+    });
+    // An expired review is never retried: only Lambda's own errors are.
+    const [retry] = (review.Retry ?? []) as { ErrorEquals: string[] }[];
+    expect(retry?.ErrorEquals.every((e) => e.startsWith('Lambda.'))).toBe(true);
+    expect(review.HeartbeatSeconds).toBeUndefined();
+  });
+
+  it('lets the execution last as long as the longest review window on top of its hour', () => {
+    // Prepare
+    const approving = parseConfig(
+      {
+        pipelines: config.pipelines.map((p) => ({
+          ...p,
+          publisher: { ...p.publisher, review: 'approve' },
+          review: { expiresHours: 6 },
+        })),
+      },
+      'approve.json',
+    );
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+    // Act
+    const template = Template.fromStack(buildApp(approving, app).pipeline);
+
+    // Assess
+    const asl = definitionFromTemplate(template.toJSON()) as { TimeoutSeconds?: number };
+    expect(asl.TimeoutSeconds).toBe(7 * 3600);
+    expect((definition() as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(3600);
+  });
+
+  it('serves signed review links from a function URL that may answer the waiting task and nothing else', () => {
+    // Assess
+    pipeline.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':stateMachine:discord-digest$')])],
+            },
+          }),
+        ]),
+      },
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REVIEW_LINK_URL: Match.anyValue() }) },
     });
   });
 

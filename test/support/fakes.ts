@@ -21,6 +21,8 @@ import type {
   PublishedPart,
   Publisher,
   PublishUnit,
+  ReviewRecord,
+  ReviewStore,
   RowUpdate,
   RunLedger,
   RunRecord,
@@ -355,3 +357,32 @@ export class FakeJournal implements PublicationJournal {
 }
 
 export const silentLog = () => {};
+
+/** Reviews in memory, with the deployed store's one rule: only a pending, unexpired review is decided. */
+export class FakeReviewStore implements ReviewStore {
+  readonly reviews = new Map<string, ReviewRecord>();
+  async request(record: Omit<ReviewRecord, 'status'>) {
+    this.reviews.set(record.runId, { ...record, status: 'pending' });
+  }
+  async get(_pipelineId: string, runId: string) {
+    const review = this.reviews.get(runId);
+    return review ? structuredClone(review) : undefined;
+  }
+  async decide(
+    _pipelineId: string,
+    runId: string,
+    d: { decision: 'approve' | 'reject'; by: string; at: string; reason?: string },
+  ) {
+    const review = this.reviews.get(runId);
+    if (review?.status !== 'pending' || review.deadline <= d.at) return undefined;
+    const decided: ReviewRecord = {
+      ...review,
+      status: d.decision === 'approve' ? 'approved' : 'rejected',
+      decidedBy: d.by,
+      decidedAt: d.at,
+      ...(d.reason ? { reason: d.reason } : {}),
+    };
+    this.reviews.set(runId, decided);
+    return structuredClone(decided);
+  }
+}

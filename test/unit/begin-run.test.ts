@@ -80,6 +80,58 @@ describe('beginRun', () => {
     expect(statuses).toEqual(['duplicate', 'running']);
   });
 
+  it('tells its metric of every run recorded without running: duplicate, overlapping', async () => {
+    // Prepare
+    const ledger = new FakeLedger();
+    const notRun: string[] = [];
+    const counting = {
+      ...deps(ledger).deps,
+      notRun: (p: string, status: string) => notRun.push(`${p}:${status}`),
+    };
+    await beginRun(counting, scheduled('e1'));
+
+    // Act
+    await beginRun(counting, scheduled('e2'));
+    ledger.lock = { holder: 'other-run', leaseUntil: Date.parse('2026-11-24T09:00:00Z') };
+    await beginRun(counting, {
+      ...scheduled('e3'),
+      input: { ...scheduled('e3').input, scheduledTime: '2026-11-24T08:30:00Z' },
+    });
+
+    // Assess
+    expect(notRun).toEqual(['demo:duplicate', 'demo:skipped']);
+  });
+
+  it('asks for a review only when the pipeline approves and the draft would really be posted', async () => {
+    // Prepare
+    const approving = parseConfig(
+      {
+        pipelines: [
+          {
+            ...config.pipelines[0],
+            publisher: { kind: 'x', review: 'approve' },
+            review: { expiresHours: 6 },
+          },
+        ],
+      },
+      'test',
+    );
+    const base = deps(new FakeLedger()).deps;
+
+    // Act
+    const live = await beginRun({ ...base, config: approving }, scheduled('e1'));
+    const dry = await beginRun(
+      { ...base, config: approving, ledger: new FakeLedger() },
+      { ...scheduled('e2'), input: { ...scheduled('e2').input, dryRun: true } },
+    );
+    const auto = await beginRun({ ...base, ledger: new FakeLedger() }, scheduled('e3'));
+
+    // Assess
+    expect(live.run.review).toEqual({ timeoutSeconds: 6 * 3600 });
+    expect(dry.run.review).toBeUndefined();
+    expect(auto.run.review).toBeUndefined();
+  });
+
   it('a retry of BeginRun within the same execution proceeds', async () => {
     // Prepare
     const ledger = new FakeLedger();

@@ -4,15 +4,21 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName, createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
+import { createReviewStore } from '../../../shared/adapters/dynamo-review-store';
 import { holderIsGone } from '../../../shared/adapters/local-process';
+import { createTaskCallback } from '../../../shared/adapters/sfn-task-callback';
 import { PIPELINE_STACK_NAME } from '../../../shared/config/resources';
 import { DigestError } from '../../../shared/errors';
-import type { RunLedger } from '../../../shared/ports';
+import type { ReviewStore, RunLedger, TaskCallback } from '../../../shared/ports';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext } from './command';
 
 export interface LedgerAccess {
   ledger: RunLedger;
+  /** Review requests and decisions, in the same table. */
+  reviews: ReviewStore;
+  /** Against AWS: SendTaskSuccess/Failure resume a waiting review; locally the runner reads the store. */
+  taskCallback?: TaskCallback;
   /** `local ledger in <dir>` or `DynamoDB table <name>`, for messages. */
   where: string;
   /** Locally a lock names its process, which can be checked; against AWS only the lease can. */
@@ -104,6 +110,8 @@ export async function openLedger(context: CliContext): Promise<LedgerAccess> {
     const sfn = new SFNClient({});
     return {
       ledger: createRunLedger({ client, tableName: table }),
+      reviews: createReviewStore({ client, tableName: table }),
+      taskCallback: createTaskCallback(sfn),
       where: `DynamoDB table ${table}`,
       // Eventually consistent, and RUNNING until the execution has really stopped:
       // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
@@ -116,8 +124,10 @@ export async function openLedger(context: CliContext): Promise<LedgerAccess> {
     };
   }
   const aws = await attachSharedAws(context.dataDir);
+  const client = createDynamoDocumentClient(aws.env);
   return {
-    ledger: createRunLedger({ client: createDynamoDocumentClient(aws.env), tableName: aws.table }),
+    ledger: createRunLedger({ client, tableName: aws.table }),
+    reviews: createReviewStore({ client, tableName: aws.table }),
     where: `local ledger in ${context.dataDir}`,
     isHolderGone: holderIsGone,
     close: aws.close,

@@ -1,0 +1,121 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app';
+import { nextRunsMarkdown } from '../../infra/dashboard';
+import { loadConfigFile } from '../../shared/config/load';
+
+const config = loadConfigFile('digest.config.json');
+let template: Template;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  template = Template.fromStack(buildApp(config, app).pipeline);
+});
+
+/** The dashboard's body, its tokens left as they are: the widgets' text and metrics are literal. */
+function dashboardBody(): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  return JSON.stringify(dashboard?.Properties?.DashboardBody);
+}
+
+describe('alarms', () => {
+  it('alarms on failed, partial and missed runs of each pipeline, each to the alerts topic', () => {
+    // Assess
+    for (const metric of ['RunsFailed', 'RunsPartial', 'RunsMissed']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'DiscordDigest',
+        MetricName: metric,
+        Dimensions: Match.arrayWith([{ Name: 'pipelineId', Value: 'demo' }]),
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^ObservabilityAlerts') }],
+      });
+    }
+  });
+
+  it("alarms on the closer's errors, dead letters and failed executions", () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^CloseAbandonedRunFunction') } },
+      ],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^ObservabilityAlerts') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleDeadLetters'), 'QueueName'] },
+        },
+      ],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^ObservabilityAlerts') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' });
+    // 3 per pipeline, the closer, the dead letters, the executions; all to one topic.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * config.pipelines.length + 3);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+  });
+});
+
+describe('dashboard', () => {
+  it('keeps its logical id and name, so a deploy updates it in place', () => {
+    // Assess
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))).toEqual([
+      expect.stringMatching(/^Dashboard[0-9A-F]{8}$/),
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'discord-digest' });
+  });
+
+  it('graphs the success rate, runs by status, step durations, API requests and deliveries per pipeline', () => {
+    // Act
+    const body = dashboardBody();
+
+    // Assess
+    expect(body).toContain('100 * FILL(s0, 0) / (FILL(s0, 0) + FILL(p0, 0) + FILL(f0, 0))');
+    for (const status of [
+      'RunsSucceeded',
+      'RunsPartial',
+      'RunsFailed',
+      'RunsSkipped',
+      'RunsDuplicate',
+      'RunsMissed',
+    ]) {
+      expect(body).toContain(`\\"${status}\\"`);
+    }
+    expect(body).toMatch(
+      /StepDuration\\",\\"pipelineId\\",\\"demo\\",\\"service\\",\\"discord-digest\\",\\"step\\",\\"review/,
+    );
+    for (const api of ['discord', 'gemini', 'x']) {
+      // The dimensions in CDK's order: by name.
+      expect(body).toContain(`\\"ApiRequests\\",\\"api\\",\\"${api}\\",\\"pipelineId\\",\\"demo\\"`);
+    }
+    expect(body).toContain('DestinationsDelivered');
+    expect(body).toContain('Next scheduled runs');
+  });
+});
+
+describe('next scheduled runs', () => {
+  it('lists the soonest runs of every enabled schedule, in UTC and local time', () => {
+    // Act
+    const text = nextRunsMarkdown(config, new Date('2026-11-24T07:30:00.000Z'), 3);
+
+    // Assess
+    const rows = text.split('\n').filter((l) => l.startsWith('| demo/'));
+    expect(rows).toEqual([
+      expect.stringMatching(
+        /^\| demo\/morning \| 2026-11-24T08:00:00\.000Z \| 2026-11-24 09:00.* Europe\/Berlin \|$/,
+      ),
+      expect.stringMatching(
+        /^\| demo\/evening \| 2026-11-24T23:00:00\.000Z \| 2026-11-24 18:00.* America\/New_York \|$/,
+      ),
+      expect.stringMatching(/^\| demo\/morning \| 2026-11-25T08:00:00\.000Z \|/),
+    ]);
+  });
+});
