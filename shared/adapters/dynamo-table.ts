@@ -5,7 +5,7 @@ import { awsErrorName, toDigestError } from './aws-clients';
 
 /**
  * One table holds a pipeline's runs, its lock and its publication journal:
- *   pk = PIPELINE#<id>;  sk = RUN#<runId> | LOCK | PUBLICATION#<runId>
+ *   pk = PIPELINE#<id>;  sk = RUN#<runId> | LOCK | PUBLICATION#<runId> | DELIVERY#<runId>#<purpose>#<name>
  * This module holds what the three share: keys, retention, error translation.
  */
 export interface LedgerOptions {
@@ -31,6 +31,11 @@ export const lockKey = (pipelineId: string) => ({ [PK]: partition(pipelineId), [
 export const publicationKey = (pipelineId: string, runId: string) => ({
   [PK]: partition(pipelineId),
   [SK]: `PUBLICATION#${runId}`,
+});
+
+export const deliveryKey = (pipelineId: string, key: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `DELIVERY#${key}`,
 });
 
 export const isConditionFailure = (error: unknown) =>

@@ -34,6 +34,8 @@ export const endpointsSchema = z.object({
   GEMINI_API_URL: z.url().default('https://generativelanguage.googleapis.com'),
   X_API_URL: z.url().default('https://api.x.com'),
   TYPEFULLY_API_URL: z.url().default('https://api.typefully.com'),
+  /** Amazon SES v2; the SDK's regional endpoint when unset (the local SES sandbox sets it). */
+  SES_API_URL: z.url().optional(),
   /** Per-request timeout of every external API call; each service has its own default when unset. */
   API_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
   /** First backoff of the in-process retries; each adapter has its own default when unset. */

@@ -15,12 +15,13 @@ export const TASK_STATES = {
   Upload: { dir: 'upload', timeoutSeconds: 300 },
   Analyze: { dir: 'analyze', timeoutSeconds: 600 },
   Publish: { dir: 'publish', timeoutSeconds: 300 },
+  Deliver: { dir: 'deliver', timeoutSeconds: 300 },
   Archive: { dir: 'archive', timeoutSeconds: 300 },
   FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 
-/** Key attributes of the ledger table (runs, locks, publication journal). */
+/** Key attributes of the ledger table (runs, locks, publication and delivery journals). */
 export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
 
 /** S3 layout of one run. */

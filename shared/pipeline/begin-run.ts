@@ -48,7 +48,8 @@ export interface BeginRunDeps {
   isHolderGone?: (holder: LockHolderProcess) => boolean;
 }
 
-const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
+// A missed slot (the watchdog recorded it) may be run late by hand, under its own id and window.
+const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial', 'missed']);
 
 function deriveRunId(event: BeginRunEvent, now: Date): string {
   const { input } = event;

@@ -63,6 +63,7 @@ describe('state machine', () => {
       'Upload',
       'Analyze',
       'Publish',
+      'Deliver',
       'Archive',
       'FinishRun',
       'Done',
@@ -86,7 +87,7 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
-    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive']) {
+    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive']) {
       const slot = `$.steps.${state.toLowerCase()}`;
       expect(asl.States[state]?.Next).toBe(`${state}RateLimited`);
       expect(asl.States[`${state}RateLimited`]).toMatchObject({
@@ -120,7 +121,16 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
-    for (const state of ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Archive', 'FinishRun']) {
+    for (const state of [
+      'BeginRun',
+      'Collect',
+      'Upload',
+      'Analyze',
+      'Publish',
+      'Deliver',
+      'Archive',
+      'FinishRun',
+    ]) {
       const [retry] = (asl.States[state]?.Retry ?? []) as Record<string, unknown>[];
       expect(retry?.ErrorEquals, state).toEqual(
         expect.arrayContaining([...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException']),
@@ -139,7 +149,8 @@ describe('state machine', () => {
       Collect: 'Upload',
       Upload: 'Analyze',
       Analyze: 'Publish',
-      Publish: 'Archive',
+      Publish: 'Deliver',
+      Deliver: 'Archive',
       Archive: 'FinishRun',
     };
     for (const [state, after] of Object.entries(next)) {
