@@ -5,7 +5,9 @@ import { logger } from '../../shared/observability/logger';
 import { recordRunMetrics } from '../../shared/observability/metrics';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { finishRun } from '../../shared/pipeline/finish-run';
+import { sendNotice } from '../../shared/pipeline/notify';
 import { stepInputSchema } from '../../shared/pipeline/run-state';
+import { destinationFactory } from '../../shared/runtime/destinations';
 import { schedulerDisabler } from '../../shared/runtime/scheduler-sync';
 import { stepContext } from '../../shared/runtime/step-context';
 
@@ -21,6 +23,18 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
       maxConsecutiveFailures: context.pipeline.maxConsecutiveFailures,
       // Only in AWS, where the stack sets it: disable a schedule that paused itself.
       ...(disableSchedule ? { disableSchedule } : {}),
+      // Told once per run and event; a failure to tell is logged by finishRun, never thrown.
+      notify: async (notice) => {
+        await sendNotice(
+          {
+            pipeline: context.pipeline,
+            journal: context.deliveries,
+            destinationFor: destinationFactory(context),
+            log: context.log,
+          },
+          notice,
+        );
+      },
       now: context.now,
       log: context.log,
     },

@@ -6,6 +6,7 @@ import {
   type StepName,
   type StepRecord,
 } from '../ports';
+import { type Notice, noticesForRun } from './notify';
 import { type StepInput, stepOutcome } from './run-state';
 
 export interface FinishRunDeps {
@@ -19,6 +20,8 @@ export interface FinishRunDeps {
    * pause is what counts (BeginRun skips paused runs), so locally there is nothing else to do.
    */
   disableSchedule?: (pipelineId: string, scheduleName: string) => Promise<void>;
+  /** Tell a person what needs one (a failed or partial run, a paused schedule, …); once per run and event. */
+  notify?: (notice: Notice) => Promise<void>;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }
@@ -78,7 +81,7 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
   await deps.ledger.releaseLock(run.pipelineId, run.runId);
   deps.log('run finished', { runId: run.runId, status: result.status });
   const schedulePaused = await countScheduledOutcome(deps, input, result.status);
-  return {
+  const report: RunReport = {
     pipelineId: run.pipelineId,
     runId: run.runId,
     status: result.status,
@@ -86,6 +89,31 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
     steps,
     ...(schedulePaused ? { schedulePaused } : {}),
   };
+  await notifyOutcome(deps, report, {
+    at: run.startedAt,
+    ...(run.scheduleName ? { scheduleName: run.scheduleName } : {}),
+  });
+  return report;
+}
+
+/**
+ * Every problem of the run reaches a person. The run is closed already: a
+ * notification that fails is logged, never thrown (a retried FinishRun would
+ * close and count the run again); each is journalled, so a retry sends none twice.
+ */
+async function notifyOutcome(
+  deps: FinishRunDeps,
+  report: RunReport,
+  run: Parameters<typeof noticesForRun>[1],
+): Promise<void> {
+  if (!deps.notify) return;
+  for (const notice of noticesForRun(report, run)) {
+    try {
+      await deps.notify(notice);
+    } catch (error) {
+      deps.log('notification not sent', { event: notice.event, error: describe(error) });
+    }
+  }
 }
 
 /**

@@ -88,8 +88,12 @@ export async function sendNotice(deps: NotifyDeps, notice: Notice): Promise<Deli
 
 const runsShow = (runId: string) => `npm run digest -- runs show ${runId}`;
 
-/** What a finished run must tell a person, one notice per event (a failed run is not also partial). */
-export function noticesForRun(report: RunReport, at: string): Notice[] {
+/**
+ * What a finished run must tell a person, one notice per event (a failed run is not also partial).
+ * `at` is the run's start, the same on every retry of FinishRun.
+ */
+export function noticesForRun(report: RunReport, run: { at: string; scheduleName?: string }): Notice[] {
+  const { at } = run;
   const { pipelineId, runId } = report;
   const base = { pipelineId, runId, at };
   const notices: Notice[] = [];
@@ -102,7 +106,7 @@ export function noticesForRun(report: RunReport, at: string): Notice[] {
     });
   }
   if (report.schedulePaused) {
-    const schedule = report.runId.replace(/-\d{8}T\d{4,6}Z$/, '');
+    const schedule = run.scheduleName ?? '<schedule>';
     notices.push({
       ...base,
       event: 'schedule-paused',

@@ -30,7 +30,7 @@ const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: 
 describe('functions', () => {
   it('has one Node 22 ARM function per state (and the closer and the pause re-applier), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 9);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 10);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
