@@ -38,6 +38,7 @@ import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
 import { buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
+import { Watchdog } from './watchdog';
 
 export interface DigestPipelineStackProps extends StackProps {
   config: DigestConfig;
@@ -57,6 +58,39 @@ export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression
   const kind = scheduleKindOf(schedule);
   const expression = schedulerExpression('cron' in kind ? { cron: normaliseAwsCron(kind.cron) } : kind);
   return ScheduleExpression.expression(expression, TimeZone.of(schedule.timeZone));
+}
+
+/**
+ * Deliver, FinishRun and the watchdog send email when a pipeline delivers or notifies by email:
+ * ses:SendEmail on each sender's identity (address and domain) and configuration set, as CDK's own
+ * EmailIdentity.grantSendEmail scopes it (aws-cdk-lib aws-ses grants.json; docs.aws.amazon.com/ses/latest/dg/control-user-access.html).
+ */
+function grantEmailSending(config: DigestConfig, functions: DigestFunction[]): void {
+  const specs = config.pipelines
+    .flatMap((p) => [...p.deliver, ...p.notify])
+    .filter((s) => s.kind === 'email');
+  const first = functions[0];
+  if (specs.length === 0 || !first) return;
+  const stack = Stack.of(first);
+  const identities = new Set<string>();
+  const sets = new Set<string>();
+  for (const spec of specs) {
+    const address = (spec.from.match(/<([^>]+)>\s*$/)?.[1] ?? spec.from).trim();
+    identities.add(address).add(address.slice(address.indexOf('@') + 1));
+    if (spec.configurationSetName) sets.add(spec.configurationSetName);
+  }
+  const statement = new PolicyStatement({
+    actions: ['ses:SendEmail'],
+    resources: [
+      ...[...identities].map((i) =>
+        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: i }),
+      ),
+      ...[...sets].map((c) =>
+        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: c }),
+      ),
+    ],
+  });
+  for (const fn of functions) fn.addToRolePolicy(statement);
 }
 
 /** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */
@@ -120,6 +154,15 @@ export class DigestPipelineStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
+    // Missed runs: a rate-scheduled check of every schedule's slots, and each dead letter above.
+    const watchdog = new Watchdog(this, 'Watchdog', {
+      environment,
+      table: props.table,
+      bucket: props.bucket,
+      secrets: props.secrets,
+      deadLetters,
+    });
+    grantEmailSending(props.config, [functions.Deliver, functions.FinishRun, watchdog.function]);
     // One role for every schedule's target, so re-applying a pause can pass exactly this role.
     const targetRole = new Role(this, 'ScheduleTargetRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),

@@ -10,6 +10,7 @@ const COUNTS: readonly [step: keyof RunReport['steps'], count: string, metric: s
   ['upload', 'rowsAppended', 'RowsAppended'],
   ['analyze', 'postsAnalysed', 'PostsAnalysed'],
   ['publish', 'partsPublished', 'PartsPublished'],
+  ['deliver', 'destinationsDelivered', 'DestinationsDelivered'],
   ['archive', 'rowsArchived', 'RowsArchived'],
 ];
 
@@ -20,5 +21,12 @@ export function recordRunMetrics(report: RunReport): void {
     const value = report.steps[step]?.counts[count];
     if (value !== undefined) metrics.addMetric(metric, MetricUnit.Count, value);
   }
+  metrics.publishStoredMetrics();
+}
+
+/** Scheduled runs that did not happen, by pipeline (the watchdog and the dead-letter queue); alarmed on. */
+export function recordMissedRuns(pipelineId: string, count: number): void {
+  metrics.addDimension('pipelineId', pipelineId);
+  metrics.addMetric('RunsMissed', MetricUnit.Count, count);
   metrics.publishStoredMetrics();
 }
