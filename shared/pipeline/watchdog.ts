@@ -95,7 +95,11 @@ export async function watchForMissedRuns(deps: WatchdogDeps): Promise<MissedRun[
       if (!schedule.enabled) continue;
       const graceMs = schedule.graceMinutes * 60_000;
       const until = nowMs - graceMs;
-      const from = (await deps.progress.checkedUntil(pipeline.id, schedule.name)) ?? until;
+      const from = await deps.progress.checkedUntil(pipeline.id, schedule.name);
+      if (from === undefined) {
+        await deps.progress.setCheckedUntil(pipeline.id, schedule.name, until);
+        continue;
+      }
       if (until <= from) continue;
       const watched = {
         scheduleName: schedule.name,
