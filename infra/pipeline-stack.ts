@@ -38,7 +38,7 @@ import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
 import { buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
-import { Watchdog } from './watchdog';
+import { WATCHDOG_TIMEOUT, Watchdog } from './watchdog';
 
 export interface DigestPipelineStackProps extends StackProps {
   config: DigestConfig;
@@ -153,6 +153,9 @@ export class DigestPipelineStack extends Stack {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
+      // The watchdog consumes it: longer than its function's timeout, or a message still in work is handed
+      // out again (CDK's CloudFormation validation, E3505).
+      visibilityTimeout: Duration.seconds(WATCHDOG_TIMEOUT.toSeconds() * 5),
     });
     // Missed runs: a rate-scheduled check of every schedule's slots, and each dead letter above.
     const watchdog = new Watchdog(this, 'Watchdog', {

@@ -10,6 +10,9 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DigestFunction } from './digest-function';
 
+/** Enough for every schedule's check and a few notifications. */
+export const WATCHDOG_TIMEOUT = Duration.seconds(60);
+
 export interface WatchdogProps {
   environment: Record<string, string>;
   table: Table;
@@ -36,7 +39,7 @@ export class Watchdog extends Construct {
     const fn = new DigestFunction(this, 'Function', {
       dir: 'watchdog',
       environment: props.environment,
-      timeout: Duration.seconds(120),
+      timeout: WATCHDOG_TIMEOUT,
     });
     props.table.grantReadWriteData(fn);
     // A notification to a file destination is written to the bucket; one to Discord or a webhook reads its secret.

@@ -489,4 +489,9 @@ export interface DeliveryJournal {
   complete(pipelineId: string, key: string, receipt: DeliveryReceipt): Promise<void>;
   fail(pipelineId: string, key: string, error: string): Promise<void>;
   markUnknown(pipelineId: string, key: string, reason: string): Promise<void>;
+  /**
+   * The operator's word that an `unknown` delivery did not arrive: it becomes `failed`, so the
+   * next attempt sends it (the pieces confirmed stay confirmed). False when it was not unknown.
+   */
+  releaseUnknown(pipelineId: string, key: string): Promise<boolean>;
 }

@@ -150,5 +150,23 @@ export function createDeliveryJournal({ client, tableName, now = Date.now }: Led
         { ':unknown': 'unknown', ':reason': reason.slice(0, 1000) },
       );
     },
+
+    async releaseUnknown(pipelineId, key) {
+      try {
+        await update(
+          'UpdateItem delivery release',
+          pipelineId,
+          key,
+          'SET #status = :failed, #error = :why',
+          { '#status': 'status', '#error': 'error' },
+          { ':failed': 'failed', ':unknown': 'unknown', ':why': 'the operator said it did not arrive' },
+          'attribute_exists(#pk) AND #status = :unknown',
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
   };
 }

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { synthesizeDefinition } from '../../infra/definition';
 import { type LocalEnvironment, startLocalEnvironment } from '../../infra/local/environment';
 import { runDigestLocally } from '../../infra/local/runner';
-import { createS3Client } from '../../shared/adapters/aws-clients';
+import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
+import { createDeliveryJournal } from '../../shared/adapters/dynamo-delivery-journal';
 import { createObjectStore } from '../../shared/adapters/s3-object-store';
 import { loadConfigFile } from '../../shared/config/load';
 import { loadDraft } from '../../shared/pipeline/analyze';
@@ -125,5 +126,41 @@ describe('the digest delivered by the Deliver step', () => {
     });
     expect(digestMessages(env)).toHaveLength(1);
     expect(env.sandboxes.ses?.sent().filter((e) => e.to.includes('editors@example.com'))).toHaveLength(1);
+    // Both partial closes raised the same two events: the ops channel (plain content) heard each once.
+    const notices = (env.sandboxes.discordWebhook?.messages() ?? [])
+      .filter((m) => m.embeds.length === 0)
+      .map((m) => m.content);
+    expect(notices).toHaveLength(2);
+    expect(notices.filter((n) => n.includes(`run partly done (${runId})`))).toHaveLength(1);
+    expect(notices.filter((n) => n.includes(`publication outcome unknown (${runId})`))).toHaveLength(1);
+    expect(notices.join('\n')).toContain(`npm run digest -- runs show ${runId}`);
+    expect(notices.join('\n')).toContain(`npm run digest -- deliver retry ${runId}`);
+  });
+
+  it('deliver retry: the operator says an unknown delivery did not arrive, and the next resume sends it', async () => {
+    // Prepare
+    const env = await start();
+    env.sandboxes.ses?.faults.add({ kind: 'drop-after-effect', method: 'POST' });
+    const first = await run(env);
+    const runId = first.report?.runId ?? '';
+    const journal = createDeliveryJournal({
+      client: createDynamoDocumentClient(env.env),
+      tableName: env.aws.table,
+    });
+
+    // Act: what `npm run digest -- deliver retry <runId> editors` does, then the resume.
+    const released = await journal.releaseUnknown(pipeline.id, `${runId}#deliver#editors`);
+    const again = await journal.releaseUnknown(pipeline.id, `${runId}#deliver#editors`);
+    const resumed = await run(env, { runId, resume: true });
+
+    // Assess
+    expect(first.report?.steps.deliver?.notes?.['deliver.editors']).toMatch(/^unknown: /);
+    expect(released).toBe(true);
+    expect(again).toBe(false);
+    expect(resumed.report?.steps.deliver?.counts).toMatchObject({
+      destinationsDelivered: 1,
+      destinationsAlready: 3,
+    });
+    expect(resumed.report?.status).toBe('succeeded');
   });
 });

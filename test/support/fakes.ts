@@ -375,6 +375,12 @@ export class FakeDeliveryJournal implements DeliveryJournal {
     const r = this.records.get(key);
     if (r) Object.assign(r, { status: 'unknown', error: reason });
   }
+  async releaseUnknown(_p: string, key: string) {
+    const r = this.records.get(key);
+    if (r?.status !== 'unknown') return false;
+    Object.assign(r, { status: 'failed', error: 'the operator said it did not arrive' });
+    return true;
+  }
 }
 
 export const silentLog = () => {};

@@ -5,13 +5,16 @@ import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
 import { scheduledRunId } from '../../../shared/domain/run-id';
+import { recordMissedRun } from '../../../shared/pipeline/watchdog';
 import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
+import { notifierFor } from '../../../shared/runtime/notifier';
 import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
 import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
 import { daemonSchedules } from '../daemon/daemon-schedules';
 import { publishPostLocally } from '../daemon/post-runner';
 import { startLocalEnvironment } from '../environment';
-import { type RunProgress, runDigestLocally } from '../runner';
+import { lambdaContext } from '../local-execution';
+import { applyEnvironment, type RunProgress, runDigestLocally } from '../runner';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext, LocalCommand } from './command';
 import { closeInterruptedRun } from './run';
@@ -99,27 +102,43 @@ async function runDaemon(context: CliContext): Promise<number> {
       }
     };
 
+    // A slot past its grace is a missed run, recorded and notified by the watchdog's own use case.
     const missed = async (slot: Slot) => {
       const { pipelineId, scheduleName } = slot.schedule;
       const runId = scheduledRunId(scheduleName, slot.time.at);
-      const now = new Date().toISOString();
-      const reason = missedReason(slot.time.at);
-      // Recorded as a skipped run (no new status: every reader of RunStatus would have to learn it).
-      const created = await ledger.createRun({
-        pipelineId,
-        runId,
-        trigger: 'schedule',
-        scheduleName,
-        scheduledTime: slot.time.at.toISOString(),
-        startedAt: now,
-        endedAt: now,
-        status: 'skipped',
-        reason,
-        steps: {},
-      });
-      console.log(
-        `missed ${describeSlot(slot)}: run ${runId} ${created.created ? `recorded skipped (${reason})` : `exists already (${created.existing.status})`}`,
-      );
+      const pipeline = config.pipelines.find((p) => p.id === pipelineId);
+      if (!pipeline) return;
+      let environment: Awaited<ReturnType<typeof startLocalEnvironment>> | undefined;
+      try {
+        // The notify destinations' sandboxes (or real ones with .env) for this one notice, if anyone listens.
+        if (pipeline.notify.length > 0) {
+          environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
+          applyEnvironment(config, environment);
+        }
+        const recorded = await recordMissedRun(
+          {
+            ledger,
+            notify: environment
+              ? notifierFor(lambdaContext('discord-digest-watchdog', 120_000))
+              : async () => {},
+            now: () => new Date(),
+            log: () => {},
+          },
+          pipeline,
+          {
+            pipelineId,
+            scheduleName,
+            runId,
+            at: slot.time.at.toISOString(),
+            reason: missedReason(slot.time.at),
+          },
+        );
+        console.log(
+          `missed ${describeSlot(slot)}: run ${runId} ${recorded ? `recorded missed (${missedReason(slot.time.at)})` : 'has a run already'}`,
+        );
+      } finally {
+        await environment?.close();
+      }
     };
 
     // Only this daemon publishes the directory's posts: one found `publishing` when it starts was left by a crash.
