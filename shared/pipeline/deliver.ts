@@ -35,7 +35,8 @@ const describe = (error: unknown) =>
  * Deliver `message` to one destination at most once, journalled under `key`:
  * the attempt is recorded before the call and confirmed after it (each piece
  * of a long Discord digest as it is confirmed, so a retry sends only the rest).
- * Never throws for the destination's own failures: the caller reports them.
+ * Never throws for the destination's own failures (the caller reports them); the journal's
+ * errors are thrown, so the step is retried and finds what was done.
  */
 export async function deliverOnce(
   journal: DeliveryJournal,
@@ -130,20 +131,13 @@ export async function deliverRunDigest(deps: DeliverDeps, input: StepInput): Pro
   const notes: Record<string, string> = {};
   const problems: string[] = [];
   for (const spec of specs) {
-    let outcome: DeliveryOutcome;
-    try {
-      const destination = await deps.destinationFor(spec);
-      outcome = await deliverOnce(
-        deps.journal,
-        destination,
-        run.pipelineId,
-        deliveryKeyOf(run.runId, spec.name),
-        message,
-      );
-    } catch (error) {
-      // A destination that cannot even be built (a missing secret) or a journal that cannot be read: this one only.
-      outcome = { status: 'failed', error: describe(error) };
-    }
+    const outcome = await deliverToOne(
+      deps,
+      spec,
+      run.pipelineId,
+      deliveryKeyOf(run.runId, spec.name),
+      message,
+    );
     deps.log('destination handled', { destination: spec.name, kind: spec.kind, status: outcome.status });
     const where = `${spec.kind} ${spec.name}`;
     switch (outcome.status) {
@@ -181,4 +175,24 @@ export async function deliverRunDigest(deps: DeliverDeps, input: StepInput): Pro
     };
   }
   return partial(started, reason, counts, notes);
+}
+
+/**
+ * One destination: built (a missing secret or a bad URL fails this one, not the others), then delivered
+ * once. The journal's own errors are thrown: the state machine retries the step, which finds what was done.
+ */
+async function deliverToOne(
+  deps: Pick<DeliverDeps, 'journal' | 'destinationFor'>,
+  spec: DestinationConfig,
+  pipelineId: string,
+  key: string,
+  message: DigestMessage,
+): Promise<DeliveryOutcome> {
+  let destination: Destination;
+  try {
+    destination = await deps.destinationFor(spec);
+  } catch (error) {
+    return { status: 'failed', error: describe(error) };
+  }
+  return deliverOnce(deps.journal, destination, pipelineId, key, message);
 }

@@ -5,6 +5,7 @@
  * the links of the run's own posts stay, whatever their spelling.
  */
 import { describe, expect, it } from 'vitest';
+import type { PostAnalysis } from '../../shared/domain/post';
 import { draftKeyOf, type StoredDraft } from '../../shared/pipeline/analyze';
 import { FakeChannel, testPipeline } from '../support/fakes';
 import { runPipeline, runRef, World } from '../support/harness';
@@ -27,15 +28,17 @@ describe('links in the draft', () => {
       [
         'Today:',
         // The model quotes the summaries (which carry the smuggled link) and invents a "source".
-        ...analyses.map((a) => `- ${a.summary} ${a.postLink}`),
+        ...(analyses as readonly (PostAnalysis & { postLink: string })[]).map(
+          (a) => `- ${a.summary} ${a.postLink}`,
+        ),
         'More at https://x.com/made_up/status/999 and www.invented-news.com/today',
         // The same post under another spelling is still the run's post.
         'Also https://twitter.com/acme/status/111?s=20',
       ].join('\n');
     // The fake's summary is the first 40 characters of the content: let it keep the whole text.
     const analyze = w.analyzer.analyzePosts.bind(w.analyzer);
-    w.analyzer.analyzePosts = async (posts, settings) =>
-      (await analyze(posts, settings)).map((a) => ({
+    w.analyzer.analyzePosts = async (posts) =>
+      (await analyze(posts)).map((a) => ({
         ...a,
         summary: posts.find((p) => p.messageId === a.messageId)?.content ?? '',
       }));
