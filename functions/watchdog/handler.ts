@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
+import { createScheduleStateStore } from '../../shared/adapters/dynamo-schedule-state';
 import { createWatchdogProgress } from '../../shared/adapters/dynamo-watchdog-progress';
 import { runtimeEnvFromEnv } from '../../shared/config/env';
 import { configFromEnv } from '../../shared/config/load';
@@ -17,6 +18,7 @@ const tableName = runtimeEnvFromEnv().LEDGER_TABLE;
 const client = createDynamoDocumentClient();
 const ledger = createRunLedger({ client, tableName });
 const progress = createWatchdogProgress({ client, tableName });
+const schedules = createScheduleStateStore({ client, tableName });
 
 const isSqsEvent = (event: unknown): event is SQSEvent =>
   Array.isArray((event as { Records?: unknown } | null)?.Records);
@@ -38,6 +40,7 @@ export const handler = middy(
     const deps = {
       config,
       ledger,
+      schedules,
       progress,
       notify: notifierFor(lambda),
       now: () => new Date(),

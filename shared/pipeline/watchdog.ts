@@ -4,7 +4,7 @@ import type { DigestConfig, PipelineConfig } from '../config/schema';
 import { scheduledRunId } from '../domain/run-id';
 import { type MissedSlot, missedSlots } from '../domain/schedule/missed';
 import { PermanentError } from '../errors';
-import type { RunLedger } from '../ports';
+import type { RunLedger, ScheduleStateStore } from '../ports';
 import type { Notice } from './notify';
 
 /** Where each schedule's check got to: the next check starts there, so no slot is judged twice or skipped. */
@@ -15,6 +15,8 @@ export interface WatchdogProgress {
 
 export interface MissedRunDeps {
   ledger: RunLedger;
+  /** The schedule's last run shows the missed one (`schedules list`); it is not counted as a failure. */
+  schedules?: ScheduleStateStore;
   notify: (pipeline: PipelineConfig, notice: Notice) => Promise<void>;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
@@ -60,6 +62,19 @@ export async function recordMissedRun(
   });
   // Recorded now or by an earlier pass that stopped before telling: the journal sends the notice once.
   const isMissed = created.created || created.existing.status === 'missed';
+  if (created.created && deps.schedules) {
+    const outcome = { runId: missed.runId, status: 'missed' as const, at: now };
+    try {
+      await deps.schedules.recordRunOutcome(
+        pipeline.id,
+        missed.scheduleName,
+        outcome,
+        pipeline.maxConsecutiveFailures,
+      );
+    } catch (error) {
+      deps.log('missed run not shown on its schedule', { runId: missed.runId, error: String(error) });
+    }
+  }
   if (isMissed) {
     try {
       await deps.notify(pipeline, {

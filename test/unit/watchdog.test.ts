@@ -10,6 +10,7 @@ import type { PipelineConfig } from '../../shared/config/schema';
 import { type Notice, sendNotice } from '../../shared/pipeline/notify';
 import { recordDeadLetter, type WatchdogProgress, watchForMissedRuns } from '../../shared/pipeline/watchdog';
 import type { DeliveryProgress, DigestMessage } from '../../shared/ports';
+import { FakeScheduleStates } from '../support/fake-schedule-state';
 import { FakeDeliveryJournal, FakeLedger, silentLog } from '../support/fakes';
 
 const config = parseConfig(
@@ -51,9 +52,11 @@ function world(startIso: string) {
       return { destination: 'ops', id: String(received.length) };
     },
   };
+  const schedules = new FakeScheduleStates();
   const deps = {
     config,
     ledger,
+    schedules,
     progress: new MemoryProgress(),
     notify: (pipeline: PipelineConfig, notice: Notice) =>
       sendNotice({ pipeline, journal, destinationFor: async () => destination, log: silentLog }, notice).then(
@@ -65,7 +68,7 @@ function world(startIso: string) {
   const at = (iso: string) => {
     now = new Date(iso);
   };
-  return { deps, ledger, received, at };
+  return { deps, ledger, schedules, received, at };
 }
 
 // 09:00 in Berlin on 24 November is 08:00 UTC.
@@ -96,6 +99,11 @@ describe('the missed-run watchdog', () => {
       scheduleName: 'morning',
       scheduledTime: '2026-11-24T08:00:00.000Z',
       reason: 'missed: no run started within 30 min of 2026-11-24 09:00 Europe/Berlin',
+    });
+    // `schedules list` shows it as the schedule's last run; it is no failure of the pipeline.
+    expect(await w.schedules.get('demo', 'morning')).toMatchObject({
+      lastRun: { runId: SLOT_RUN_ID, status: 'missed' },
+      consecutiveFailures: 0,
     });
     expect(w.received).toHaveLength(1);
     expect(w.received[0]?.parts).toEqual([

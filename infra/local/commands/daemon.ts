@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
+import { createScheduleStateStore } from '../../../shared/adapters/dynamo-schedule-state';
 import { scheduledRunId } from '../../../shared/domain/run-id';
 import { recordMissedRun } from '../../../shared/pipeline/watchdog';
 import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
@@ -62,6 +63,7 @@ async function runDaemon(context: CliContext): Promise<number> {
     const client = createDynamoDocumentClient(aws.env);
     const ledger = createRunLedger({ client, tableName: aws.table });
     const posts = createScheduledPostStore({ client, tableName: aws.table });
+    const scheduleStates = createScheduleStateStore({ client, tableName: aws.table });
     const schedules = daemonSchedules(config, Date.now());
     console.log(
       `daemon ${process.pid}: ${schedules.length} enabled schedule(s) of ${config.pipelines.length} pipeline(s), data in ${dataDir}`,
@@ -118,6 +120,7 @@ async function runDaemon(context: CliContext): Promise<number> {
         const recorded = await recordMissedRun(
           {
             ledger,
+            schedules: scheduleStates,
             notify: environment
               ? notifierFor(lambdaContext('discord-digest-watchdog', 120_000))
               : async () => {},
