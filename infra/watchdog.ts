@@ -49,6 +49,8 @@ export class Watchdog extends Construct {
 
     // docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_scheduler_targets.LambdaInvoke.html
     new Schedule(this, 'Schedule', {
+      // A pipeline's schedules are discord-digest-<pipeline>-<schedule>: this name is never one of them.
+      scheduleName: 'discord-digest-watchdog',
       description: 'discord-digest missed-run watchdog',
       schedule: ScheduleExpression.rate(props.every ?? Duration.minutes(15)),
       target: new LambdaInvoke(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(15) }),
