@@ -256,7 +256,7 @@ async function startDestinationSandboxes(
   for (const spec of specs) {
     if (spec.kind === 'discord') {
       if (has(secretsEnv, spec.webhookUrlSecret)) {
-        services[`discord ${spec.name}`] = `real webhook (${spec.webhookUrlSecret} set)`;
+        services[`discord-wh ${spec.name}`] = `real webhook (${spec.webhookUrlSecret} set)`;
         continue;
       }
       if (!sandboxes.discordWebhook) {
@@ -264,7 +264,7 @@ async function startDestinationSandboxes(
           webhooks: { [SANDBOX_WEBHOOK.id]: SANDBOX_WEBHOOK.token },
         });
         closers.push(sandboxes.discordWebhook.close);
-        services['discord webhook'] = `sandbox ${sandboxes.discordWebhook.url}`;
+        services['discord-wh'] = `sandbox ${sandboxes.discordWebhook.url}`;
       }
       env[spec.webhookUrlSecret] =
         `${sandboxes.discordWebhook.url}/api/webhooks/${SANDBOX_WEBHOOK.id}/${SANDBOX_WEBHOOK.token}`;
