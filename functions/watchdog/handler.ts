@@ -54,6 +54,7 @@ export const handler = middy(
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     const missed: MissedRun[] = [];
     for (const record of event.Records) {
+      // Attribute names not confirmed in the documentation found: absent ones only leave the cause out.
       const attribute = (name: string) => record.messageAttributes?.[name]?.stringValue;
       const cause =
         [attribute('ERROR_CODE'), attribute('ERROR_MESSAGE')].filter(Boolean).join(': ') || undefined;

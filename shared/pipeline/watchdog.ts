@@ -141,7 +141,11 @@ export async function watchForMissedRuns(deps: WatchdogDeps): Promise<MissedRun[
   return recorded;
 }
 
-/** What each schedule's target sends (infra/pipeline-stack.ts), and so what a dead letter carries. */
+/**
+ * What each schedule's target sends (infra/pipeline-stack.ts); `scheduledTime` is Scheduler's
+ * `<aws.scheduler.scheduled-time>`, e.g. 2022-03-22T18:59:43Z
+ * (docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+ */
 const targetInputSchema = z.object({
   pipelineId: z.string().min(1),
   trigger: z.literal('schedule'),
@@ -151,9 +155,13 @@ const targetInputSchema = z.object({
 
 /**
  * A schedule's dead letter: Scheduler could not start the execution (after its
- * retries, or past the schedule's maximum event age). Its body is the target's
- * input, so the slot is known: it becomes a missed run. Bad input is one
- * clear error naming the field (the message stays in the queue).
+ * retries, or past the schedule's maximum event age). Read as the target's input,
+ * which names the slot: it becomes a missed run. Not verified against a real
+ * dead letter: Scheduler's guide says only "a JSON payload containing invocation
+ * details and any response received from the target"
+ * (docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
+ * A body this cannot read is one error naming the field; the message stays in
+ * the queue, whose alarm then says so.
  */
 export async function recordDeadLetter(
   deps: MissedRunDeps & { config: DigestConfig },
