@@ -1,16 +1,21 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /**
  * A queue that catches what a service could not deliver: Scheduler's and EventBridge's failed target
  * invocations, Lambda's failed async events. Kept 14 days, SQS's longest, for someone to look at.
  */
-export function deadLetterQueue(scope: Construct, id: string): Queue {
+export function deadLetterQueue(
+  scope: Construct,
+  id: string,
+  options: Pick<QueueProps, 'visibilityTimeout'> = {},
+): Queue {
   const queue = new Queue(scope, id, {
     enforceSSL: true,
     encryption: QueueEncryption.SQS_MANAGED,
     retentionPeriod: Duration.days(14),
+    ...options,
   });
   // SQS3 asks for a redrive queue behind every queue; this one is the end of the line itself, named as a
   // dead-letter target by Scheduler, EventBridge or Lambda, which SQS's redrive policy cannot express.

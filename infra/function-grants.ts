@@ -1,10 +1,10 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { SecretService } from '../shared/config/env';
 import type { FunctionNeeds } from '../shared/config/resources';
-import type { DigestConfig } from '../shared/config/schema';
+import type { DestinationConfig, DigestConfig } from '../shared/config/schema';
 import type { DigestFunction } from './digest-function';
 
 /** Every pipeline's secret for every service, as the stateful stack creates them. */
@@ -40,7 +40,15 @@ const TABLE_ACTIONS: Record<NonNullable<FunctionNeeds['table']>, string[]> = {
 export function grantFunctionNeeds(fn: DigestFunction, needs: FunctionNeeds, targets: GrantTargets): void {
   if (needs.table) targets.table.grant(fn, ...TABLE_ACTIONS[needs.table]);
 
-  const { read = [], write = [], delete: remove = [] } = needs.objects ?? {};
+  // A file destination's digest goes under its own prefix (written once: a look first, then the put).
+  const destinations = (needs.destinations ?? []).flatMap((list) =>
+    targets.config.pipelines.flatMap((p) => p[list]),
+  );
+  const files = destinations.flatMap((d) => (d.kind === 'file' ? [`${d.prefix}/`] : []));
+  const read = [...new Set([...(needs.objects?.read ?? []), ...files])];
+  const write = [...new Set([...(needs.objects?.write ?? []), ...files])];
+  const remove = needs.objects?.delete ?? [];
+  grantEmailSending(fn, destinations);
   const objects = (prefixes: readonly string[]) => prefixes.map((p) => `${targets.bucketArn}/${p}*`);
   const statements = [
     // CopyObject (Archive's move) reads its source with s3:GetObject and writes with s3:PutObject; tags are
@@ -75,4 +83,35 @@ export function grantFunctionNeeds(fn: DigestFunction, needs: FunctionNeeds, tar
       secret.grantRead(fn);
     }
   }
+}
+
+/**
+ * ses:SendEmail on each email destination's sender identity (address and domain) and configuration set, as
+ * CDK's own EmailIdentity.grantSendEmail scopes it (aws-cdk-lib aws-ses grants.json;
+ * docs.aws.amazon.com/ses/latest/dg/control-user-access.html).
+ */
+function grantEmailSending(fn: DigestFunction, destinations: readonly DestinationConfig[]): void {
+  const emails = destinations.flatMap((d) => (d.kind === 'email' ? [d] : []));
+  if (emails.length === 0) return;
+  const stack = Stack.of(fn);
+  const identities = new Set<string>();
+  const sets = new Set<string>();
+  for (const email of emails) {
+    const address = (email.from.match(/<([^>]+)>\s*$/)?.[1] ?? email.from).trim();
+    identities.add(address).add(address.slice(address.indexOf('@') + 1));
+    if (email.configurationSetName) sets.add(email.configurationSetName);
+  }
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: [
+        ...[...identities].map((i) =>
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: i }),
+        ),
+        ...[...sets].map((c) =>
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: c }),
+        ),
+      ],
+    }),
+  );
 }

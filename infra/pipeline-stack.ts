@@ -35,6 +35,7 @@ import { SchedulePauses } from './schedule-pauses';
 import { ScheduledTargets } from './scheduled-targets';
 import { buildDigestStateMachine } from './state-machine';
 import { RUN_FILES_ARN_EXPORT, SECRET_NAME_PREFIX } from './stateful-stack';
+import { WATCHDOG_TIMEOUT, Watchdog } from './watchdog';
 
 export interface DigestPipelineStackProps extends StackProps {
   config: DigestConfig;
@@ -139,7 +140,13 @@ export class DigestPipelineStack extends Stack {
     });
 
     // Deliveries that fail even after Scheduler's retries land here instead of vanishing.
-    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetters');
+    // The watchdog consumes it: longer than its function's timeout, or a message still in work is handed
+    // out again (CloudFormation validation E3505).
+    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetters', {
+      visibilityTimeout: Duration.seconds(WATCHDOG_TIMEOUT.toSeconds() * 5),
+    });
+    // Missed runs: a rate-scheduled check of every schedule's slots, and each dead letter above.
+    new Watchdog(this, 'Watchdog', { environment, configFile, grants, deadLetters });
     // One role for every schedule's target, so re-applying a pause can pass exactly this role.
     const targetRole = new Role(this, 'ScheduleTargetRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),

@@ -34,8 +34,8 @@ export const RETRYABLE_ERRORS = [
   'States.Timeout',
 ];
 
-/** The five steps, in order; each step's outcome (or caught error) lands in `$.steps.<step>`. */
-export const STEP_STATES = ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive'] as const;
+/** The six steps, in order; each step's outcome (or caught error) lands in `$.steps.<step>`. */
+export const STEP_STATES = ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive'] as const;
 
 export const EXECUTION_TIMEOUT = Duration.hours(1);
 
@@ -109,7 +109,7 @@ function reviewGate(scope: Construct, fn: IFunction, publish: IChainable): Choic
 }
 
 /**
- * BeginRun → ShouldRun → Collect → Upload → Analyze → Publish → Archive → FinishRun.
+ * BeginRun → ShouldRun → Collect → Upload → Analyze → (AwaitReview) → Publish → Deliver → Archive → FinishRun.
  * JSONPath, not JSONata: the local runner executes this same definition.
  * A failing step is caught into its slot of `$.steps` and the run goes on;
  * each later step decides from `steps` whether it has work, and FinishRun

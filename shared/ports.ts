@@ -182,10 +182,19 @@ export interface ObjectStore {
 // ─── DynamoDB: run ledger, locks, publication journal ───────────────────────
 
 /** `review` runs only for a pipeline with `publisher.review: approve`: the wait for a person's decision. */
-export const STEP_NAMES = ['collect', 'upload', 'analyze', 'review', 'publish', 'archive'] as const;
+export const STEP_NAMES = [
+  'collect',
+  'upload',
+  'analyze',
+  'review',
+  'publish',
+  'deliver',
+  'archive',
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped' | 'duplicate';
+/** `missed`: a scheduled slot no run started for within its grace period (recorded by the watchdog). */
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped' | 'duplicate' | 'missed';
 export type RunTrigger = 'schedule' | 'manual' | 'replay';
 
 export interface StepRecord {
@@ -545,4 +554,44 @@ export interface ReviewStore {
 export interface TaskCallback {
   succeed(taskToken: string, output: unknown): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/**
+ * One delivery (a digest to one destination, or one notification) as journalled,
+ * so a retry never delivers twice: recorded before the call, confirmed after.
+ */
+export interface DeliveryRecord {
+  pipelineId: string;
+  /** `<runId>#<purpose>#<destination>`: the same on every retry of this delivery. */
+  key: string;
+  destination: string;
+  /**
+   * `attempting`: a call was started and not confirmed (a crash, a lost answer);
+   * `unknown`: it may have arrived and the receiver gives no way to tell, so it is
+   * not sent again; `failed`: the receiver refused it (nothing arrived), a retry may send it.
+   */
+  status: 'attempting' | 'delivered' | 'unknown' | 'failed';
+  /** Ids of the pieces confirmed so far (a long digest on Discord is several messages). */
+  confirmed: string[];
+  attempts: number;
+  receipt?: DeliveryReceipt;
+  error?: string;
+}
+
+export interface DeliveryJournal {
+  get(pipelineId: string, key: string): Promise<DeliveryRecord | undefined>;
+  /**
+   * Mark an attempt: creates the record (conditional put) or moves a `failed` one back to
+   * `attempting`. Returns the record as it was before, or undefined when this is the first attempt.
+   */
+  beginAttempt(pipelineId: string, key: string, destination: string): Promise<DeliveryRecord | undefined>;
+  confirmPiece(pipelineId: string, key: string, index: number, id: string): Promise<void>;
+  complete(pipelineId: string, key: string, receipt: DeliveryReceipt): Promise<void>;
+  fail(pipelineId: string, key: string, error: string): Promise<void>;
+  markUnknown(pipelineId: string, key: string, reason: string): Promise<void>;
+  /**
+   * The operator's word that an `unknown` delivery did not arrive: it becomes `failed`, so the
+   * next attempt sends it (the pieces confirmed stay confirmed). False when it was not unknown.
+   */
+  releaseUnknown(pipelineId: string, key: string): Promise<boolean>;
 }

@@ -12,6 +12,7 @@ import { dataDirFrom, loadDotEnv, parseCommandLine, reportError, UsageError } fr
 import { backfillCommand } from './commands/backfill';
 import type { LocalCommand } from './commands/command';
 import { daemonCommand } from './commands/daemon';
+import { deliverCommand } from './commands/deliver';
 import { historyCommand } from './commands/history';
 import { locksCommand } from './commands/locks';
 import { postsCommand } from './commands/posts';
@@ -32,6 +33,7 @@ const COMMANDS: LocalCommand[] = [
   runsCommand,
   locksCommand,
   publishCommand,
+  deliverCommand,
   daemonCommand,
   postsCommand,
   backfillCommand,

@@ -4,6 +4,7 @@ import { DigestError } from '../../shared/errors';
 import { startEmbeddedAws } from './embedded-aws';
 import { seedDiscordChannel } from './sandbox/discord-seed';
 import { startDiscordSandbox } from './sandbox/discord-server';
+import { startDiscordWebhookSandbox } from './sandbox/discord-webhook-server';
 import {
   dynamoFault,
   dynamoOperation,
@@ -12,8 +13,10 @@ import {
   startFaultProxy,
 } from './sandbox/fault-proxy';
 import { startGeminiSandbox } from './sandbox/gemini-server';
+import { startSesSandbox } from './sandbox/ses-server';
 import { startSheetsSandbox } from './sandbox/sheets-server';
 import { startTypefullySandbox } from './sandbox/typefully-server';
+import { startWebhookReceiver } from './sandbox/webhook-receiver';
 import { startXSandbox } from './sandbox/x-server';
 import { attachSharedAws } from './shared-aws';
 
@@ -25,6 +28,10 @@ export interface Sandboxes {
   gemini?: Awaited2<ReturnType<typeof startGeminiSandbox>>;
   x?: Awaited2<ReturnType<typeof startXSandbox>>;
   typefully?: Awaited2<ReturnType<typeof startTypefullySandbox>>;
+  /** The digest's and the notifications' destinations (deliver / notify in the config). */
+  discordWebhook?: Awaited2<ReturnType<typeof startDiscordWebhookSandbox>>;
+  webhook?: Awaited2<ReturnType<typeof startWebhookReceiver>>;
+  ses?: Awaited2<ReturnType<typeof startSesSandbox>>;
 }
 
 export interface LocalEnvironment {
@@ -208,6 +215,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
         services.typefully = `sandbox ${sandboxes.typefully.url}`;
       }
     }
+    await startDestinationSandboxes(config, secretsEnv, aws.env, env, sandboxes, services, closers);
   } catch (error) {
     await Promise.allSettled([...closers.map((c) => c()), aws.close()]);
     throw error;
@@ -223,4 +231,65 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
       await aws.close();
     },
   };
+}
+
+/** Not secrets: they only exist on loopback, for the destinations' sandboxes. */
+const SANDBOX_WEBHOOK = { id: '1300000000000000001', token: 'sandbox-webhook-token' } as const;
+const SANDBOX_SIGNING_SECRET = 'sandbox-signing-secret';
+
+/**
+ * A sandbox for each kind of destination the config names (deliver and notify)
+ * whose secrets `.env` does not set: Discord's Execute Webhook, a receiver that
+ * checks the signature, SES v2. Email always goes to the SES sandbox locally:
+ * the embedded AWS credentials could not send through the real SES.
+ */
+async function startDestinationSandboxes(
+  config: DigestConfig,
+  secretsEnv: NodeJS.ProcessEnv,
+  awsEnv: Record<string, string>,
+  env: Record<string, string>,
+  sandboxes: Sandboxes,
+  services: Record<string, string>,
+  closers: (() => Promise<void>)[],
+): Promise<void> {
+  const specs = config.pipelines.flatMap((p) => [...p.deliver, ...p.notify]);
+  for (const spec of specs) {
+    if (spec.kind === 'discord') {
+      if (has(secretsEnv, spec.webhookUrlSecret)) {
+        services[`discord-wh ${spec.name}`] = `real webhook (${spec.webhookUrlSecret} set)`;
+        continue;
+      }
+      if (!sandboxes.discordWebhook) {
+        sandboxes.discordWebhook = await startDiscordWebhookSandbox({
+          webhooks: { [SANDBOX_WEBHOOK.id]: SANDBOX_WEBHOOK.token },
+        });
+        closers.push(sandboxes.discordWebhook.close);
+        services['discord-wh'] = `sandbox ${sandboxes.discordWebhook.url}`;
+      }
+      env[spec.webhookUrlSecret] =
+        `${sandboxes.discordWebhook.url}/api/webhooks/${SANDBOX_WEBHOOK.id}/${SANDBOX_WEBHOOK.token}`;
+    } else if (spec.kind === 'webhook') {
+      if (has(secretsEnv, spec.urlSecret, spec.signingSecret)) {
+        services[`webhook ${spec.name}`] = `real receiver (${spec.urlSecret} set)`;
+        continue;
+      }
+      if (!sandboxes.webhook) {
+        sandboxes.webhook = await startWebhookReceiver({ secret: SANDBOX_SIGNING_SECRET });
+        closers.push(sandboxes.webhook.close);
+        services.webhook = `sandbox ${sandboxes.webhook.endpoint}`;
+      }
+      env[spec.urlSecret] = sandboxes.webhook.endpoint;
+      env[spec.signingSecret] = SANDBOX_SIGNING_SECRET;
+    } else if (spec.kind === 'email' && !sandboxes.ses) {
+      const addresses = specs.flatMap((s) => (s.kind === 'email' ? [s.from, ...s.to] : []));
+      sandboxes.ses = await startSesSandbox({
+        accessKeyIds: awsEnv.AWS_ACCESS_KEY_ID ? [awsEnv.AWS_ACCESS_KEY_ID] : [],
+        // A new SES account may send only to verified identities: the sandbox verifies the config's own.
+        verifiedIdentities: addresses.map((a) => (a.match(/<([^>]+)>\s*$/)?.[1] ?? a).trim()),
+      });
+      closers.push(sandboxes.ses.close);
+      env.SES_API_URL = sandboxes.ses.url;
+      services.ses = `sandbox ${sandboxes.ses.url}`;
+    }
+  }
 }

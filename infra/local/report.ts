@@ -95,6 +95,19 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   } else if (publish) {
     lines.push(`published:  nothing (${publish.notes?.reason ?? publish.error?.message ?? publish.status})`);
   }
+  const deliver = report.steps.deliver;
+  if (deliver && (deliver.status === 'skipped' || !deliver.notes)) {
+    lines.push(`delivered:  nothing (${deliver.notes?.reason ?? deliver.error?.message ?? deliver.status})`);
+  } else if (deliver?.notes) {
+    for (const [key, value] of Object.entries(deliver.notes)) {
+      if (key.startsWith('deliver.')) lines.push(`delivered:  ${key.slice('deliver.'.length)}: ${value}`);
+    }
+  }
+  const linksRemoved = report.steps.analyze?.counts.linksRemoved;
+  if (linksRemoved)
+    lines.push(
+      `links:      ${linksRemoved} link(s) removed from the draft (not a post of this run): ${report.steps.analyze?.notes?.linksRemoved ?? ''}`,
+    );
   if (summary.draft) {
     lines.push('', `draft (${summary.draft.parts.length} part(s)):`);
     for (const [i, part] of summary.draft.parts.entries()) {
@@ -110,15 +123,15 @@ export function formatRunSummary(summary: LocalRunSummary): string {
 
 /**
  * The history's last line. The success rate counts only runs that did work:
- * succeeded / (succeeded + partial + failed); duplicates, skips and runs still
- * going are shown apart, never as failures.
+ * succeeded / (succeeded + partial + failed); duplicates, skips, missed slots
+ * and runs still going are shown apart, never as failures.
  */
 export function historySummary(runs: readonly Pick<RunRecord, 'status'>[]): string {
   const count = (status: RunRecord['status']) => runs.filter((r) => r.status === status).length;
   const succeeded = count('succeeded');
   const worked = succeeded + count('partial') + count('failed');
   const rate = worked ? `${Math.round((100 * succeeded) / worked)}%` : 'n/a';
-  const apart = (['skipped', 'duplicate', 'running'] as const)
+  const apart = (['skipped', 'duplicate', 'missed', 'running'] as const)
     .map((status) => [status, count(status)] as const)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`);

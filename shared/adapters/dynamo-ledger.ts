@@ -22,6 +22,7 @@ const RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
   'failed',
   'skipped',
   'duplicate',
+  'missed',
 ]);
 const STEP_STATUSES = new Set(['succeeded', 'partial', 'failed', 'skipped']);
 

@@ -5,7 +5,8 @@ import { awsErrorName, toDigestError } from './aws-clients';
 
 /**
  * One table holds a pipeline's runs, its lock and its publication journal:
- *   pk = PIPELINE#<id>;  sk = RUN#<runId> | LOCK | PUBLICATION#<runId>
+ *   pk = PIPELINE#<id>;  sk = RUN#<runId> | LOCK | PUBLICATION#<runId> | DELIVERY#<runId>#<purpose>#<name>
+ *        | WATCHDOG#<schedule>
  * This module holds what the three share: keys, retention, error translation.
  */
 export interface LedgerOptions {
@@ -36,6 +37,16 @@ export const publicationKey = (pipelineId: string, runId: string) => ({
 export const reviewKey = (pipelineId: string, runId: string) => ({
   [PK]: partition(pipelineId),
   [SK]: `REVIEW#${runId}`,
+});
+
+export const deliveryKey = (pipelineId: string, key: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `DELIVERY#${key}`,
+});
+
+export const watchdogKey = (pipelineId: string, scheduleName: string) => ({
+  [PK]: partition(pipelineId),
+  [SK]: `WATCHDOG#${scheduleName}`,
 });
 
 export const isConditionFailure = (error: unknown) =>

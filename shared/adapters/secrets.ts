@@ -77,3 +77,34 @@ export async function loadServiceSecrets<S extends SecretService>(
   cache.set(name, { until: Date.now() + CACHE_MS, secrets });
   return secrets;
 }
+
+/**
+ * Secrets the config names (a destination's webhook URL, its signing key): from the environment locally,
+ * from the pipeline's `destinations` secret in AWS (a JSON object of those names). A missing one names its
+ * key and where it was looked for, never a value.
+ */
+export async function loadNamedSecrets(
+  pipelineId: string,
+  keys: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, string>> {
+  const settings = sourceSchema.safeParse(env);
+  if (!settings.success)
+    throw new ConfigError(`invalid secrets settings:\n${describeIssues(settings.error)}`);
+  const { SECRETS_SOURCE, SECRET_NAME_PREFIX } = settings.data;
+  const source: Record<string, unknown> =
+    SECRETS_SOURCE === 'env' ? env : await loadServiceSecrets(pipelineId, 'destinations', env);
+  const values: Record<string, string> = {};
+  for (const key of keys) {
+    const value = source[key];
+    if (typeof value !== 'string' || value === '') {
+      const where =
+        SECRETS_SOURCE === 'env'
+          ? 'set it in .env'
+          : `add it to secret ${secretNameOf(SECRET_NAME_PREFIX, pipelineId, 'destinations')}`;
+      throw new ConfigError(`secret ${key} is missing (${where})`);
+    }
+    values[key] = value;
+  }
+  return values;
+}

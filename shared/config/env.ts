@@ -22,6 +22,8 @@ export const SECRET_SCHEMAS = {
   typefully: z.object({ TYPEFULLY_API_KEY: z.string().min(1) }),
   /** Signs approve/reject links (publisher.review: approve); without it a request names the CLI commands only. */
   review: z.object({ REVIEW_LINK_SECRET: z.string().min(32) }),
+  /** The keys the pipeline's deliver/notify destinations name (webhook URLs, signing keys), whatever they are. */
+  destinations: z.object({}).catchall(z.string().min(1)),
 } as const;
 export type SecretService = keyof typeof SECRET_SCHEMAS;
 export type ServiceSecrets<S extends SecretService> = z.infer<(typeof SECRET_SCHEMAS)[S]>;
@@ -50,6 +52,8 @@ export const endpointsSchema = z.object({
   GEMINI_API_URL: z.url().default('https://generativelanguage.googleapis.com'),
   X_API_URL: z.url().default('https://api.x.com'),
   TYPEFULLY_API_URL: z.url().default('https://api.typefully.com'),
+  /** Amazon SES v2; the SDK's regional endpoint when unset (the local SES sandbox sets it). */
+  SES_API_URL: z.url().optional(),
   /** Per-request timeout of every external API call; each service has its own default when unset. */
   API_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
   /** First backoff of the in-process retries; each adapter has its own default when unset. */

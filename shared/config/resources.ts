@@ -20,12 +20,13 @@ export const TASK_STATES = {
   /** The function answers at once; the state waits for the decision (`$.run.review.timeoutSeconds`). */
   AwaitReview: { dir: 'review', timeoutSeconds: 30 },
   Publish: { dir: 'publish', timeoutSeconds: 300 },
+  Deliver: { dir: 'deliver', timeoutSeconds: 300 },
   Archive: { dir: 'archive', timeoutSeconds: 300 },
   FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 
-/** Key attributes of the ledger table (runs, locks, publication journal). */
+/** Key attributes of the ledger table (runs, locks, publication and delivery journals). */
 export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
 
 /** S3 layout of one run. */
@@ -53,10 +54,19 @@ export interface FunctionNeeds {
   table?: 'record' | 'read' | 'readWrite';
   objects?: { read?: readonly string[]; write?: readonly string[]; delete?: readonly string[] };
   secrets?: (pipeline: PipelineConfig) => readonly SecretService[];
+  /** Which of a pipeline's destination lists it sends to: it may write their files' prefixes and send their email. */
+  destinations?: readonly ('deliver' | 'notify')[];
 }
 
 /** A run's CSV is under runs/ until archived, then under processed/: a replay reads it there. */
 const RUN_FILES = ['runs/', 'processed/'] as const;
+/** The `destinations` secret holds the keys deliver/notify destinations name; only a pipeline with some has it read. */
+const destinationSecrets =
+  (lists: readonly ('deliver' | 'notify')[]) =>
+  (pipeline: PipelineConfig): SecretService[] =>
+    lists.some((list) => pipeline[list].some((d) => d.kind === 'discord' || d.kind === 'webhook'))
+      ? ['destinations']
+      : [];
 const reviewService = (pipeline: PipelineConfig): SecretService[] =>
   pipeline.publisher.review === 'approve' ? ['review'] : [];
 const publishingService = (pipeline: PipelineConfig): SecretService[] =>
@@ -89,18 +99,34 @@ export const FUNCTION_NEEDS = {
     objects: { read: RUN_FILES, write: ['processed/'], delete: ['runs/'] },
     secrets: () => ['google'],
   },
-  FinishRun: { table: 'readWrite' },
+  // Sends the digest to the pipeline's destinations; reads the draft.
+  Deliver: {
+    table: 'readWrite',
+    objects: { read: ['runs/'] },
+    secrets: destinationSecrets(['deliver']),
+    destinations: ['deliver'],
+  },
+  // Closes the run, counts it against its schedule, plans its resume, tells the notify destinations.
+  FinishRun: { table: 'readWrite', secrets: destinationSecrets(['notify']), destinations: ['notify'] },
+  // Records missed runs (and dead letters) and tells the notify destinations.
+  Watchdog: { table: 'readWrite', secrets: destinationSecrets(['notify']), destinations: ['notify'] },
   CloseAbandonedRun: { table: 'readWrite' },
   ReapplyPauses: { table: 'read' },
   // A one-off post (functions/publish-post) goes to the platform it names, whichever the daily draft uses.
   PublishPost: { table: 'readWrite', secrets: () => ['x', 'typefully'] },
   // Asks for a decision on the run's draft: reads it, holds the lock over the wait, stores the task token,
   // signs the links with the pipeline's review key.
-  AwaitReview: { table: 'readWrite', objects: { read: ['runs/'] }, secrets: reviewService },
+  AwaitReview: {
+    table: 'readWrite',
+    objects: { read: ['runs/'] },
+    secrets: (p) => [...reviewService(p), ...destinationSecrets(['notify'])(p)],
+    // The request goes to the notify destinations.
+    destinations: ['notify'],
+  },
   // The signed links' page: checks a link with the review key and records the decision.
   ReviewLink: { table: 'readWrite', secrets: reviewService },
 } as const satisfies Record<
-  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost' | 'ReviewLink',
+  TaskStateName | 'CloseAbandonedRun' | 'ReapplyPauses' | 'PublishPost' | 'ReviewLink' | 'Watchdog',
   FunctionNeeds
 >;
 

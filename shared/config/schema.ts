@@ -106,6 +106,118 @@ export const scheduleSchema = z
     }
   });
 
+/**
+ * A secret named, never given: the config names the key, and its value comes from `.env` locally or from the
+ * pipeline's Secrets Manager secret in AWS (the same JSON object as the other credentials).
+ */
+const secretName = z
+  .string()
+  .regex(
+    /^[A-Z][A-Z0-9_]{2,63}$/,
+    'the name of a secret key: upper-case letters, digits and _, e.g. DISCORD_WEBHOOK_URL',
+  );
+const emailAddress = z
+  .string()
+  .regex(
+    /^(?:[^<>@\s][^<>]*<)?[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>?$/,
+    'an email address, e.g. digest@example.com or "Digest <digest@example.com>"',
+  );
+
+/** Where a digest (or a notification) goes; each kind's secrets are named, their values live in the secret store. */
+const discordDestination = z.strictObject({
+  kind: z.literal('discord'),
+  name: id,
+  /** The key holding the webhook URL https://discord.com/api/webhooks/{id}/{token} (the token is a credential). */
+  webhookUrlSecret: secretName,
+  /** `content`: plain messages (2000 characters each); `embeds`: rich embeds. */
+  format: z.enum(['content', 'embeds'], '"content" or "embeds"').default('embeds'),
+  username: z.string().min(1).max(80).optional(),
+});
+const webhookDestination = z.strictObject({
+  kind: z.literal('webhook'),
+  name: id,
+  /** The key holding the receiver's URL (it may carry a token). */
+  urlSecret: secretName,
+  /** The key holding the HMAC-SHA256 signing secret the receiver verifies with. */
+  signingSecret: secretName,
+});
+const emailDestination = z.strictObject({
+  kind: z.literal('email'),
+  name: id,
+  /** A verified SES identity. */
+  from: emailAddress,
+  /** SendEmail takes at most 50 recipients (API_Destination). */
+  to: z.array(emailAddress).min(1, 'at least one recipient').max(50, 'at most 50 recipients'),
+  /** SES region; the function's own region when absent. */
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, e.g. eu-west-1')
+    .optional(),
+  configurationSetName: z.string().min(1).optional(),
+});
+const fileDestination = z.strictObject({
+  kind: z.literal('file'),
+  name: id,
+  /** S3 key prefix: the digest is `<prefix>/<pipeline>/<run>.md` in the pipeline's bucket. */
+  prefix: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/,
+      'an S3 key prefix without leading or trailing /',
+    )
+    .default('digests'),
+  /** Run locally: write into this folder instead of S3 (relative to the working directory). */
+  localDirectory: z.string().min(1).optional(),
+});
+export const destinationSchema = z.discriminatedUnion('kind', [
+  discordDestination,
+  webhookDestination,
+  emailDestination,
+  fileDestination,
+]);
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+
+/** The events a person is told about (see shared/pipeline/notify.ts). */
+export const NOTIFY_EVENTS = [
+  'run-failed',
+  'run-partial',
+  'schedule-paused',
+  'run-missed',
+  'publication-unknown',
+  'quota-exhausted',
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** Only these events; every event when absent. */
+const notifyOn = {
+  on: z
+    .array(z.enum(NOTIFY_EVENTS, `one of ${NOTIFY_EVENTS.join(', ')}`))
+    .min(1)
+    .optional(),
+};
+export const notifySchema = z.discriminatedUnion('kind', [
+  discordDestination.extend(notifyOn),
+  webhookDestination.extend(notifyOn),
+  emailDestination.extend(notifyOn),
+  fileDestination.extend(notifyOn),
+]);
+export type NotifyConfig = z.infer<typeof notifySchema>;
+
+/** Names are journal keys (`<run>#<name>`): two destinations of one list must not share one. */
+function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.RefinementCtx) {
+  const seen = new Map<string, number>();
+  for (const [i, item] of list.entries()) {
+    const first = seen.get(item.name);
+    if (first === undefined) seen.set(item.name, i);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [field, i, 'name'],
+        message: `"${item.name}" is already the name of ${field}[${first}]`,
+      });
+  }
+}
+
 export const pipelineSchema = z
   .strictObject({
     id,
@@ -188,8 +300,14 @@ export const pipelineSchema = z
      * left out of the parsed config so it costs the functions' 4 KB environment nothing.
      */
     autoResumeMinutes: z.array(z.number().int().min(1).max(1440)).max(10).optional(),
+    /** Where the digest goes besides the publisher, each once per run. */
+    deliver: z.array(destinationSchema).max(10, 'at most 10 destinations').default([]),
+    /** Who is told when something needs a person (a failed run, a missed one, …). */
+    notify: z.array(notifySchema).max(10, 'at most 10 destinations').default([]),
   })
   .superRefine((pipeline, ctx) => {
+    uniqueNames(pipeline.deliver, 'deliver', ctx);
+    uniqueNames(pipeline.notify, 'notify', ctx);
     // Upload dedups against the main and Archive tabs and Archive moves rows between them: one tab in two
     // roles would append, archive or overwrite the same rows twice. Sheets titles are unique regardless of case.
     const roles = ['mainTab', 'archiveTab', 'draftsTab'] as const;

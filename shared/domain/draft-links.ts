@@ -7,6 +7,7 @@
  * scheme), so nothing X would turn into a link slips through.
  */
 import twitter from 'twitter-text';
+import { extractXStatusLinks } from './links';
 
 /** How a URL is compared: X status links by status id, any other by host and path. */
 export type CanonicalLink = (url: string) => string;
@@ -21,6 +22,16 @@ export function comparableUrl(url: string): string {
   } catch {
     return url.toLowerCase();
   }
+}
+
+/**
+ * The allow-list's comparison: an X/Twitter status by its id (x.com, twitter.com, the embed fixers,
+ * with or without the handle or a scheme are one post), any other URL by `comparableUrl`.
+ */
+export function canonicalPostLink(url: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `https://${url}`;
+  const status = extractXStatusLinks(withScheme)[0];
+  return status ? `x-status:${status.statusId}` : comparableUrl(url);
 }
 
 /** Other destinations (Discord, email) link any `scheme://` text, even on a domain X does not know. */

@@ -29,6 +29,7 @@ const COUNTS: readonly [step: keyof RunReport['steps'], count: string, metric: s
   ['upload', 'rowsAppended', 'RowsAppended'],
   ['analyze', 'postsAnalysed', 'PostsAnalysed'],
   ['publish', 'partsPublished', 'PartsPublished'],
+  ['deliver', 'destinationsDelivered', 'DestinationsDelivered'],
   ['archive', 'rowsArchived', 'RowsArchived'],
 ];
 
@@ -74,5 +75,12 @@ export function recordRunMetrics(report: RunReport): void {
 export function recordNotRunMetric(pipelineId: string, status: 'skipped' | 'duplicate'): void {
   metrics.addDimension('pipelineId', pipelineId);
   metrics.addMetric(runOutcomeMetric(status), MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
+
+/** Scheduled runs that did not happen, by pipeline (the watchdog and the dead-letter queue); alarmed on. */
+export function recordMissedRuns(pipelineId: string, count: number): void {
+  metrics.addDimension('pipelineId', pipelineId);
+  metrics.addMetric('RunsMissed', MetricUnit.Count, count);
   metrics.publishStoredMetrics();
 }

@@ -1,6 +1,7 @@
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { csvToPosts } from '../domain/csv';
+import { canonicalPostLink, keepOnlyCollectedLinks } from '../domain/draft-links';
 import {
   DRAFTS_TAB_HEADERS,
   KEY_COLUMN,
@@ -33,6 +34,8 @@ export interface StoredDraft {
   parts: string[];
   /** The main-tab rows this draft covers: exactly these are archived. */
   messageIds: string[];
+  /** Links taken out of the model's text because no post of this run has them (see draft-links.ts). */
+  linksRemoved?: string[];
 }
 
 export const draftKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}draft.json`;
@@ -234,10 +237,14 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     requests += 1;
     if (!run.dryRun) await recordDraftRow(deps.sheet, draftsTab, draft);
   }
+  const removed = draft.linksRemoved ?? [];
   return succeeded(
     started,
-    { ...counts, geminiRequests: requests, draftParts: draft.parts.length },
-    { draftKey: draftKeyOf(run.pipelineId, run.runId) },
+    { ...counts, geminiRequests: requests, draftParts: draft.parts.length, linksRemoved: removed.length },
+    {
+      draftKey: draftKeyOf(run.pipelineId, run.runId),
+      ...(removed.length ? { linksRemoved: removed.join(' ').slice(0, 500) } : {}),
+    },
   );
 }
 
@@ -284,14 +291,21 @@ async function writeRunDraft(
       new Date(referenceTime),
     ),
   });
+  // The one place every draft is made (publish, deliver and one-off posts --from-run all read it): a link
+  // the model invented or a member smuggled into a message is no post of this run and goes.
+  const allowed = new Set(ready.map((a) => canonicalPostLink(a.postLink)).filter(Boolean));
+  const filtered = keepOnlyCollectedLinks(text, allowed, canonicalPostLink);
+  if (filtered.removed.length > 0)
+    deps.log('links removed from the draft: not posts of this run', { links: filtered.removed });
   const draft: StoredDraft = {
     runId,
     createdAt: new Date().toISOString(),
-    draft: text,
+    draft: filtered.text,
     parts: single
-      ? [fitSinglePost(text)]
-      : splitIntoThread(text, { maxParts: pipeline.publisher.maxThreadParts }),
+      ? [fitSinglePost(filtered.text)]
+      : splitIntoThread(filtered.text, { maxParts: pipeline.publisher.maxThreadParts }),
     messageIds: ready.map((a) => a.messageId),
+    ...(filtered.removed.length ? { linksRemoved: filtered.removed } : {}),
   };
   const key = draftKeyOf(pipeline.id, runId);
   if (!(await deps.store.putIfAbsent(key, JSON.stringify(draft), 'application/json'))) {

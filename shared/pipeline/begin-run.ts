@@ -52,7 +52,8 @@ export interface BeginRunDeps {
   notRun?: (pipelineId: string, status: 'skipped' | 'duplicate') => void;
 }
 
-const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial']);
+// A missed slot (the watchdog recorded it) may be run late by hand, under its own id and window.
+const RESUMABLE: ReadonlySet<RunRecord['status']> = new Set(['failed', 'partial', 'missed']);
 
 function deriveRunId(event: BeginRunEvent, now: Date): string {
   const { input } = event;

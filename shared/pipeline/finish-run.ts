@@ -9,6 +9,7 @@ import {
   type StepRecord,
 } from '../ports';
 import { scheduleAutoResume } from './auto-resume';
+import { type Notice, noticesForRun } from './notify';
 import { type StepInput, stepOutcome } from './run-state';
 
 export interface FinishRunDeps {
@@ -24,6 +25,8 @@ export interface FinishRunDeps {
   disableSchedule?: (pipelineId: string, scheduleName: string) => Promise<void>;
   /** Automatic resume: the pipeline's `autoResumeMinutes`, and in AWS the Scheduler that fires the resume. */
   autoResume?: { backoffMinutes: readonly number[] | undefined; scheduler?: ResumeScheduler };
+  /** Tell a person what needs one (a failed or partial run, a paused schedule, …); once per run and event. */
+  notify?: (notice: Notice) => Promise<void>;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }
@@ -88,7 +91,7 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
   const autoResume = deps.autoResume
     ? await scheduleAutoResume({ ...deps, ...deps.autoResume }, run, result.status, steps)
     : undefined;
-  return {
+  const report: RunReport = {
     pipelineId: run.pipelineId,
     runId: run.runId,
     status: result.status,
@@ -97,6 +100,31 @@ export async function finishRun(deps: FinishRunDeps, input: StepInput): Promise<
     ...(schedulePaused ? { schedulePaused } : {}),
     ...(autoResume ? { autoResume } : {}),
   };
+  await notifyOutcome(deps, report, {
+    at: run.startedAt,
+    ...(run.scheduleName ? { scheduleName: run.scheduleName } : {}),
+  });
+  return report;
+}
+
+/**
+ * Every problem of the run reaches a person. The run is closed already: a
+ * notification that fails is logged, never thrown (a retried FinishRun would
+ * close and count the run again); each is journalled, so a retry sends none twice.
+ */
+async function notifyOutcome(
+  deps: FinishRunDeps,
+  report: RunReport,
+  run: Parameters<typeof noticesForRun>[1],
+): Promise<void> {
+  if (!deps.notify) return;
+  for (const notice of noticesForRun(report, run)) {
+    try {
+      await deps.notify(notice);
+    } catch (error) {
+      deps.log('notification not sent', { event: notice.event, error: describe(error) });
+    }
+  }
 }
 
 /**

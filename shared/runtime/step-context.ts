@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { createDynamoDocumentClient, createS3Client } from '../adapters/aws-clients';
+import { createDeliveryJournal } from '../adapters/dynamo-delivery-journal';
 import { createRunLedger } from '../adapters/dynamo-ledger';
 import { createPublicationJournal } from '../adapters/dynamo-publication-journal';
 import { createScheduleStateStore } from '../adapters/dynamo-schedule-state';
@@ -16,7 +17,13 @@ import {
 import { findPipeline, loadRuntimeConfig } from '../config/load';
 import type { DigestConfig, PipelineConfig } from '../config/schema';
 import { type Log, logInfo } from '../observability/logger';
-import type { ObjectStore, PublicationJournal, RunLedger, ScheduleStateStore } from '../ports';
+import type {
+  DeliveryJournal,
+  ObjectStore,
+  PublicationJournal,
+  RunLedger,
+  ScheduleStateStore,
+} from '../ports';
 
 /** Everything a step's use case is wired from, built from the environment the Lambda runs in. */
 export interface StepContext {
@@ -26,6 +33,8 @@ export interface StepContext {
   store: ObjectStore;
   ledger: RunLedger;
   journal: PublicationJournal;
+  /** Each destination's delivery (and each notification) of a run, so none is sent twice. */
+  deliveries: DeliveryJournal;
   /** Each schedule's pause state and failure count, in the ledger table. */
   schedules: ScheduleStateStore;
   /** In-process retry bounds: no single wait may outlast the Lambda's remaining time. */
@@ -63,6 +72,7 @@ export function stepContext(
     store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
     ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+    deliveries: createDeliveryJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     schedules: createScheduleStateStore({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     remainingMs: () => lambda.getRemainingTimeInMillis(),
     retry: {

@@ -93,7 +93,7 @@ describe('npm run digest -- daemon', () => {
       .filter((t) => t.getTime() < Date.now());
     for (const time of missed) {
       expect(await access.ledger.getRun('demo', scheduledRunId('nightly', time))).toMatchObject({
-        status: 'skipped',
+        status: 'missed',
         trigger: 'schedule',
         reason: `missed: the daemon was not running at ${time.toISOString()}`,
       });

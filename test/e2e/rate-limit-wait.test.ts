@@ -16,7 +16,7 @@ let environment: LocalEnvironment;
 let definition: object;
 // The Wait states wait a few milliseconds here instead of minutes.
 const waitTimeOverrides = Object.fromEntries(
-  ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive'].map((s) => [`${s}WaitsForRateLimit`, 5]),
+  ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive'].map((s) => [`${s}WaitsForRateLimit`, 5]),
 );
 
 beforeAll(async () => {

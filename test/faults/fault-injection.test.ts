@@ -143,7 +143,7 @@ function clearAll(env: LocalEnvironment) {
 }
 
 describe('a crash at every step boundary', () => {
-  const STATES = ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Archive', 'FinishRun'];
+  const STATES = ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive', 'FinishRun'];
   it.each(STATES)('%s does its work, then its answer is lost', async (state) => {
     await withEnvironment(async (env) => {
       // Prepare: the first invocation of the state runs fully, then "the Lambda dies".

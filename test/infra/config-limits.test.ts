@@ -64,8 +64,10 @@ describe('a config of 20 pipelines', () => {
     const schedules = Object.values(pipelineTemplate.findResources('AWS::Scheduler::Schedule'));
     const names = schedules.map((s) => (s.Properties as { Name: string }).Name);
     expect(scheduleCount).toBe(80);
-    expect(names).toHaveLength(scheduleCount);
-    expect(new Set(names).size).toBe(scheduleCount);
+    // The configured schedules and the missed-run watchdog's own.
+    expect(names).toHaveLength(scheduleCount + 1);
+    expect(names).toContain('discord-digest-watchdog');
+    expect(new Set(names).size).toBe(scheduleCount + 1);
     for (const name of names) expect(name).toMatch(/^[0-9a-zA-Z._-]{1,64}$/);
     // Assess: each function's environment, with the deploy-time names at their longest, fits Lambda's 4 KB:
     // the config is not in it, and the estimate is not smaller than the real thing.

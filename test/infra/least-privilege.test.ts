@@ -111,19 +111,29 @@ describe('the cdk-nag gate', () => {
 });
 
 describe('each function may do what it needs and nothing else', () => {
-  it('BeginRun and FinishRun touch only the table', () => {
+  it('BeginRun touches only the table; FinishRun the table and, to notify, only the destinations secret and SES', () => {
     for (const name of ['BeginRunFunction', 'FinishRunFunction']) {
       // Act
-      const actions = actionsOf(statementsOf(pipeline, name));
+      const statements = statementsOf(pipeline, name);
+      const actions = actionsOf(statements);
 
       // Assess
       expect(actions).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
       );
       expect(
-        actions.filter((a) => a.startsWith('s3:') || a.startsWith('secretsmanager:')),
+        actions.filter((a) => a.startsWith('s3:')),
         name,
       ).toEqual([]);
+      const secrets = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
+      if (name === 'BeginRunFunction') expect(secrets, name).toEqual([]);
+      // The sample config notifies a Discord webhook (its URL a named secret) and by email.
+      else {
+        expect(JSON.stringify(secrets.map((s) => s.Resource))).toMatch(
+          /^\[[^\]]*Secretdemodestinations[^\]]*\]$/,
+        );
+        expect(actions).toContain('ses:SendEmail');
+      }
     }
   });
 

@@ -34,9 +34,9 @@ const untraced = (policy: unknown) =>
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
 
 describe('functions', () => {
-  it('has one Node 22 ARM function per state (and the closer, the pause re-applier, publish-post and the review link), each told where the bucket, table and secrets are', () => {
+  it('has one Node 22 ARM function per state (and the closer, the pause re-applier, publish-post, the review link and the watchdog), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 12);
+    pipeline.resourceCountIs('AWS::Lambda::Function', 14);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -73,6 +73,7 @@ describe('state machine', () => {
       'Upload',
       'Analyze',
       'Publish',
+      'Deliver',
       'Archive',
       'FinishRun',
       'Done',
@@ -97,7 +98,7 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
-    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Archive']) {
+    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive']) {
       const slot = `$.steps.${state.toLowerCase()}`;
       expect(asl.States[state]?.Next).toBe(`${state}RateLimited`);
       expect(asl.States[`${state}RateLimited`]).toMatchObject({
@@ -133,7 +134,16 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
-    for (const state of ['BeginRun', 'Collect', 'Upload', 'Analyze', 'Publish', 'Archive', 'FinishRun']) {
+    for (const state of [
+      'BeginRun',
+      'Collect',
+      'Upload',
+      'Analyze',
+      'Publish',
+      'Deliver',
+      'Archive',
+      'FinishRun',
+    ]) {
       const [retry] = (asl.States[state]?.Retry ?? []) as Record<string, unknown>[];
       expect(retry?.ErrorEquals, state).toEqual(
         expect.arrayContaining([...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException']),
@@ -152,7 +162,8 @@ describe('state machine', () => {
       Collect: 'Upload',
       Upload: 'Analyze',
       Analyze: 'ReviewRequired',
-      Publish: 'Archive',
+      Publish: 'Deliver',
+      Deliver: 'Archive',
       Archive: 'FinishRun',
     };
     for (const [state, after] of Object.entries(next)) {
@@ -266,7 +277,8 @@ describe('state machine', () => {
 describe('schedules', () => {
   it('has one schedule per configured schedule, in its time zone, with bounded retries and a dead-letter queue', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // The two configured schedules and the missed-run watchdog's.
+    pipeline.resourceCountIs('AWS::Scheduler::Schedule', 3);
     pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'discord-digest-demo-morning',
       ScheduleExpression: 'cron(0 9 * * ? *)',
@@ -409,7 +421,8 @@ describe('schedule kinds', () => {
   it('does not deploy a disabled schedule', () => {
     // Assess
     expect(() => scheduleNamed('off')).toThrow('no schedule off');
-    kinds.resourceCountIs('AWS::Scheduler::Schedule', 6);
+    // Six enabled schedules and the watchdog's.
+    kinds.resourceCountIs('AWS::Scheduler::Schedule', 7);
   });
 
   it("lets FinishRun disable the pipeline's schedules and pass only their target role", () => {
@@ -440,7 +453,10 @@ describe('pauses survive a deploy', () => {
       DependsOn?: string[];
       Properties: Record<string, unknown>;
     }[];
-    const schedules = Object.keys(pipeline.findResources('AWS::Scheduler::Schedule'));
+    // The configured schedules (the watchdog's own is never paused by a pipeline's failures).
+    const schedules = Object.keys(pipeline.findResources('AWS::Scheduler::Schedule')).filter(
+      (id) => !id.startsWith('Watchdog'),
+    );
     expect(schedules.length).toBeGreaterThan(0);
     expect(resource?.DependsOn).toEqual(expect.arrayContaining(schedules));
     expect(resource?.Properties.SchedulesHash).toMatch(/^[0-9a-f]{64}$/);
@@ -545,5 +561,48 @@ describe('the CDK app entry point', () => {
     // Assess
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('pipelines[0].id');
+  });
+});
+
+describe('missed runs and email', () => {
+  it('runs the watchdog every 15 minutes and on each dead letter of the schedules, with an alarm on the queue', () => {
+    // Assess
+    const template = pipeline.toJSON() as { Resources: Record<string, { Type: string; Properties: never }> };
+    const watchdogId = Object.entries(template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('WatchdogFunction'),
+    )?.[0];
+    expect(watchdogId).toBeDefined();
+    pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [watchdogId, 'Arn'] } }),
+    });
+    pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: watchdogId },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleDeadLetters'), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+    });
+  });
+
+  it('lets Deliver, FinishRun and the watchdog send email from the configured sender only', () => {
+    // Assess
+    pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ses:SendEmail',
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':identity/digest@example.com$')])],
+              },
+            ]),
+          }),
+        ]),
+      }),
+    });
   });
 });

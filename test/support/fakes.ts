@@ -12,6 +12,9 @@ import type {
   AutoResumeRecord,
   ChannelPageRequest,
   ChannelSource,
+  DeliveryJournal,
+  DeliveryReceipt,
+  DeliveryRecord,
   DraftSettings,
   LockResult,
   ObjectStore,
@@ -353,6 +356,59 @@ export class FakeJournal implements PublicationJournal {
     delete r.attempting;
     delete r.unknownReason;
     return structuredClone(r);
+  }
+}
+
+/** The delivery journal's contract in memory: a record per key, created once, failed ones retried. */
+export class FakeDeliveryJournal implements DeliveryJournal {
+  readonly records = new Map<string, DeliveryRecord>();
+  async get(_p: string, key: string) {
+    const r = this.records.get(key);
+    return r ? structuredClone(r) : undefined;
+  }
+  async beginAttempt(pipelineId: string, key: string, destination: string) {
+    const existing = this.records.get(key);
+    if (!existing) {
+      this.records.set(key, {
+        pipelineId,
+        key,
+        destination,
+        status: 'attempting',
+        confirmed: [],
+        attempts: 1,
+      });
+      return undefined;
+    }
+    const before = structuredClone(existing);
+    if (existing.status === 'failed') {
+      existing.status = 'attempting';
+      existing.attempts += 1;
+      delete existing.error;
+    }
+    return before;
+  }
+  async confirmPiece(_p: string, key: string, index: number, id: string) {
+    const r = this.records.get(key);
+    if (!r || r.confirmed.length < index) throw new Error(`piece ${index} of ${key} out of order`);
+    r.confirmed[index] = id;
+  }
+  async complete(_p: string, key: string, receipt: DeliveryReceipt) {
+    const r = this.records.get(key);
+    if (r) Object.assign(r, { status: 'delivered', receipt });
+  }
+  async fail(_p: string, key: string, error: string) {
+    const r = this.records.get(key);
+    if (r) Object.assign(r, { status: 'failed', error });
+  }
+  async markUnknown(_p: string, key: string, reason: string) {
+    const r = this.records.get(key);
+    if (r) Object.assign(r, { status: 'unknown', error: reason });
+  }
+  async releaseUnknown(_p: string, key: string) {
+    const r = this.records.get(key);
+    if (r?.status !== 'unknown') return false;
+    Object.assign(r, { status: 'failed', error: 'the operator said it did not arrive' });
+    return true;
   }
 }
 

@@ -4,16 +4,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDynamoDocumentClient } from '../../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../../shared/adapters/dynamo-ledger';
 import { createScheduledPostStore } from '../../../shared/adapters/dynamo-post-store';
+import { createScheduleStateStore } from '../../../shared/adapters/dynamo-schedule-state';
 import { scheduledRunId } from '../../../shared/domain/run-id';
 import type { StartRunInput } from '../../../shared/pipeline/begin-run';
+import { recordMissedRun } from '../../../shared/pipeline/watchdog';
 import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
+import { notifierFor } from '../../../shared/runtime/notifier';
 import { autoResumeTick } from '../daemon/auto-resumes';
 import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
 import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
 import { daemonSchedules } from '../daemon/daemon-schedules';
 import { publishPostLocally } from '../daemon/post-runner';
 import { startLocalEnvironment } from '../environment';
-import { type RunProgress, runDigestLocally } from '../runner';
+import { lambdaContext } from '../local-execution';
+import { applyEnvironment, type RunProgress, runDigestLocally } from '../runner';
 import { attachSharedAws } from '../shared-aws';
 import type { CliContext, LocalCommand } from './command';
 import { closeInterruptedRun } from './run';
@@ -61,6 +65,7 @@ async function runDaemon(context: CliContext): Promise<number> {
     const client = createDynamoDocumentClient(aws.env);
     const ledger = createRunLedger({ client, tableName: aws.table });
     const posts = createScheduledPostStore({ client, tableName: aws.table });
+    const scheduleStates = createScheduleStateStore({ client, tableName: aws.table });
     const schedules = daemonSchedules(config, Date.now());
     console.log(
       `daemon ${process.pid}: ${schedules.length} enabled schedule(s) of ${config.pipelines.length} pipeline(s), data in ${dataDir}`,
@@ -127,27 +132,44 @@ async function runDaemon(context: CliContext): Promise<number> {
       },
     });
 
+    // A slot past its grace is a missed run, recorded and notified by the watchdog's own use case.
     const missed = async (slot: Slot) => {
       const { pipelineId, scheduleName } = slot.schedule;
       const runId = scheduledRunId(scheduleName, slot.time.at);
-      const now = new Date().toISOString();
-      const reason = missedReason(slot.time.at);
-      // Recorded as a skipped run (no new status: every reader of RunStatus would have to learn it).
-      const created = await ledger.createRun({
-        pipelineId,
-        runId,
-        trigger: 'schedule',
-        scheduleName,
-        scheduledTime: slot.time.at.toISOString(),
-        startedAt: now,
-        endedAt: now,
-        status: 'skipped',
-        reason,
-        steps: {},
-      });
-      console.log(
-        `missed ${describeSlot(slot)}: run ${runId} ${created.created ? `recorded skipped (${reason})` : `exists already (${created.existing.status})`}`,
-      );
+      const pipeline = config.pipelines.find((p) => p.id === pipelineId);
+      if (!pipeline) return;
+      let environment: Awaited<ReturnType<typeof startLocalEnvironment>> | undefined;
+      try {
+        // The notify destinations' sandboxes (or real ones with .env) for this one notice, if anyone listens.
+        if (pipeline.notify.length > 0) {
+          environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
+          applyEnvironment(config, environment);
+        }
+        const recorded = await recordMissedRun(
+          {
+            ledger,
+            schedules: scheduleStates,
+            notify: environment
+              ? notifierFor(lambdaContext('discord-digest-watchdog', 120_000))
+              : async () => {},
+            now: () => new Date(),
+            log: () => {},
+          },
+          pipeline,
+          {
+            pipelineId,
+            scheduleName,
+            runId,
+            at: slot.time.at.toISOString(),
+            reason: missedReason(slot.time.at),
+          },
+        );
+        console.log(
+          `missed ${describeSlot(slot)}: run ${runId} ${recorded ? `recorded missed (${missedReason(slot.time.at)})` : 'has a run already'}`,
+        );
+      } finally {
+        await environment?.close();
+      }
     };
 
     // Only this daemon publishes the directory's posts: one found `publishing` when it starts was left by a crash.
