@@ -45,6 +45,16 @@ function expectOneLineError(result: ReturnType<typeof cli>, expected: string) {
 }
 
 describe('the local CLI', () => {
+  it('runs the sample pipeline with its report alone on stdout: no function log lines unless --verbose', () => {
+    // Act: the project's own config, which delivers and notifies, in a data directory of its own.
+    const result = cli(['run'], { DIGEST_LOCAL_DIR: mkdtempSync(join(tmpdir(), 'digest-cli-run-')) });
+
+    // Assess
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('status SUCCEEDED');
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+  }, 120_000);
+
   it('validates the sample config', () => {
     // Act
     const result = cli(['validate']);

@@ -9,7 +9,6 @@ import { scheduledRunId } from '../../../shared/domain/run-id';
 import type { StartRunInput } from '../../../shared/pipeline/begin-run';
 import { recordMissedRun } from '../../../shared/pipeline/watchdog';
 import type { ScheduledPost, ScheduledPostStatus } from '../../../shared/ports';
-import { notifierFor } from '../../../shared/runtime/notifier';
 import { autoResumeTick } from '../daemon/auto-resumes';
 import { acquireDaemonLock, progressFile } from '../daemon/daemon-files';
 import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loop';
@@ -149,8 +148,11 @@ async function runDaemon(context: CliContext): Promise<number> {
           {
             ledger,
             schedules: scheduleStates,
+            // Loaded here, not with the CLI: the functions' logger must see the CLI's log level first.
             notify: environment
-              ? notifierFor(lambdaContext('discord-digest-watchdog', 120_000))
+              ? (await import('../../../shared/runtime/notifier')).notifierFor(
+                  lambdaContext('discord-digest-watchdog', 120_000),
+                )
               : async () => {},
             now: () => new Date(),
             log: () => {},
