@@ -5,9 +5,8 @@ import { logger } from '../../shared/observability/logger';
 import { recordRunMetrics } from '../../shared/observability/metrics';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { finishRun } from '../../shared/pipeline/finish-run';
-import { sendNotice } from '../../shared/pipeline/notify';
 import { stepInputSchema } from '../../shared/pipeline/run-state';
-import { destinationFactory } from '../../shared/runtime/destinations';
+import { noticeSender } from '../../shared/runtime/notifier';
 import { resumeSchedulerFromEnv, schedulerDisabler } from '../../shared/runtime/scheduler-sync';
 import { stepContext } from '../../shared/runtime/step-context';
 
@@ -30,17 +29,7 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
         ...(resumeScheduler ? { scheduler: resumeScheduler } : {}),
       },
       // Told once per run and event; a failure to tell is logged by finishRun, never thrown.
-      notify: async (notice) => {
-        await sendNotice(
-          {
-            pipeline: context.pipeline,
-            journal: context.deliveries,
-            destinationFor: destinationFactory(context),
-            log: context.log,
-          },
-          notice,
-        );
-      },
+      notify: noticeSender(context),
       now: context.now,
       log: context.log,
     },

@@ -2,20 +2,21 @@ import type { Context } from 'aws-lambda';
 import type { PipelineConfig } from '../config/schema';
 import { type Notice, sendNotice } from '../pipeline/notify';
 import { destinationFactory } from './destinations';
-import { stepContext } from './step-context';
+import { type StepContext, stepContext } from './step-context';
 
-/** Send a notice to the pipeline's notify destinations, wired from the environment the function runs in. */
-export function notifierFor(lambda: Pick<Context, 'getRemainingTimeInMillis'>) {
-  return async (pipeline: PipelineConfig, notice: Notice): Promise<void> => {
-    const context = stepContext(pipeline.id, lambda);
+/** Send a notice to the context's pipeline's notify destinations, once per run and event (its journal). */
+export function noticeSender(context: StepContext) {
+  const destinationFor = destinationFactory(context);
+  return async (notice: Notice): Promise<void> => {
     await sendNotice(
-      {
-        pipeline: context.pipeline,
-        journal: context.deliveries,
-        destinationFor: destinationFactory(context),
-        log: context.log,
-      },
+      { pipeline: context.pipeline, journal: context.deliveries, destinationFor, log: context.log },
       notice,
     );
   };
+}
+
+/** A notice for any pipeline, wired from the environment the function runs in (the watchdog, the daemon). */
+export function notifierFor(lambda: Pick<Context, 'getRemainingTimeInMillis'>) {
+  return (pipeline: PipelineConfig, notice: Notice): Promise<void> =>
+    noticeSender(stepContext(pipeline.id, lambda))(notice);
 }
