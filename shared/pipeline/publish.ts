@@ -152,8 +152,12 @@ async function updateDraftRow(
   runId: string,
   values: Record<string, string>,
 ): Promise<void> {
-  const headers = await sheet.ensureTab(tab, DRAFTS_TAB_HEADERS);
-  const ids = (await sheet.readColumn([tab], 'run_id')).get(tab) ?? [];
+  // One read (headers and run ids together, no look at the spreadsheet first), one write.
+  const opened = await sheet.openTabs([{ tab, headers: DRAFTS_TAB_HEADERS }], {
+    columns: [{ tab, header: 'run_id' }],
+  });
+  const headers = opened.headers.get(tab) ?? [...DRAFTS_TAB_HEADERS];
+  const ids = opened.columns.get(tab) ?? [];
   const index = ids.lastIndexOf(runId);
   if (index < 0) return;
   // Data row i is sheet row i + 2 (row 1 holds the headers).

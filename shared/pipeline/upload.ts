@@ -1,6 +1,13 @@
 import type { PipelineConfig } from '../config/schema';
+import { archiveTabFor, archiveTabsIn } from '../domain/archive-tab';
 import { csvToPosts } from '../domain/csv';
-import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, postToRecord } from '../domain/post';
+import {
+  ARCHIVE_TAB_HEADERS,
+  DRAFTS_TAB_HEADERS,
+  KEY_COLUMN,
+  MAIN_TAB_HEADERS,
+  postToRecord,
+} from '../domain/post';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
 import { readRunCsv } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
@@ -30,11 +37,26 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   if (!csv) return skipped(started, `no CSV for run ${csvRunOf(input)}`);
   const posts = csvToPosts(csv.text);
 
-  const { mainTab, archiveTab } = deps.pipeline.sheet;
-  const mainHeaders = await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
-  await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
-  const columns = await deps.sheet.readColumn([mainTab, archiveTab], KEY_COLUMN);
-  const known = new Set([...columns.values()].flat().filter(Boolean));
+  const { sheet } = deps.pipeline;
+  // One look at the spreadsheet (tabs, cells in use), then one read of every key column: the
+  // main tab and each archive tab, rotated months included, so nothing archived comes back.
+  const layout = await deps.sheet.layout();
+  const archiveTabs = [
+    ...new Set([...archiveTabsIn(layout, sheet.archiveTab), archiveTabFor(sheet, new Date())]),
+  ];
+  const opened = await deps.sheet.openTabs(
+    [
+      { tab: sheet.mainTab, headers: MAIN_TAB_HEADERS },
+      ...archiveTabs.map((tab) => ({ tab, headers: ARCHIVE_TAB_HEADERS })),
+      // The Drafts tab too, so Analyze finds every tab in place and needs no look of its own.
+      { tab: sheet.draftsTab, headers: DRAFTS_TAB_HEADERS },
+    ],
+    { columns: [sheet.mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })) },
+  );
+  const mainTab = sheet.mainTab;
+  const mainHeaders = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
+  const known = new Set([...opened.columns.values()].flat().filter(Boolean));
+  const cells = { sheetCellsUsed: layout.cellsUsed };
 
   const fresh = [];
   for (const post of posts) {
@@ -47,13 +69,14 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
     return skipped(started, 'dry run: nothing appended', {
       rowsWouldAppend: fresh.length,
       duplicatesSkipped: posts.length - fresh.length,
+      ...cells,
     });
   }
   if (fresh.length > 0) await deps.sheet.appendRows(mainTab, mainHeaders, fresh);
   deps.log('rows appended', { appended: fresh.length, skipped: posts.length - fresh.length });
   return succeeded(
     started,
-    { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length },
+    { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length, ...cells },
     { csvKey: csv.key },
   );
 }
