@@ -104,8 +104,12 @@ export interface SheetStore {
   readTable(tab: string): Promise<SheetTable>;
   /** Append rows in one request, each value placed under the header of its key. */
   appendRows(tab: string, headers: readonly string[], rows: readonly Record<string, string>[]): Promise<void>;
-  /** The spreadsheet's tabs and cells in use: one spreadsheets.get, kept for the store's lifetime. */
-  layout(): Promise<SheetLayout>;
+  /**
+   * The spreadsheet's tabs and cells in use: one spreadsheets.get, kept for the
+   * store's lifetime. A layout handed over by an earlier step of the same run
+   * is taken instead of the request (a stale sheet id is looked up again).
+   */
+  layout(handedOver?: SheetLayout): Promise<SheetLayout>;
   /**
    * Ensure several tabs and read their headers, whole tables and columns in
    * one values:batchGet. Missing tabs and header cells are added in one

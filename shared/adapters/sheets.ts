@@ -160,8 +160,15 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
   // Fields named, so the answer stays small however many rows the tabs hold
   // (developers.google.com/sheets/api/reference/rest/v4/spreadsheets/get: "retrieve only the specific fields").
-  async function loadLayout(): Promise<SheetLayout> {
+  /** Whether the layout came from an earlier step, not from this store's own look. */
+  let handedOverLayout = false;
+  async function loadLayout(handedOver?: SheetLayout): Promise<SheetLayout> {
     if (layoutCache) return layoutCache;
+    if (handedOver) {
+      layoutCache = { tabs: handedOver.tabs.map((t) => ({ ...t })), cellsUsed: handedOver.cellsUsed };
+      handedOverLayout = true;
+      return layoutCache;
+    }
     const answer = await call(() =>
       api.spreadsheets.get(
         { spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' },
@@ -363,7 +370,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
   }
 
   return {
-    layout: loadLayout,
+    layout: (handedOver) => loadLayout(handedOver),
     openTabs,
     updateTabs,
 
@@ -416,6 +423,28 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
     async moveRows(mainTab, archiveTab, archiveHeaders, moves: readonly ArchiveMove[]) {
       if (moves.length === 0) return;
+      try {
+        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
+      } catch (error) {
+        // "No grid with id": a tab was replaced since the layout was handed over. The batchUpdate
+        // is atomic, so nothing happened: look at the spreadsheet and move again.
+        if (!handedOverLayout || !(error instanceof Error) || !/No grid with id/.test(error.message))
+          throw error;
+        layoutCache = undefined;
+        handedOverLayout = false;
+        await loadLayout();
+        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
+      }
+    },
+  };
+
+  async function moveRowsOnce(
+    mainTab: string,
+    archiveTab: string,
+    archiveHeaders: readonly string[],
+    moves: readonly ArchiveMove[],
+  ) {
+    {
       await loadLayout();
       const mainId = sheetIdOf(mainTab);
       if (mainId === undefined) throw new TransientError('sheet tabs are not known yet');
@@ -459,6 +488,6 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         );
         deletedAbove += chunk.length;
       }
-    },
-  };
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { SheetLayout } from '../ports';
 
 /** Google's own cap on one spreadsheet (developers.google.com/sheets/api/limits, "Files you can store in Google Drive"). */
@@ -24,19 +25,47 @@ export function archiveTabsIn(layout: SheetLayout, archiveTab: string): string[]
 }
 
 /**
- * Grid cells a move of `rows` rows of `columns` cells adds: the rows beyond
- * the tab's grid (a new tab starts at Google's 1000 × 26).
+ * The layout after `rows` rows of `columns` cells are added below `filledRows`
+ * rows of `tab`: the grid grows by the rows beyond its rowCount, and a new tab
+ * starts at Google's 1000 × 26. Deleted rows are not subtracted, so the cells
+ * reported are an upper bound.
  */
-export function cellsAdded(
+export function grownLayout(
   layout: SheetLayout,
   tab: string,
   filledRows: number,
   rows: number,
   columns: number,
-): number {
-  const existing = layout.tabs.find((t) => t.title === tab);
-  const width = Math.max(existing?.columnCount ?? 26, columns);
-  const height = existing?.rowCount ?? 1000;
-  const grown = Math.max(0, filledRows + rows - height);
-  return (existing ? 0 : 1000 * width) + grown * width;
+): SheetLayout {
+  const existing = layout.tabs.find((t) => t.title === tab) ?? {
+    title: tab,
+    sheetId: -1,
+    rowCount: 1000,
+    columnCount: 26,
+  };
+  const grown = {
+    ...existing,
+    rowCount: Math.max(existing.rowCount, filledRows + rows),
+    columnCount: Math.max(existing.columnCount, columns),
+  };
+  const tabs = [...layout.tabs.filter((t) => t.title !== tab), grown];
+  return { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+}
+
+const layoutSchema = z.object({
+  tabs: z.array(
+    z.object({ title: z.string(), sheetId: z.number(), rowCount: z.number(), columnCount: z.number() }),
+  ),
+  cellsUsed: z.number(),
+});
+
+/** The layout an earlier step of the run handed over in its notes, or undefined if it is not one. */
+export function layoutFromNotes(text: string | undefined): SheetLayout | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = layoutSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

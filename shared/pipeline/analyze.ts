@@ -259,8 +259,22 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   return succeeded(
     started,
     { ...counts, geminiRequests: requests, draftParts: draft.parts.length },
-    { draftKey: draftKeyOf(run.pipelineId, run.runId) },
+    { draftKey: draftKeyOf(run.pipelineId, run.runId), ...draftRowNote(drafts, run.runId, run.dryRun) },
   );
+}
+
+/**
+ * Where the run's Drafts row is, for Publish to mark without reading the tab
+ * again; only while the tab keeps our column order, which Publish then relies on.
+ */
+function draftRowNote(
+  drafts: { headers: readonly string[]; runIds: readonly string[] },
+  runId: string,
+  dryRun: boolean | undefined,
+): { draftRow: string } | Record<string, never> {
+  if (dryRun || !DRAFTS_TAB_HEADERS.every((h, i) => drafts.headers[i] === h)) return {};
+  const index = drafts.runIds.indexOf(runId);
+  return { draftRow: String(index < 0 ? drafts.runIds.length + 2 : index + 2) };
 }
 
 /** The run's collected posts that neither the main nor the Archive tab holds, as rows not yet analysed. */

@@ -1,6 +1,12 @@
 import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
-import { archiveTabFor, archiveTabsIn, cellsAdded, GOOGLE_CELL_LIMIT } from '../domain/archive-tab';
+import {
+  archiveTabFor,
+  archiveTabsIn,
+  GOOGLE_CELL_LIMIT,
+  grownLayout,
+  layoutFromNotes,
+} from '../domain/archive-tab';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN } from '../domain/post';
 import { SheetFullError } from '../errors';
 import type { ArchiveMove, ObjectStore, SheetStore, StepRecord } from '../ports';
@@ -48,7 +54,7 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
   // One look (sheet ids, cells in use), one read (the main tab, the archive tabs' keys), one move.
-  const layout = await deps.sheet.layout();
+  const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
   const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
   const opened = await deps.sheet.openTabs(
@@ -77,8 +83,13 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   }
   const archiveRow = (opened.columns.get(archiveTab) ?? []).length + 1;
   const appendedRows = moves.filter((m) => m.archiveValues).length;
-  const cellsAfter =
-    layout.cellsUsed + cellsAdded(layout, archiveTab, archiveRow, appendedRows, archiveHeaders.length);
+  const cellsAfter = grownLayout(
+    layout,
+    archiveTab,
+    archiveRow,
+    appendedRows,
+    archiveHeaders.length,
+  ).cellsUsed;
   const { maxCells } = deps.pipeline.sheet;
   if (cellsAfter > maxCells) {
     // Refused before Google's own 400 at 10 million: nothing moves, every row stays in the main tab.

@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
-import { archiveTabFor, archiveTabsIn } from '../domain/archive-tab';
+import { archiveTabFor, archiveTabsIn, grownLayout } from '../domain/archive-tab';
 import { csvToPosts } from '../domain/csv';
 import {
   ARCHIVE_TAB_HEADERS,
@@ -56,7 +56,7 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   const mainTab = sheet.mainTab;
   const mainHeaders = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
   const known = new Set([...opened.columns.values()].flat().filter(Boolean));
-  const cells = { sheetCellsUsed: layout.cellsUsed };
+  const mainRows = (opened.columns.get(mainTab) ?? []).length + 1;
 
   const fresh = [];
   for (const post of posts) {
@@ -64,6 +64,15 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
     known.add(post.messageId);
     fresh.push({ ...postToRecord(post), run_id: input.run.runId });
   }
+  // The layout after this append, handed to Archive in the notes: it needs no look of its own.
+  const after = grownLayout(
+    input.run.dryRun ? layout : await deps.sheet.layout(),
+    mainTab,
+    mainRows,
+    input.run.dryRun ? 0 : fresh.length,
+    mainHeaders.length,
+  );
+  const cells = { sheetCellsUsed: after.cellsUsed };
   if (input.run.dryRun) {
     // A dry run shows what it would append and appends nothing: the next real run must find the same work.
     return skipped(started, 'dry run: nothing appended', {
@@ -77,6 +86,6 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   return succeeded(
     started,
     { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length, ...cells },
-    { csvKey: csv.key },
+    { csvKey: csv.key, sheetLayout: JSON.stringify(after) },
   );
 }
