@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
-import { archiveTabFor, archiveTabsIn, grownLayout } from '../domain/archive-tab';
+import { archiveTabsIn, grownLayout } from '../domain/archive-tab';
 import { csvToPosts } from '../domain/csv';
 import {
   ARCHIVE_TAB_HEADERS,
@@ -41,8 +41,12 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   // One look at the spreadsheet (tabs, cells in use), then one read of every key column: the
   // main tab and each archive tab, rotated months included, so nothing archived comes back.
   const layout = await deps.sheet.layout();
+  // A month's archive tab is added by Archive when it first moves rows there; the one tab of `none` is made here.
   const archiveTabs = [
-    ...new Set([...archiveTabsIn(layout, sheet.archiveTab), archiveTabFor(sheet, new Date())]),
+    ...new Set([
+      ...archiveTabsIn(layout, sheet.archiveTab),
+      ...(sheet.archiveRotation === 'none' ? [sheet.archiveTab] : []),
+    ]),
   ];
   const opened = await deps.sheet.openTabs(
     [
