@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
 import { errorForStatus, RateLimitedError, TransientError, UnknownOutcomeError } from '../errors';
 import type {
@@ -191,7 +192,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
   function newSheetId(): number {
     const taken = new Set(layoutCache?.tabs.map((t) => t.sheetId));
     let id = 0;
-    while (id === 0 || taken.has(id)) id = 1 + Math.floor(random() * 2_000_000_000);
+    // Random rather than max + 1: two writers adding a tab at once must not pick the same id.
+    while (id === 0 || taken.has(id)) id = randomInt(1, 2_000_000_000);
     return id;
   }
 
@@ -249,7 +251,10 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     const exists = (tab: string) => !layoutCache || layoutCache.tabs.some((t) => t.title === tab);
     const tables = [...new Set(reads.tables ?? [])].filter(exists);
     const specOf = (tab: string) => specs.find((s) => s.tab === tab);
-    const headerTabs = [...new Set(specs.map((s) => s.tab))].filter((t) => exists(t) && !tables.includes(t));
+    // Every tab whose header row matters: the ensured ones and those a column is read from.
+    const headerTabs = [
+      ...new Set([...specs.map((s) => s.tab), ...(reads.columns ?? []).map((c) => c.tab)]),
+    ].filter((t) => exists(t) && !tables.includes(t));
     // A column's place is known before its header row is read: where we put it (the spec's order),
     // checked against the header row in the same answer and read again only if the user moved it.
     const guessed = (reads.columns ?? [])
