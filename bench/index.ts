@@ -81,6 +81,11 @@ for (const n of sizes) {
   costs.push(
     `N=${n}: Lambda $${cost.lambda.toFixed(6)} (${usage.invocations.length} invocations, ${gbSeconds.toFixed(2)} GB-s), Step Functions $${cost.stepFunctions.toFixed(6)} (${usage.stateTransitions} transitions), S3 $${cost.s3.toFixed(7)} (${usage.s3Writes} writes, ${usage.s3Reads} reads), DynamoDB $${cost.dynamodb.toFixed(7)} (${usage.dynamoWriteUnits} WRU, ${usage.dynamoReadUnits} RRU), Scheduler $${cost.scheduler.toFixed(7)}`,
   );
+  costs.push(
+    `  N=${n} Sheets requests by step: ${Object.entries(run.sheetsByState)
+      .map(([state, count]) => `${state} ${count} in ${run.taskMs[state]?.length ?? 0} invocation(s)`)
+      .join(', ')}`,
+  );
   for (const failure of run.failures) costs.push(`  N=${n} task failed: ${failure}`);
   if (run.report?.reason) costs.push(`  N=${n} run ${run.status}: ${run.report.reason}`);
 }

@@ -39,6 +39,8 @@ export interface PipelineBench {
   /** Wall time of each task invocation, by state name (what Lambda would bill). */
   taskMs: Record<string, number[]>;
   stateTransitions: number;
+  /** Requests each state's invocations made to the Sheets sandbox (where a run's Sheets budget goes). */
+  sheetsByState: Record<string, number>;
   /** AWS requests the handlers sent, by command name (for the cost model). */
   awsCommands: { s3: Record<string, number>; dynamodb: Record<string, number> };
   requests: Record<'discord' | 'sheets' | 'gemini' | 'x', ApiRequests>;
@@ -100,11 +102,14 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
     const waits: string[] = [];
     const failures: string[] = [];
     const taskMs: Record<string, number[]> = {};
+    const sheetsByState: Record<string, number> = {};
+    const sheetCalls = () => environment.sandboxes.sheets?.faults.calls.length ?? 0;
     const result = await runDigestLocally({
       config,
       environment,
       interceptTask: async (state, payload, invoke) => {
         const began = performance.now();
+        const sheetsBefore = sheetCalls();
         try {
           const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
           if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
@@ -116,6 +121,7 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
           throw error;
         } finally {
           taskMs[state] = [...(taskMs[state] ?? []), performance.now() - began];
+          sheetsByState[state] = (sheetsByState[state] ?? 0) + sheetCalls() - sheetsBefore;
         }
       },
       input: {
@@ -140,6 +146,7 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
       report,
       taskMs,
       stateTransitions: result.stateTransitions,
+      sheetsByState,
       awsCommands,
       requests: {
         discord: { made: calls('discord', 'GET'), minimum: Math.ceil(count / 100) },
