@@ -189,4 +189,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log('requests (made / minimum):');
   for (const [api, r] of Object.entries(bench.requests))
     console.log(`  ${api.padEnd(8)} ${r.made} / ${r.minimum}`);
+  const byStep = Object.entries(bench.sheetsByState).map(
+    ([state, n]) => `${state} ${n} (${bench.taskMs[state]?.length ?? 0} invocations)`,
+  );
+  console.log(`sheets by step: ${byStep.join(', ')}`);
 }
