@@ -2,109 +2,195 @@
  * Benchmark: N seeded messages through the whole local pipeline (the real
  * state machine, handlers, clients, embedded AWS and sandbox servers). Prints
  * the time, the peak memory and the requests made to each API next to the
- * minimum design.md sets. Run with `npm run bench:pipeline -- 10000`.
+ * minimum issue 10 sets. Run with `npm run bench:pipeline -- 10000`.
  *
  * The sandboxes answer with the realistic latency and the free-tier quotas of
- * each service (`--fast` answers at once); the run's Wait states really wait,
- * so a quota that resets within the run is waited out, and one that resets
- * later leaves the run partial, naming the reset.
+ * each service (`--fast` answers at once; `--tier tier1` plays Gemini's paid
+ * tier 1); the run's Wait states really wait, so a quota that resets within
+ * the run is waited out, and one that resets later leaves the run partial.
  */
-
+import { pathToFileURL } from 'node:url';
 import { startLocalEnvironment } from '../infra/local/environment';
-import { runDigestLocally } from '../infra/local/runner';
+import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
+import { createDynamoDocumentClient, createS3Client } from '../shared/adapters/aws-clients';
 import { loadConfigFile } from '../shared/config/load';
 import { configSchema } from '../shared/config/schema';
+import type { RunReport } from '../shared/pipeline/finish-run';
 
-const args = process.argv.slice(2);
-const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
-// Set before any sandbox starts: each reads its latency profile when it is created.
-process.env.DIGEST_SANDBOX_LATENCY = args.includes('--fast') ? 'fast' : 'realistic';
-const base = loadConfigFile('digest.config.json');
-const pipeline = base.pipelines[0];
-if (!pipeline) throw new Error('the sample config has no pipeline');
-// Read the whole seeded span (three days) and every message in it.
-const config = configSchema.parse({
-  pipelines: [
-    {
-      ...pipeline,
-      discord: { ...pipeline.discord, window: { mode: 'hours', hours: 96 }, fetchLimit: count + 100 },
-    },
-  ],
-});
-process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+export interface PipelineBenchOptions {
+  /** Answer at once instead of with each service's realistic latency. */
+  fast: boolean;
+  /** Gemini quota tier the sandbox plays (`free` by default). */
+  tier?: string;
+}
 
-const now = new Date();
-const environment = await startLocalEnvironment({ config, secretsEnv: {}, now, seedCount: count });
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 50);
-const rssBefore = process.memoryUsage().rss;
-try {
-  const started = performance.now();
-  const waits: string[] = [];
-  const failures: string[] = [];
-  const result = await runDigestLocally({
-    config,
-    environment,
-    interceptTask: async (state, payload, invoke) => {
-      const began = performance.now();
-      try {
-        const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
-        if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
-        return answer;
-      } catch (error) {
-        const e = error as Error;
-        const seconds = ((performance.now() - began) / 1000).toFixed(1);
-        failures.push(
-          `${state} after ${seconds} s: ${e.name}: ${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).join(' ')}`,
-        );
-        throw error;
-      }
-    },
-    input: {
-      pipelineId: pipeline.id,
-      trigger: 'schedule',
-      scheduleName: 'morning',
-      scheduledTime: now.toISOString(),
-    },
+export interface ApiRequests {
+  made: number;
+  minimum: number;
+}
+
+export interface PipelineBench {
+  count: number;
+  kept: number;
+  status: string;
+  seconds: number;
+  peakRssMiB: number;
+  report: RunReport | undefined;
+  /** Wall time of each task invocation, by state name (what Lambda would bill). */
+  taskMs: Record<string, number[]>;
+  stateTransitions: number;
+  /** Requests each state's invocations made to the Sheets sandbox (where a run's Sheets budget goes). */
+  sheetsByState: Record<string, number>;
+  /** AWS requests the handlers sent, by command name (for the cost model). */
+  awsCommands: { s3: Record<string, number>; dynamodb: Record<string, number> };
+  requests: Record<'discord' | 'sheets' | 'gemini' | 'x', ApiRequests>;
+  waits: string[];
+  failures: string[];
+  latency: string;
+}
+
+/** Issue 10's Sheets budget: at most 8 requests a run whatever N. */
+export const SHEETS_MAX_REQUESTS = 8;
+
+export async function benchPipeline(count: number, options: PipelineBenchOptions): Promise<PipelineBench> {
+  // Set before any sandbox starts: each reads its latency profile and quotas when it is created.
+  process.env.DIGEST_SANDBOX_LATENCY = options.fast ? 'fast' : 'realistic';
+  if (options.tier) process.env.DIGEST_GEMINI_TIER = options.tier;
+  const base = loadConfigFile('digest.config.json');
+  const pipeline = base.pipelines[0];
+  if (!pipeline) throw new Error('the sample config has no pipeline');
+  // Read the whole seeded span (three days) and every message in it.
+  const config = configSchema.parse({
+    pipelines: [
+      {
+        ...pipeline,
+        discord: { ...pipeline.discord, window: { mode: 'hours', hours: 96 }, fetchLimit: count + 100 },
+      },
+    ],
   });
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  const report = result.report;
-  const kept = report?.steps.collect?.counts.postsKept ?? 0;
-  const calls = (name: keyof typeof environment.sandboxes, method: string) =>
-    environment.sandboxes[name]?.faults.calls.filter((c) => c.method === method).length ?? 0;
-  const parts = report?.steps.publish?.counts.partsPublished ?? 0;
-  console.log(
-    `latency profile: ${process.env.DIGEST_SANDBOX_LATENCY} (sandboxes: ${Object.values(environment.sandboxes)
-      .map((s) => `${s.name} ${s.latency}`)
-      .join(', ')})`,
-  );
-  console.log(
-    `messages seeded: ${count}; kept posts: ${kept}; run status: ${report?.status ?? result.status}`,
-  );
-  if (report?.reason) console.log(`why: ${report.reason}`);
-  for (const [step, record] of Object.entries(report?.steps ?? {})) {
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+  const now = new Date();
+  const environment = await startLocalEnvironment({ config, secretsEnv: {}, now, seedCount: count });
+  // The handlers' clients are the per-container ones these factories return: count what they send.
+  applyEnvironment(config, environment);
+  const awsCommands = { s3: {} as Record<string, number>, dynamodb: {} as Record<string, number> };
+  const counting =
+    (into: Record<string, number>) =>
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK's middleware types differ per client
+    (next: any, context: { commandName?: string }) =>
+    async (args: unknown) => {
+      const name = context.commandName ?? 'unknown';
+      into[name] = (into[name] ?? 0) + 1;
+      return next(args);
+    };
+  createS3Client().middlewareStack.add(counting(awsCommands.s3), {
+    step: 'initialize',
+    name: 'benchCountS3',
+  });
+  createDynamoDocumentClient().middlewareStack.add(counting(awsCommands.dynamodb), {
+    step: 'initialize',
+    name: 'benchCountDynamo',
+  });
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  try {
+    const started = performance.now();
+    const waits: string[] = [];
+    const failures: string[] = [];
+    const taskMs: Record<string, number[]> = {};
+    const sheetsByState: Record<string, number> = {};
+    const sheetCalls = () => environment.sandboxes.sheets?.faults.calls.length ?? 0;
+    const result = await runDigestLocally({
+      config,
+      environment,
+      interceptTask: async (state, payload, invoke) => {
+        const began = performance.now();
+        const sheetsBefore = sheetCalls();
+        try {
+          const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
+          if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
+          return answer;
+        } catch (error) {
+          const e = error as Error;
+          const seconds = ((performance.now() - began) / 1000).toFixed(1);
+          failures.push(`${state} after ${seconds} s: ${e.name}: ${e.message}`);
+          throw error;
+        } finally {
+          taskMs[state] = [...(taskMs[state] ?? []), performance.now() - began];
+          sheetsByState[state] = (sheetsByState[state] ?? 0) + sheetCalls() - sheetsBefore;
+        }
+      },
+      input: {
+        pipelineId: pipeline.id,
+        trigger: 'schedule',
+        scheduleName: 'morning',
+        scheduledTime: now.toISOString(),
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const report = result.report;
+    const kept = report?.steps.collect?.counts.postsKept ?? 0;
+    const calls = (name: keyof typeof environment.sandboxes, method?: string) =>
+      environment.sandboxes[name]?.faults.calls.filter((c) => !method || c.method === method).length ?? 0;
+    const batch = config.pipelines[0]?.gemini.batchSize ?? 100;
+    return {
+      count,
+      kept,
+      status: report?.status ?? result.status,
+      seconds,
+      peakRssMiB: peakRss / 2 ** 20,
+      report,
+      taskMs,
+      stateTransitions: result.stateTransitions,
+      sheetsByState,
+      awsCommands,
+      requests: {
+        discord: { made: calls('discord', 'GET'), minimum: Math.ceil(count / 100) },
+        sheets: { made: calls('sheets'), minimum: SHEETS_MAX_REQUESTS },
+        gemini: { made: calls('gemini', 'POST'), minimum: Math.ceil(kept / batch) + 1 },
+        x: { made: calls('x', 'POST'), minimum: report?.steps.publish?.counts.partsPublished ?? 0 },
+      },
+      waits,
+      failures,
+      latency: Object.values(environment.sandboxes)
+        .map((s) => `${s.name} ${s.latency}`)
+        .join(', '),
+    };
+  } finally {
+    clearInterval(sampler);
+    await environment.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
+  const tier = args[args.indexOf('--tier') + 1];
+  const bench = await benchPipeline(count, {
+    fast: args.includes('--fast'),
+    ...(args.includes('--tier') && tier ? { tier } : {}),
+  });
+  console.log(`latency: ${bench.latency}`);
+  console.log(`messages seeded: ${count}; kept posts: ${bench.kept}; run status: ${bench.status}`);
+  if (bench.report?.reason) console.log(`why: ${bench.report.reason}`);
+  for (const [step, record] of Object.entries(bench.report?.steps ?? {})) {
     const counts = Object.entries(record?.counts ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     console.log(`  ${step.padEnd(8)} ${record?.status.padEnd(9)} ${counts}`);
   }
-  console.log(`state machine waits for rate limits: ${waits.length ? waits.join(', ') : 'none'}`);
-  for (const failure of failures) console.log(`task failed: ${failure}`);
-  console.log(
-    `time: ${seconds.toFixed(1)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (start ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`,
+  console.log(`state machine waits for rate limits: ${bench.waits.length ? bench.waits.join(', ') : 'none'}`);
+  for (const failure of bench.failures) console.log(`task failed: ${failure}`);
+  console.log(`time: ${bench.seconds.toFixed(1)} s; peak RSS ${bench.peakRssMiB.toFixed(0)} MiB`);
+  console.log('requests (made / minimum):');
+  for (const [api, r] of Object.entries(bench.requests))
+    console.log(`  ${api.padEnd(8)} ${r.made} / ${r.minimum}`);
+  const byStep = Object.entries(bench.sheetsByState).map(
+    ([state, n]) => `${state} ${n} (${bench.taskMs[state]?.length ?? 0} invocations)`,
   );
-  console.log('requests (made / minimum per design.md):');
-  console.log(`  discord GET   ${calls('discord', 'GET')} / ${Math.ceil(count / 100)}`);
-  console.log(
-    `  sheets  GET   ${calls('sheets', 'GET')}   POST/PUT ${calls('sheets', 'POST') + calls('sheets', 'PUT')}`,
-  );
-  console.log(`  gemini  POST  ${calls('gemini', 'POST')} / ${Math.ceil(kept / 100) + 1}`);
-  console.log(`  x       POST  ${calls('x', 'POST')} / ${parts} (one per thread part)`);
-} finally {
-  clearInterval(sampler);
-  await environment.close();
+  console.log(`sheets by step: ${byStep.join(', ')}`);
 }

@@ -55,6 +55,11 @@ export class ConfigError extends PermanentError {
   override name = 'ConfigError';
 }
 
+/** The spreadsheet would pass its cell limit: a retry would too, so the rows wait in the main tab. */
+export class SheetFullError extends PermanentError {
+  override name = 'SheetFullError';
+}
+
 export class AuthError extends PermanentError {
   override name = 'AuthError';
 }

@@ -53,6 +53,41 @@ export interface ArchiveMove {
   archiveValues: Record<string, string> | undefined;
 }
 
+/** A tab to make sure of: it exists and its header row holds every one of `headers`. */
+export interface TabSpec {
+  tab: string;
+  headers: readonly string[];
+}
+
+/** What `openTabs` reads in its one batched read. */
+export interface SheetReads {
+  /** Tabs read whole: header row and every data row. */
+  tables?: readonly string[];
+  /** One column (by header name) of a tab: data rows only. */
+  columns?: readonly { tab: string; header: string }[];
+}
+
+/** Every tab of the spreadsheet and the grid cells they hold (Google counts rowCount × columnCount). */
+export interface SheetLayout {
+  tabs: { title: string; sheetId: number; rowCount: number; columnCount: number }[];
+  cellsUsed: number;
+}
+
+export interface OpenedTabs {
+  /** Each ensured tab's header row afterwards. */
+  headers: Map<string, string[]>;
+  tables: Map<string, SheetTable>;
+  /** Values of each requested column, by tab; [] for a tab without that header. */
+  columns: Map<string, string[]>;
+}
+
+/** Cells of existing rows of one tab to write; a row past the last is an append at a known row. */
+export interface TabUpdate {
+  tab: string;
+  headers: readonly string[];
+  updates: readonly RowUpdate[];
+}
+
 export interface SheetStore {
   /**
    * Make sure the tab exists and its header row holds every one of `headers`:
@@ -69,11 +104,27 @@ export interface SheetStore {
   readTable(tab: string): Promise<SheetTable>;
   /** Append rows in one request, each value placed under the header of its key. */
   appendRows(tab: string, headers: readonly string[], rows: readonly Record<string, string>[]): Promise<void>;
+  /**
+   * The spreadsheet's tabs and cells in use: one spreadsheets.get, kept for the
+   * store's lifetime. A layout handed over by an earlier step of the same run
+   * is taken instead of the request (a stale sheet id is looked up again).
+   */
+  layout(handedOver?: SheetLayout): Promise<SheetLayout>;
+  /**
+   * Ensure several tabs and read their headers, whole tables and columns in
+   * one values:batchGet. Missing tabs and header cells are added in one
+   * batchUpdate. Without a `layout()` first, the tabs are assumed to exist
+   * (no spreadsheets.get) and looked up only if one turns out missing.
+   */
+  openTabs(tabs: readonly TabSpec[], reads: SheetReads): Promise<OpenedTabs>;
+  /** Write cells of several tabs in one values:batchUpdate (split only where the payload limit says). */
+  updateTabs(writes: readonly TabUpdate[]): Promise<void>;
   /** Write some cells of existing rows, in one request. */
   updateRows(tab: string, headers: readonly string[], updates: readonly RowUpdate[]): Promise<void>;
   /**
    * Append rows to the archive tab and delete rows of the main tab in one
-   * atomic batchUpdate: either both happen or neither does.
+   * atomic batchUpdate: either both happen or neither does. An archive tab
+   * the spreadsheet does not have yet is added in the same batchUpdate.
    */
   moveRows(
     mainTab: string,

@@ -139,6 +139,8 @@ export interface LocalRunResult {
   durationMs: number;
   report?: RunReport;
   output?: unknown;
+  /** States entered plus retries: what Step Functions Standard bills as state transitions. */
+  stateTransitions: number;
 }
 
 /** Point the in-process handlers at the local environment, the way CDK sets a Lambda's variables. */
@@ -170,5 +172,7 @@ export async function runDigestLocally(options: LocalRunOptions): Promise<LocalR
     durationMs: result.durationMs,
     ...(output?.report ? { report: output.report } : {}),
     output: result.output,
+    stateTransitions: result.events.filter((e) => e.type === 'StateEntered' || e.type === 'StateRetried')
+      .length,
   };
 }

@@ -1,6 +1,15 @@
+import { randomInt } from 'node:crypto';
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
 import { errorForStatus, RateLimitedError, TransientError, UnknownOutcomeError } from '../errors';
-import type { ArchiveMove, SheetStore, SheetTable } from '../ports';
+import type {
+  ArchiveMove,
+  OpenedTabs,
+  SheetLayout,
+  SheetStore,
+  SheetTable,
+  TabSpec,
+  TabUpdate,
+} from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
 // The client's own auth classes: google-auth-library of another version would not type-check against it.
@@ -44,6 +53,43 @@ function columnLetter(index: number): string {
   }
   return letters;
 }
+
+/**
+ * "To speed up requests, we recommend a 2 MB maximum payload"
+ * (https://developers.google.com/sheets/api/limits, Quota limits): a write
+ * bigger than this is split, so at 100,000 rows one logical write may be
+ * several requests (the documentation wins over a fixed request count).
+ */
+export const MAX_PAYLOAD_BYTES = 2_000_000;
+
+/** "Unable to parse range: 'Drafts'!1:1": the API's 400 for a range in a tab the spreadsheet lacks. */
+const isMissingTab = (error: unknown) =>
+  error instanceof Error && /Unable to parse range/.test(error.message);
+
+/** Split items into runs whose JSON stays under the payload limit (each run holds at least one item). */
+export function byPayload<T>(
+  items: readonly T[],
+  size: (item: T) => number,
+  limit = MAX_PAYLOAD_BYTES,
+): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && bytes + n > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 /** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
 export const SHEETS_MAX_BACKOFF_MS = 64_000;
@@ -110,168 +156,198 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     );
   };
 
-  let sheetIds: Map<string, number> | undefined;
+  let layoutCache: SheetLayout | undefined;
   const headerCache = new Map<string, string[]>();
 
-  async function loadSheetIds(): Promise<Map<string, number>> {
-    if (sheetIds) return sheetIds;
+  // Fields named, so the answer stays small however many rows the tabs hold
+  // (developers.google.com/sheets/api/reference/rest/v4/spreadsheets/get: "retrieve only the specific fields").
+  /** Whether the layout came from an earlier step, not from this store's own look. */
+  let handedOverLayout = false;
+  async function loadLayout(handedOver?: SheetLayout): Promise<SheetLayout> {
+    if (layoutCache) return layoutCache;
+    if (handedOver) {
+      layoutCache = { tabs: handedOver.tabs.map((t) => ({ ...t })), cellsUsed: handedOver.cellsUsed };
+      handedOverLayout = true;
+      return layoutCache;
+    }
     const answer = await call(() =>
-      api.spreadsheets.get({ spreadsheetId, fields: 'sheets.properties(sheetId,title)' }, request),
+      api.spreadsheets.get(
+        { spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' },
+        request,
+      ),
     );
-    sheetIds = new Map(
-      (answer.data.sheets ?? []).map((s) => [s.properties?.title ?? '', s.properties?.sheetId ?? 0] as const),
-    );
-    return sheetIds;
+    const tabs = (answer.data.sheets ?? []).map((s) => ({
+      title: s.properties?.title ?? '',
+      sheetId: s.properties?.sheetId ?? 0,
+      rowCount: s.properties?.gridProperties?.rowCount ?? 0,
+      columnCount: s.properties?.gridProperties?.columnCount ?? 0,
+    }));
+    layoutCache = { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+    return layoutCache;
   }
 
-  async function headersOf(tab: string): Promise<string[]> {
-    const cached = headerCache.get(tab);
-    if (cached) return cached;
-    const answer = await call(() =>
-      api.spreadsheets.values.get({ spreadsheetId, range: `${quote(tab)}!1:1` }, request),
-    );
-    const headers = (answer.data.values?.[0] ?? []).map(String);
-    headerCache.set(tab, headers);
-    return headers;
+  const sheetIdOf = (title: string) => layoutCache?.tabs.find((t) => t.title === title)?.sheetId;
+
+  /** A sheet id no tab has: set by us, so later requests of the same batchUpdate can name the new tab. */
+  function newSheetId(): number {
+    const taken = new Set(layoutCache?.tabs.map((t) => t.sheetId));
+    let id = 0;
+    // Random rather than max + 1: two writers adding a tab at once must not pick the same id.
+    while (id === 0 || taken.has(id)) id = randomInt(1, 2_000_000_000);
+    return id;
   }
+
+  /** A new tab with its header row, as batchUpdate requests, remembered in the layout. */
+  function addTabRequests(tab: string, headers: readonly string[]): sheets_v4.Schema$Request[] {
+    const sheetId = newSheetId();
+    // A new sheet is 1000 rows × 26 columns (the sandbox models Google's default).
+    layoutCache?.tabs.push({ title: tab, sheetId, rowCount: 1000, columnCount: 26 });
+    if (layoutCache) layoutCache.cellsUsed += 1000 * 26;
+    headerCache.set(tab, [...headers]);
+    return [
+      // "The ID of the sheet. Must be non-negative. This field cannot be changed once set." (@googleapis/sheets v4.d.ts SheetProperties)
+      { addSheet: { properties: { sheetId, title: tab } } },
+      headerCells(sheetId, 0, headers),
+    ];
+  }
+
+  const headerCells = (sheetId: number, column: number, headers: readonly string[]) => ({
+    updateCells: {
+      start: { sheetId, rowIndex: 0, columnIndex: column },
+      fields: 'userEnteredValue',
+      rows: [{ values: headers.map((h) => ({ userEnteredValue: { stringValue: h } })) }],
+    },
+  });
 
   const rowOf = (headers: readonly string[], values: Record<string, string>) =>
     headers.map((h) => values[h] ?? '');
 
-  return {
-    async ensureTab(tab, wanted) {
-      const ids = await loadSheetIds();
-      if (!ids.has(tab)) {
-        const answer = await call(
-          () =>
-            api.spreadsheets.batchUpdate(
-              { spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title: tab } } }] } },
-              request,
-            ),
-          true,
-        );
-        const id = answer.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0;
-        ids.set(tab, id);
-        headerCache.set(tab, []);
+  const tableOf = (rows: unknown[][] | null | undefined): SheetTable => {
+    const [head = [], ...data] = rows ?? [];
+    const headers = head.map(String);
+    return {
+      headers,
+      rows: data.map((cells, i) => ({
+        rowNumber: i + 2,
+        values: Object.fromEntries(headers.map((h, j) => [h, String(cells[j] ?? '')])),
+      })),
+    };
+  };
+
+  const columnRange = (tab: string, index: number) => {
+    const letter = columnLetter(index);
+    return `${quote(tab)}!${letter}2:${letter}`;
+  };
+
+  async function batchGet(ranges: string[]) {
+    if (ranges.length === 0) return [];
+    const answer = await call(() =>
+      api.spreadsheets.values.batchGet({ spreadsheetId, ranges, majorDimension: 'ROWS' }, request),
+    );
+    return answer.data.valueRanges ?? [];
+  }
+
+  async function openTabs(specs: readonly TabSpec[], reads: Parameters<SheetStore['openTabs']>[1]) {
+    const exists = (tab: string) => !layoutCache || layoutCache.tabs.some((t) => t.title === tab);
+    const tables = [...new Set(reads.tables ?? [])].filter(exists);
+    const specOf = (tab: string) => specs.find((s) => s.tab === tab);
+    // Every tab whose header row matters: the ensured ones and those a column is read from.
+    const headerTabs = [
+      ...new Set([...specs.map((s) => s.tab), ...(reads.columns ?? []).map((c) => c.tab)]),
+    ].filter((t) => exists(t) && !tables.includes(t));
+    // A column's place is known before its header row is read: where we put it (the spec's order),
+    // checked against the header row in the same answer and read again only if the user moved it.
+    const guessed = (reads.columns ?? [])
+      .filter((c) => exists(c.tab) && !tables.includes(c.tab))
+      .map((c) => ({
+        ...c,
+        index: (headerCache.get(c.tab) ?? specOf(c.tab)?.headers ?? []).indexOf(c.header),
+      }));
+    const withGuess = guessed.filter((c) => c.index >= 0);
+    const ranges = [
+      ...tables.map(quote),
+      ...headerTabs.map((t) => `${quote(t)}!1:1`),
+      ...withGuess.map((c) => columnRange(c.tab, c.index)),
+    ];
+    let answers: sheets_v4.Schema$ValueRange[];
+    try {
+      answers = await batchGet(ranges);
+    } catch (error) {
+      // A tab assumed to exist does not: look at the spreadsheet once, then create what is missing.
+      if (!layoutCache && isMissingTab(error)) {
+        await loadLayout();
+        return openTabs(specs, reads);
       }
-      const headers = [...(await headersOf(tab))];
-      const missing = wanted.filter((h) => !headers.includes(h));
+      throw error;
+    }
+    const result: OpenedTabs = { headers: new Map(), tables: new Map(), columns: new Map() };
+    tables.forEach((tab, i) => {
+      const table = tableOf(answers[i]?.values);
+      result.tables.set(tab, table);
+      headerCache.set(tab, table.headers);
+    });
+    headerTabs.forEach((tab, i) => {
+      headerCache.set(tab, (answers[tables.length + i]?.values?.[0] ?? []).map(String));
+    });
+
+    const structure: sheets_v4.Schema$Request[] = [];
+    for (const spec of specs) {
+      if (!exists(spec.tab)) {
+        structure.push(...addTabRequests(spec.tab, spec.headers));
+        result.tables.set(spec.tab, { headers: [...spec.headers], rows: [] });
+        continue;
+      }
+      const headers = [...(headerCache.get(spec.tab) ?? [])];
+      const missing = spec.headers.filter((h) => !headers.includes(h));
       if (missing.length > 0) {
-        const start = columnLetter(headers.length);
-        await call(() =>
-          api.spreadsheets.values.update(
-            {
-              spreadsheetId,
-              range: `${quote(tab)}!${start}1`,
-              valueInputOption: 'RAW',
-              requestBody: { values: [missing] },
-            },
-            request,
-          ),
-        );
-        headers.push(...missing);
-        headerCache.set(tab, headers);
+        // Header cells are written by sheet id: learn the ids once, only when a header is missing.
+        await loadLayout();
+        const sheetId = sheetIdOf(spec.tab) ?? 0;
+        structure.push(headerCells(sheetId, headers.length, missing));
+        headerCache.set(spec.tab, [...headers, ...missing]);
       }
-      return [...headers];
-    },
-
-    async readColumn(tabs, header) {
-      const ids = await loadSheetIds();
-      const present = tabs.filter((t) => ids.has(t));
-      const result = new Map<string, string[]>(tabs.map((t) => [t, []]));
-      const unknown = present.filter((t) => !headerCache.has(t));
-      // Headers not yet known are read in the same batch as the columns whose place is known.
-      const ranges = [
-        ...unknown.map((t) => `${quote(t)}!1:1`),
-        ...present
-          .filter((t) => headerCache.has(t) && (headerCache.get(t) ?? []).includes(header))
-          .map((t) => {
-            const letter = columnLetter((headerCache.get(t) ?? []).indexOf(header));
-            return `${quote(t)}!${letter}2:${letter}`;
-          }),
-      ];
-      if (ranges.length === 0) return result;
-      const answer = await call(() =>
-        api.spreadsheets.values.batchGet({ spreadsheetId, ranges, majorDimension: 'ROWS' }, request),
-      );
-      const valueRanges = answer.data.valueRanges ?? [];
-      for (const [i, t] of unknown.entries())
-        headerCache.set(t, (valueRanges[i]?.values?.[0] ?? []).map(String));
-      let offset = unknown.length;
-      for (const t of present) {
-        const headers = headerCache.get(t) ?? [];
-        if (!headers.includes(header)) continue;
-        if (unknown.includes(t)) continue;
-        result.set(
-          t,
-          (valueRanges[offset]?.values ?? []).map((r) => String(r[0] ?? '')),
-        );
-        offset += 1;
-      }
-      // Tabs whose headers were just learnt: one more read, now that the column is known.
-      const late = unknown.filter((t) => (headerCache.get(t) ?? []).includes(header));
-      if (late.length > 0) {
-        const again = await call(() =>
-          api.spreadsheets.values.batchGet(
-            {
-              spreadsheetId,
-              ranges: late.map((t) => {
-                const letter = columnLetter((headerCache.get(t) ?? []).indexOf(header));
-                return `${quote(t)}!${letter}2:${letter}`;
-              }),
-            },
-            request,
-          ),
-        );
-        for (const [i, t] of late.entries()) {
-          result.set(
-            t,
-            (again.data.valueRanges?.[i]?.values ?? []).map((r) => String(r[0] ?? '')),
-          );
-        }
-      }
-      return result;
-    },
-
-    async readTable(tab): Promise<SheetTable> {
-      const answer = await call(() =>
-        api.spreadsheets.values.get({ spreadsheetId, range: quote(tab) }, request),
-      );
-      const [head = [], ...data] = answer.data.values ?? [];
-      const headers = head.map(String);
-      headerCache.set(tab, headers);
-      return {
-        headers,
-        rows: data.map((cells, i) => ({
-          rowNumber: i + 2,
-          values: Object.fromEntries(headers.map((h, j) => [h, String(cells[j] ?? '')])),
-        })),
-      };
-    },
-
-    async appendRows(tab, headers, rows) {
-      if (rows.length === 0) return;
+    }
+    if (structure.length > 0) {
       await call(
-        () =>
-          api.spreadsheets.values.append(
-            {
-              spreadsheetId,
-              range: `${quote(tab)}!A1`,
-              valueInputOption: 'RAW',
-              insertDataOption: 'INSERT_ROWS',
-              requestBody: { values: rows.map((r) => rowOf(headers, r)) },
-            },
-            request,
-          ),
+        () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests: structure } }, request),
         true,
       );
-    },
+    }
+    for (const spec of specs) result.headers.set(spec.tab, [...(headerCache.get(spec.tab) ?? spec.headers)]);
 
-    async updateRows(tab, headers, updates) {
-      if (updates.length === 0) return;
-      // One range per run of adjacent columns in a row (not one per cell): a day's write-back of
-      // thousands of rows stays one request of a size the API takes quickly.
-      const data: sheets_v4.Schema$ValueRange[] = updates.flatMap((u) => {
+    const offset = tables.length + headerTabs.length;
+    const again: { tab: string; header: string; index: number }[] = [];
+    for (const c of reads.columns ?? []) {
+      const table = result.tables.get(c.tab);
+      const actual = (table?.headers ?? headerCache.get(c.tab) ?? []).indexOf(c.header);
+      if (table) {
+        result.columns.set(c.tab, actual < 0 ? [] : table.rows.map((r) => r.values[c.header] ?? ''));
+        continue;
+      }
+      const guess = withGuess.findIndex((g) => g.tab === c.tab && g.header === c.header);
+      if (actual < 0 || !exists(c.tab)) result.columns.set(c.tab, []);
+      else if (guess >= 0 && withGuess[guess]?.index === actual)
+        result.columns.set(
+          c.tab,
+          (answers[offset + guess]?.values ?? []).map((r) => String(r[0] ?? '')),
+        );
+      else again.push({ ...c, index: actual });
+    }
+    const late = await batchGet(again.map((c) => columnRange(c.tab, c.index)));
+    again.forEach((c, i) => {
+      result.columns.set(
+        c.tab,
+        (late[i]?.values ?? []).map((r) => String(r[0] ?? '')),
+      );
+    });
+    return result;
+  }
+
+  async function updateTabs(writes: readonly TabUpdate[]) {
+    // One range per run of adjacent columns in a row (not one per cell): a day's write-back of
+    // thousands of rows stays one request of a size the API takes quickly.
+    const data: sheets_v4.Schema$ValueRange[] = writes.flatMap(({ tab, headers, updates }) =>
+      updates.flatMap((u) => {
         const cells = Object.entries(u.values)
           .map(([h, v]) => [headers.indexOf(h), v] as const)
           .filter(([column]) => column >= 0)
@@ -286,49 +362,137 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
           range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
           values: [run.values],
         }));
-      });
+      }),
+    );
+    for (const chunk of byPayload(data, jsonBytes)) {
       await call(() =>
         api.spreadsheets.values.batchUpdate(
-          { spreadsheetId, requestBody: { valueInputOption: 'RAW', data } },
+          { spreadsheetId, requestBody: { valueInputOption: 'RAW', data: chunk } },
           request,
         ),
       );
+    }
+  }
+
+  return {
+    layout: (handedOver) => loadLayout(handedOver),
+    openTabs,
+    updateTabs,
+
+    async ensureTab(tab, wanted) {
+      await loadLayout();
+      return (await openTabs([{ tab, headers: wanted }], {})).headers.get(tab) ?? [...wanted];
+    },
+
+    async readColumn(tabs, header) {
+      const opened = await openTabs([], { columns: tabs.map((tab) => ({ tab, header })) });
+      return new Map(tabs.map((t) => [t, opened.columns.get(t) ?? []]));
+    },
+
+    async readTable(tab): Promise<SheetTable> {
+      const answer = await call(() =>
+        api.spreadsheets.values.get({ spreadsheetId, range: quote(tab) }, request),
+      );
+      const table = tableOf(answer.data.values);
+      headerCache.set(tab, table.headers);
+      return table;
+    },
+
+    async appendRows(tab, headers, rows) {
+      if (rows.length === 0) return;
+      for (const chunk of byPayload(
+        rows.map((r) => rowOf(headers, r)),
+        jsonBytes,
+      )) {
+        await call(
+          () =>
+            api.spreadsheets.values.append(
+              {
+                spreadsheetId,
+                range: `${quote(tab)}!A1`,
+                valueInputOption: 'RAW',
+                insertDataOption: 'INSERT_ROWS',
+                requestBody: { values: chunk },
+              },
+              request,
+            ),
+          true,
+        );
+      }
+    },
+
+    async updateRows(tab, headers, updates) {
+      if (updates.length === 0) return;
+      await updateTabs([{ tab, headers, updates }]);
     },
 
     async moveRows(mainTab, archiveTab, archiveHeaders, moves: readonly ArchiveMove[]) {
       if (moves.length === 0) return;
-      const ids = await loadSheetIds();
-      const mainId = ids.get(mainTab);
-      const archiveId = ids.get(archiveTab);
-      if (mainId === undefined || archiveId === undefined)
-        throw new TransientError('sheet tabs are not known yet');
-      const appended = moves.flatMap((m) =>
-        m.archiveValues ? [rowOf(archiveHeaders, m.archiveValues)] : [],
-      );
-      const requests: sheets_v4.Schema$Request[] = [];
-      if (appended.length > 0) {
-        requests.push({
-          appendCells: {
-            sheetId: archiveId,
-            fields: 'userEnteredValue',
-            rows: appended.map((cells) => ({
-              values: cells.map((v) => ({ userEnteredValue: { stringValue: v } })),
-            })),
-          },
-        });
+      try {
+        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
+      } catch (error) {
+        // "No grid with id": a tab was replaced since the layout was handed over. The batchUpdate
+        // is atomic, so nothing happened: look at the spreadsheet and move again.
+        if (!handedOverLayout || !(error instanceof Error) || !/No grid with id/.test(error.message))
+          throw error;
+        layoutCache = undefined;
+        handedOverLayout = false;
+        await loadLayout();
+        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
       }
-      // Delete from the bottom up so the row numbers still in the list stay true.
-      for (const m of [...moves].sort((a, b) => b.rowNumber - a.rowNumber)) {
-        requests.push({
-          deleteDimension: {
-            range: { sheetId: mainId, dimension: 'ROWS', startIndex: m.rowNumber - 1, endIndex: m.rowNumber },
-          },
-        });
-      }
-      await call(
-        () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } }, request),
-        true,
-      );
     },
   };
+
+  async function moveRowsOnce(
+    mainTab: string,
+    archiveTab: string,
+    archiveHeaders: readonly string[],
+    moves: readonly ArchiveMove[],
+  ) {
+    {
+      await loadLayout();
+      const mainId = sheetIdOf(mainTab);
+      if (mainId === undefined) throw new TransientError('sheet tabs are not known yet');
+      const structure = sheetIdOf(archiveTab) === undefined ? addTabRequests(archiveTab, archiveHeaders) : [];
+      const archiveId = sheetIdOf(archiveTab) ?? 0;
+      // Top down in chunks under the payload limit, each one atomic batchUpdate: a chunk's rows
+      // are appended and deleted together, so a crash between chunks loses and repeats nothing.
+      const ordered = [...moves].sort((a, b) => a.rowNumber - b.rowNumber);
+      const cellsOf = (m: ArchiveMove) =>
+        m.archiveValues
+          ? {
+              values: rowOf(archiveHeaders, m.archiveValues).map((v) => ({
+                userEnteredValue: { stringValue: v },
+              })),
+            }
+          : undefined;
+      let deletedAbove = 0;
+      for (const [i, chunk] of byPayload(ordered, (m) => jsonBytes(cellsOf(m) ?? {}) + 120).entries()) {
+        const requests: sheets_v4.Schema$Request[] = i === 0 ? [...structure] : [];
+        const rows = chunk.flatMap((m) => cellsOf(m) ?? []);
+        if (rows.length > 0)
+          requests.push({ appendCells: { sheetId: archiveId, fields: 'userEnteredValue', rows } });
+        // Adjacent rows are one deleteDimension; from the bottom up so the row numbers still in the list stay true.
+        const spans: { start: number; end: number }[] = [];
+        for (const m of chunk) {
+          const row = m.rowNumber - deletedAbove;
+          const last = spans.at(-1);
+          if (last && last.end === row - 1) last.end = row;
+          else spans.push({ start: row, end: row });
+        }
+        for (const span of spans.reverse()) {
+          requests.push({
+            deleteDimension: {
+              range: { sheetId: mainId, dimension: 'ROWS', startIndex: span.start - 1, endIndex: span.end },
+            },
+          });
+        }
+        await call(
+          () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } }, request),
+          true,
+        );
+        deletedAbove += chunk.length;
+      }
+    }
+  }
 }

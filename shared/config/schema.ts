@@ -238,6 +238,16 @@ export const pipelineSchema = z
       mainTab: tabName.default('Posts'),
       archiveTab: tabName.default('Archive'),
       draftsTab: tabName.default('Drafts'),
+      /**
+       * `monthly`: rows are archived to a tab per month, "Archive 2026-12" (the archive tab's name and the
+       * month of the run, UTC), so no one tab grows without end; `none`: always the one archive tab.
+       */
+      archiveRotation: z.enum(['none', 'monthly']).default('none'),
+      /**
+       * Grid cells the spreadsheet may reach before the archive refuses to grow it: Google's limit is
+       * 10 million per spreadsheet (developers.google.com/sheets/api/limits → Drive file limits).
+       */
+      maxCells: z.number().int().min(10_000).max(10_000_000).default(9_000_000),
     }),
     gemini: z
       .strictObject({

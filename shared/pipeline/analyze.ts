@@ -91,8 +91,21 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   const { run } = input;
   const { pipeline } = deps;
   const { mainTab, draftsTab } = pipeline.sheet;
-  const headers = await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
-  const table = await deps.sheet.readTable(mainTab);
+  // One read: the main tab and the Drafts tab's run ids (Upload made sure both exist: no look first).
+  const opened = await deps.sheet.openTabs(
+    [
+      { tab: mainTab, headers: MAIN_TAB_HEADERS },
+      { tab: draftsTab, headers: DRAFTS_TAB_HEADERS },
+    ],
+    { tables: [mainTab], columns: [{ tab: draftsTab, header: 'run_id' }] },
+  );
+  const headers = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
+  const table = opened.tables.get(mainTab) ?? { headers, rows: [] };
+  const drafts = {
+    tab: draftsTab,
+    headers: opened.headers.get(draftsTab) ?? [...DRAFTS_TAB_HEADERS],
+    runIds: opened.columns.get(draftsTab) ?? [],
+  };
   const rows = table.rows.filter((r) => r.values[KEY_COLUMN]);
   // A dry run appended nothing: it analyses the run's posts the sheet does not hold yet as well, in memory.
   if (run.dryRun) rows.push(...(await postsNotInSheet(deps, input, rows)));
@@ -114,6 +127,18 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     ? Date.now() + deps.remainingMs() - TIME_RESERVE_MS
     : Number.POSITIVE_INFINITY;
   const updates: RowUpdate[] = [];
+  // The write-back waits for the draft row when the loop ends normally: both go in one request.
+  let analysisDone = false;
+  let writtenBack = false;
+  const writeBack = async (draftRow: RowUpdate[] = []) => {
+    const mainRows = writtenBack ? [] : updates;
+    writtenBack = true;
+    if (run.dryRun || (mainRows.length === 0 && draftRow.length === 0)) return;
+    await deps.sheet.updateTabs([
+      { tab: mainTab, headers, updates: mainRows },
+      { tab: drafts.tab, headers: drafts.headers, updates: draftRow },
+    ]);
+  };
   try {
     for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
       // A busy day is more batches than one invocation can take: stop in time, keep what is done,
@@ -168,11 +193,12 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
         updates.push({ rowNumber: row.rowNumber, values: analysis });
       }
     }
+    analysisDone = !stopped && !outOfTime;
   } finally {
     // One write-back for all batches (Sheets allows 60 writes a minute), made even when a
     // later batch failed, so the analyses already paid for are kept.
     // A dry run writes nothing back: the next real run analyses the same rows.
-    if (updates.length > 0 && !run.dryRun) await deps.sheet.updateRows(mainTab, headers, updates);
+    if (!analysisDone) await writeBack();
   }
   const analysed = updates.length;
   const projects = updates.filter((u) => u.values.is_new_project === 'true').length;
@@ -215,14 +241,17 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
   let draft = await loadDraft(deps.store, run.pipelineId, run.runId);
   if (draft) {
     deps.log('draft already written for this run; reusing it', { parts: draft.parts.length });
+    await writeBack(draftRowFor(drafts, draft));
   } else {
     const ready = rows.filter((r) => r.values.ai_processed === PROCESSED).map(toAnalysis);
     if (ready.length === 0) {
+      await writeBack();
       return succeeded(started, counts, { draft: 'none: no analysed posts' });
     }
     try {
       draft = await writeRunDraft(deps, run.runId, run.referenceTime, run.scheduleName, ready);
     } catch (error) {
+      await writeBack();
       if (!stoppedByQuota(error)) throw error;
       return {
         ...partial(
@@ -235,7 +264,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       };
     }
     requests += 1;
-    if (!run.dryRun) await recordDraftRow(deps.sheet, draftsTab, draft);
+    await writeBack(draftRowFor(drafts, draft));
   }
   const removed = draft.linksRemoved ?? [];
   return succeeded(
@@ -243,9 +272,24 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     { ...counts, geminiRequests: requests, draftParts: draft.parts.length, linksRemoved: removed.length },
     {
       draftKey: draftKeyOf(run.pipelineId, run.runId),
+      ...draftRowNote(drafts, run.runId, run.dryRun),
       ...(removed.length ? { linksRemoved: removed.join(' ').slice(0, 500) } : {}),
     },
   );
+}
+
+/**
+ * Where the run's Drafts row is, for Publish to mark without reading the tab
+ * again; only while the tab keeps our column order, which Publish then relies on.
+ */
+function draftRowNote(
+  drafts: { headers: readonly string[]; runIds: readonly string[] },
+  runId: string,
+  dryRun: boolean | undefined,
+): { draftRow: string } | Record<string, never> {
+  if (dryRun || !DRAFTS_TAB_HEADERS.every((h, i) => drafts.headers[i] === h)) return {};
+  const index = drafts.runIds.indexOf(runId);
+  return { draftRow: String(index < 0 ? drafts.runIds.length + 2 : index + 2) };
 }
 
 /** The run's collected posts that neither the main nor the Archive tab holds, as rows not yet analysed. */
@@ -316,20 +360,24 @@ async function writeRunDraft(
   return draft;
 }
 
-/** One row per run in the Drafts tab; skipped when a retry finds it there already. */
-async function recordDraftRow(sheet: SheetStore, tab: string, draft: StoredDraft): Promise<void> {
-  const headers = await sheet.ensureTab(tab, DRAFTS_TAB_HEADERS);
-  const existing = (await sheet.readColumn([tab], 'run_id')).get(tab) ?? [];
-  if (existing.includes(draft.runId)) return;
-  await sheet.appendRows(tab, headers, [
+/**
+ * The run's row in the Drafts tab, written with the analyses in one request: after the last
+ * row holding a run id (values reads leave out trailing empty rows); none when a retry finds it there.
+ */
+function draftRowFor(drafts: { runIds: readonly string[] }, draft: StoredDraft): RowUpdate[] {
+  if (drafts.runIds.includes(draft.runId)) return [];
+  return [
     {
-      run_id: draft.runId,
-      created_at: draft.createdAt,
-      draft: draft.parts.join('\n\n'),
-      parts: String(draft.parts.length),
-      status: 'drafted',
+      rowNumber: drafts.runIds.length + 2,
+      values: {
+        run_id: draft.runId,
+        created_at: draft.createdAt,
+        draft: draft.parts.join('\n\n'),
+        parts: String(draft.parts.length),
+        status: 'drafted',
+      },
     },
-  ]);
+  ];
 }
 
 /** The promise's value, or undefined once `deadline` (epoch ms) has passed first; the late answer is dropped. */

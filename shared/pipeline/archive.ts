@@ -1,6 +1,14 @@
 import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
+import {
+  archiveTabFor,
+  archiveTabsIn,
+  GOOGLE_CELL_LIMIT,
+  grownLayout,
+  layoutFromNotes,
+} from '../domain/archive-tab';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN } from '../domain/post';
+import { SheetFullError } from '../errors';
 import type { ArchiveMove, ObjectStore, SheetStore, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
 import { csvKeyOf, rawKeyOf } from './collect';
@@ -32,7 +40,7 @@ function processingStatus(input: StepInput, archiveUnpublished: boolean): string
 export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
   const { run } = input;
-  const { mainTab, archiveTab } = deps.pipeline.sheet;
+  const { mainTab } = deps.pipeline.sheet;
   if (stepOutcome(input, 'analyze')?.status !== 'succeeded') {
     return skipped(started, 'analysis did not succeed: nothing unanalysed is archived');
   }
@@ -49,12 +57,18 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  const archiveHeaders = await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
-  const [table, archived] = await Promise.all([
-    deps.sheet.readTable(mainTab),
-    deps.sheet.readColumn([archiveTab], KEY_COLUMN),
-  ]);
-  const alreadyArchived = new Set(archived.get(archiveTab) ?? []);
+  // One look (sheet ids, cells in use), one read (the main tab, the archive tabs' keys), one move.
+  const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
+  const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
+  const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
+  const opened = await deps.sheet.openTabs(
+    archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : [],
+    { tables: [mainTab], columns: archiveTabs.map((tab) => ({ tab, header: KEY_COLUMN })) },
+  );
+  // A month's first run: moveRows adds the new tab in its own atomic batchUpdate.
+  const archiveHeaders = opened.headers.get(archiveTab) ?? [...ARCHIVE_TAB_HEADERS];
+  const table = opened.tables.get(mainTab) ?? { headers: [], rows: [] };
+  const alreadyArchived = new Set(archiveTabs.flatMap((tab) => opened.columns.get(tab) ?? []));
   const processedAt = deps.now().toISOString();
   const moves: ArchiveMove[] = table.rows
     .filter((row) => covered.has(row.values[KEY_COLUMN] ?? ''))
@@ -71,6 +85,22 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
       rowsWouldArchive: draft.messageIds.filter((id) => !alreadyArchived.has(id)).length,
     });
   }
+  const archiveRow = (opened.columns.get(archiveTab) ?? []).length + 1;
+  const appendedRows = moves.filter((m) => m.archiveValues).length;
+  const cellsAfter = grownLayout(
+    layout,
+    archiveTab,
+    archiveRow,
+    appendedRows,
+    archiveHeaders.length,
+  ).cellsUsed;
+  const { maxCells } = deps.pipeline.sheet;
+  if (cellsAfter > maxCells) {
+    // Refused before Google's own 400 at 10 million: nothing moves, every row stays in the main tab.
+    throw new SheetFullError(
+      `archiving ${appendedRows} rows would take spreadsheet ${deps.pipeline.sheet.spreadsheetId} to ${cellsAfter} cells, over sheet.maxCells ${maxCells} (Google's limit: ${GOOGLE_CELL_LIMIT}): point sheet.spreadsheetId at a new spreadsheet, or move old archive tabs out`,
+    );
+  }
   if (moves.length > 0) await deps.sheet.moveRows(mainTab, archiveTab, archiveHeaders, moves);
 
   const sourceRun = csvRunOf(input);
@@ -82,7 +112,12 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   deps.log('rows archived', { moved: moves.length, appended });
   return succeeded(
     started,
-    { rowsArchived: moves.length, alreadyInArchive: moves.length - appended },
-    { processingStatus: status, processedPrefix: prefix },
+    {
+      rowsArchived: moves.length,
+      alreadyInArchive: moves.length - appended,
+      sheetCellsUsed: cellsAfter,
+      sheetCellLimit: maxCells,
+    },
+    { processingStatus: status, processedPrefix: prefix, archiveTab },
   );
 }

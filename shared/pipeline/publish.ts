@@ -51,7 +51,14 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
     const reason =
       settings.kind === 'none' ? 'publisher is none: draft kept' : 'dry run: draft kept, not published';
     // A dry run recorded no draft row; a real run without a publisher marks its own.
-    if (!run.dryRun) await updateDraftRow(deps.sheet, draftsTab, run.runId, { status: 'not-published' });
+    if (!run.dryRun)
+      await updateDraftRow(
+        deps.sheet,
+        draftsTab,
+        run.runId,
+        { status: 'not-published' },
+        analyze.notes?.draftRow,
+      );
     return skipped(started, reason, { draftParts: draft.parts.length });
   }
 
@@ -74,11 +81,13 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
     return succeeded(started, { partsPublished: 0 }, publishedNotes(outcome.published, 'already published'));
   }
   const firstPart = outcome.published[0];
-  await updateDraftRow(deps.sheet, draftsTab, run.runId, {
-    status: 'published',
-    post_id: firstPart?.id ?? '',
-    post_url: firstPart?.url ?? '',
-  });
+  await updateDraftRow(
+    deps.sheet,
+    draftsTab,
+    run.runId,
+    { status: 'published', post_id: firstPart?.id ?? '', post_url: firstPart?.url ?? '' },
+    analyze.notes?.draftRow,
+  );
   return succeeded(
     started,
     { partsPublished: outcome.calls },
@@ -111,9 +120,19 @@ async function updateDraftRow(
   tab: string,
   runId: string,
   values: Record<string, string>,
+  draftRow: string | undefined,
 ): Promise<void> {
-  const headers = await sheet.ensureTab(tab, DRAFTS_TAB_HEADERS);
-  const ids = (await sheet.readColumn([tab], 'run_id')).get(tab) ?? [];
+  // Analyze wrote the row this run and noted where (only while the tab keeps our column order): one write.
+  if (draftRow && /^\d+$/.test(draftRow)) {
+    await sheet.updateRows(tab, DRAFTS_TAB_HEADERS, [{ rowNumber: Number(draftRow), values }]);
+    return;
+  }
+  // One read (headers and run ids together, no look at the spreadsheet first), one write.
+  const opened = await sheet.openTabs([{ tab, headers: DRAFTS_TAB_HEADERS }], {
+    columns: [{ tab, header: 'run_id' }],
+  });
+  const headers = opened.headers.get(tab) ?? [...DRAFTS_TAB_HEADERS];
+  const ids = opened.columns.get(tab) ?? [];
   const index = ids.lastIndexOf(runId);
   if (index < 0) return;
   // Data row i is sheet row i + 2 (row 1 holds the headers).

@@ -1,6 +1,13 @@
 import type { PipelineConfig } from '../config/schema';
+import { archiveTabsIn, grownLayout } from '../domain/archive-tab';
 import { csvToPosts } from '../domain/csv';
-import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, postToRecord } from '../domain/post';
+import {
+  ARCHIVE_TAB_HEADERS,
+  DRAFTS_TAB_HEADERS,
+  KEY_COLUMN,
+  MAIN_TAB_HEADERS,
+  postToRecord,
+} from '../domain/post';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
 import { readRunCsv } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
@@ -30,11 +37,30 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   if (!csv) return skipped(started, `no CSV for run ${csvRunOf(input)}`);
   const posts = csvToPosts(csv.text);
 
-  const { mainTab, archiveTab } = deps.pipeline.sheet;
-  const mainHeaders = await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
-  await deps.sheet.ensureTab(archiveTab, ARCHIVE_TAB_HEADERS);
-  const columns = await deps.sheet.readColumn([mainTab, archiveTab], KEY_COLUMN);
-  const known = new Set([...columns.values()].flat().filter(Boolean));
+  const { sheet } = deps.pipeline;
+  // One look at the spreadsheet (tabs, cells in use), then one read of every key column: the
+  // main tab and each archive tab, rotated months included, so nothing archived comes back.
+  const layout = await deps.sheet.layout();
+  // A month's archive tab is added by Archive when it first moves rows there; the one tab of `none` is made here.
+  const archiveTabs = [
+    ...new Set([
+      ...archiveTabsIn(layout, sheet.archiveTab),
+      ...(sheet.archiveRotation === 'none' ? [sheet.archiveTab] : []),
+    ]),
+  ];
+  const opened = await deps.sheet.openTabs(
+    [
+      { tab: sheet.mainTab, headers: MAIN_TAB_HEADERS },
+      ...archiveTabs.map((tab) => ({ tab, headers: ARCHIVE_TAB_HEADERS })),
+      // The Drafts tab too, so Analyze finds every tab in place and needs no look of its own.
+      { tab: sheet.draftsTab, headers: DRAFTS_TAB_HEADERS },
+    ],
+    { columns: [sheet.mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })) },
+  );
+  const mainTab = sheet.mainTab;
+  const mainHeaders = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
+  const known = new Set([...opened.columns.values()].flat().filter(Boolean));
+  const mainRows = (opened.columns.get(mainTab) ?? []).length + 1;
 
   const fresh = [];
   for (const post of posts) {
@@ -42,18 +68,28 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
     known.add(post.messageId);
     fresh.push({ ...postToRecord(post), run_id: input.run.runId });
   }
+  // The layout after this append, handed to Archive in the notes: it needs no look of its own.
+  const after = grownLayout(
+    input.run.dryRun ? layout : await deps.sheet.layout(),
+    mainTab,
+    mainRows,
+    input.run.dryRun ? 0 : fresh.length,
+    mainHeaders.length,
+  );
+  const cells = { sheetCellsUsed: after.cellsUsed };
   if (input.run.dryRun) {
     // A dry run shows what it would append and appends nothing: the next real run must find the same work.
     return skipped(started, 'dry run: nothing appended', {
       rowsWouldAppend: fresh.length,
       duplicatesSkipped: posts.length - fresh.length,
+      ...cells,
     });
   }
   if (fresh.length > 0) await deps.sheet.appendRows(mainTab, mainHeaders, fresh);
   deps.log('rows appended', { appended: fresh.length, skipped: posts.length - fresh.length });
   return succeeded(
     started,
-    { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length },
-    { csvKey: csv.key },
+    { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length, ...cells },
+    { csvKey: csv.key, sheetLayout: JSON.stringify(after) },
   );
 }

@@ -235,3 +235,109 @@ describe('realistic latency', () => {
     expect(writeMs).toBeLessThan(2_000);
   });
 });
+
+describe('the fewest requests', () => {
+  it('creates missing tabs with their header rows in one batchUpdate and reads nothing of them', async () => {
+    // Prepare
+    const { sandbox, store } = await world(false);
+    const sheet = store();
+    sandbox.faults.resetCalls();
+
+    // Act
+    await sheet.layout();
+    const opened = await sheet.openTabs(
+      [
+        { tab: 'Archive 2026-12', headers: ['message_id', 'summary'] },
+        { tab: 'Drafts', headers: ['run_id', 'status'] },
+      ],
+      { columns: [{ tab: 'Archive 2026-12', header: 'message_id' }] },
+    );
+
+    // Assess: one look, no read (nothing to read in new tabs), one write.
+    expect(sandbox.faults.calls.map((c) => c.method)).toEqual(['GET', 'POST']);
+    expect(opened.columns.get('Archive 2026-12')).toEqual([]);
+    expect(sandbox.tab(BOOK, 'Drafts')).toEqual([['run_id', 'status']]);
+    expect(sandbox.tab(BOOK, 'Archive 2026-12')).toEqual([['message_id', 'summary']]);
+  });
+
+  it('reads a key column in the same batchGet as its header row, and once more only when the user moved it', async () => {
+    // Prepare: the user put a column of their own before message_id.
+    const { sandbox, store } = await world(false);
+    sandbox.setTab(BOOK, 'Archive', [
+      ['note', 'message_id'],
+      ['mine', '11'],
+      ['', '12'],
+    ]);
+    sandbox.faults.resetCalls();
+
+    // Act
+    const inPlace = await store().openTabs([{ tab: 'Posts', headers: ['message_id', 'content'] }], {
+      columns: [{ tab: 'Posts', header: 'message_id' }],
+    });
+    const readInPlace = sandbox.faults.calls.length;
+    const moved = await store().readColumn(['Archive'], 'message_id');
+
+    // Assess
+    expect(inPlace.columns.get('Posts')).toEqual([]);
+    expect(readInPlace).toBe(1);
+    expect(moved.get('Archive')).toEqual(['11', '12']);
+    expect(sandbox.faults.calls.length - readInPlace).toBe(2);
+  });
+
+  it('moves rows to an archive tab it adds in the same atomic batchUpdate, deleting adjacent rows as one span', async () => {
+    // Prepare
+    const { sandbox, store } = await world(false);
+    sandbox.setTab(BOOK, 'Posts', [
+      ['message_id', 'content'],
+      ['1', 'a'],
+      ['2', 'b'],
+      ['3', 'c'],
+      ['4', 'd'],
+    ]);
+    const sheet = store();
+    await sheet.layout();
+    sandbox.faults.resetCalls();
+
+    // Act
+    await sheet.moveRows(
+      'Posts',
+      'Archive 2026-12',
+      ['message_id', 'content'],
+      [
+        { rowNumber: 2, archiveValues: { message_id: '1', content: 'a' } },
+        { rowNumber: 3, archiveValues: { message_id: '2', content: 'b' } },
+        { rowNumber: 5, archiveValues: { message_id: '4', content: 'd' } },
+      ],
+    );
+
+    // Assess
+    expect(sandbox.faults.calls).toHaveLength(1);
+    expect(sandbox.tab(BOOK, 'Posts')).toEqual([
+      ['message_id', 'content'],
+      ['3', 'c'],
+    ]);
+    expect(sandbox.tab(BOOK, 'Archive 2026-12')).toEqual([
+      ['message_id', 'content'],
+      ['1', 'a'],
+      ['2', 'b'],
+      ['4', 'd'],
+    ]);
+  });
+
+  it('splits a write larger than the 2 MB payload recommendation, and only then', async () => {
+    // Prepare: 3,000 rows of 1 KB are about 3 MB.
+    const { sandbox, store } = await world(false);
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      message_id: String(i),
+      content: 'x'.repeat(1000),
+    }));
+    sandbox.faults.resetCalls();
+
+    // Act
+    await store().appendRows('Posts', ['message_id', 'content'], rows);
+
+    // Assess
+    expect(sandbox.faults.calls.filter((c) => c.method === 'POST')).toHaveLength(2);
+    expect(sandbox.tab(BOOK, 'Posts')).toHaveLength(3001);
+  });
+});

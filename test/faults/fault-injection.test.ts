@@ -38,11 +38,7 @@ const EXTERNAL: Target[] = [
     faults: (e) => e.sandboxes.sheets?.faults,
     rule: { method: 'GET', path: 'values:batchGet' },
   },
-  {
-    label: 'sheets read tab',
-    faults: (e) => e.sandboxes.sheets?.faults,
-    rule: { method: 'GET', path: /\/values\/[^:]+$/ },
-  },
+  // No 'sheets read tab' (values.get): the steps read whole tabs inside their one values:batchGet now.
   {
     label: 'sheets append',
     faults: (e) => e.sandboxes.sheets?.faults,

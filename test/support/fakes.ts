@@ -18,6 +18,7 @@ import type {
   DraftSettings,
   LockResult,
   ObjectStore,
+  OpenedTabs,
   PublicationJournal,
   PublicationRecord,
   PublishedLookup,
@@ -29,10 +30,14 @@ import type {
   RowUpdate,
   RunLedger,
   RunRecord,
+  SheetLayout,
+  SheetReads,
   SheetStore,
   SheetTable,
   StepName,
   StepRecord,
+  TabSpec,
+  TabUpdate,
   UnknownResolution,
 } from '../../shared/ports';
 
@@ -129,6 +134,41 @@ export class FakeSheetStore implements SheetStore {
     this.tabs.set(tab, rows);
     return [...head];
   }
+  async layout(): Promise<SheetLayout> {
+    this.check('layout');
+    const tabs = [...this.tabs].map(([title, rows], i) => ({
+      title,
+      sheetId: i,
+      rowCount: Math.max(1000, rows.length),
+      columnCount: Math.max(26, ...rows.map((r) => r.length)),
+    }));
+    return { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+  }
+  async openTabs(specs: readonly TabSpec[], reads: SheetReads): Promise<OpenedTabs> {
+    this.check('openTabs');
+    const headers = new Map<string, string[]>();
+    for (const spec of specs) {
+      const rows = this.tabs.get(spec.tab) ?? [[]];
+      const head = rows[0] ?? [];
+      for (const h of spec.headers) if (!head.includes(h)) head.push(h);
+      rows[0] = head;
+      this.tabs.set(spec.tab, rows);
+      headers.set(spec.tab, [...head]);
+    }
+    const tables = new Map<string, SheetTable>();
+    for (const tab of reads.tables ?? []) if (this.tabs.has(tab)) tables.set(tab, this.table(tab));
+    const columns = new Map<string, string[]>();
+    for (const { tab, header } of reads.columns ?? []) {
+      const rows = this.tabs.get(tab) ?? [];
+      const index = (rows[0] ?? []).indexOf(header);
+      columns.set(tab, index < 0 ? [] : rows.slice(1).map((r) => r[index] ?? ''));
+    }
+    return { headers, tables, columns };
+  }
+  async updateTabs(writes: readonly TabUpdate[]): Promise<void> {
+    this.check('updateTabs');
+    for (const w of writes) this.write(w.tab, w.updates);
+  }
   async readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>> {
     this.check('readColumn');
     const result = new Map<string, string[]>();
@@ -141,6 +181,9 @@ export class FakeSheetStore implements SheetStore {
   }
   async readTable(tab: string): Promise<SheetTable> {
     this.check('readTable');
+    return this.table(tab);
+  }
+  private table(tab: string): SheetTable {
     const rows = this.rowsOf(tab);
     const headers = rows[0] ?? [];
     return {
@@ -159,6 +202,9 @@ export class FakeSheetStore implements SheetStore {
   }
   async updateRows(tab: string, _headers: readonly string[], updates: readonly RowUpdate[]) {
     this.check('updateRows');
+    this.write(tab, updates);
+  }
+  private write(tab: string, updates: readonly RowUpdate[]) {
     const all = this.rowsOf(tab);
     const head = all[0] ?? [];
     for (const u of updates) {
@@ -178,6 +224,8 @@ export class FakeSheetStore implements SheetStore {
   ) {
     this.check('moveRows');
     const main = this.rowsOf(mainTab);
+    // As the adapter does: a new (rotated) archive tab is added with the move.
+    if (!this.tabs.has(archiveTab)) this.tabs.set(archiveTab, [[..._headers]]);
     const archive = this.rowsOf(archiveTab);
     const head = archive[0] ?? [];
     for (const m of moves) if (m.archiveValues) archive.push(head.map((h) => m.archiveValues?.[h] ?? ''));

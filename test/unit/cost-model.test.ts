@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelRunCost } from '../../bench/cost-model';
+import { modelRunCost, usageOfRun } from '../../bench/cost-model';
 
 describe('the run cost model', () => {
   it('adds Lambda GB-seconds and requests, state transitions, S3, DynamoDB and Scheduler at their unit prices', () => {
@@ -24,5 +24,41 @@ describe('the run cost model', () => {
       cost.lambda + cost.stepFunctions + cost.s3 + cost.dynamodb + cost.scheduler,
       15,
     );
+  });
+});
+
+describe('the usage of a measured run', () => {
+  it('bills each invocation at its memory, one INIT per function, and sorts S3 and DynamoDB requests', () => {
+    // Prepare: Analyze ran twice (a continuation), Upload once; S3 and DynamoDB commands as counted.
+    const run = {
+      taskMs: { Upload: [120.2], Analyze: [900, 400.5] },
+      stateTransitions: 30,
+      awsCommands: {
+        s3: { PutObjectCommand: 3, GetObjectCommand: 5, CopyObjectCommand: 2, DeleteObjectCommand: 2 },
+        dynamodb: { PutCommand: 2, UpdateCommand: 6, GetCommand: 4, QueryCommand: 1 },
+      },
+    };
+
+    // Act
+    const usage = usageOfRun(
+      run,
+      (state) => (state === 'Analyze' ? 1024 : 256),
+      (state) => (state === 'Analyze' ? 140.4 : 90),
+    );
+
+    // Assess
+    expect(usage.invocations).toEqual([
+      { memoryMb: 256, billedMs: 121 + 90 },
+      { memoryMb: 1024, billedMs: 900 + 141 },
+      { memoryMb: 1024, billedMs: 401 },
+    ]);
+    expect(usage).toMatchObject({
+      stateTransitions: 30,
+      s3Writes: 7,
+      s3Reads: 5,
+      dynamoWriteUnits: 8,
+      dynamoReadUnits: 5,
+      schedulerInvocations: 1,
+    });
   });
 });

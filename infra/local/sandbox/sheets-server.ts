@@ -367,10 +367,22 @@ export async function startSheetsSandbox(options: {
         (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ?? [];
       for (const [i, r] of requests.entries()) {
         if (r.addSheet) {
-          const title = String((r.addSheet.properties as { title?: string })?.title ?? `Sheet${nextSheetId}`);
+          const properties = (r.addSheet.properties ?? {}) as { title?: string; sheetId?: number };
+          const title = String(properties.title ?? `Sheet${nextSheetId}`);
           if (copy.has(title))
             return googleError(400, 'INVALID_ARGUMENT', `A sheet with the name "${title}" already exists.`);
-          const sheetId = nextSheetId++;
+          // A sheetId the caller sets is kept ("Must be non-negative. This field cannot be changed once set.":
+          // SheetProperties.sheetId in @googleapis/sheets v4); two tabs never share one.
+          if (
+            properties.sheetId !== undefined &&
+            [...copy.values()].some((t) => t.sheetId === properties.sheetId)
+          )
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].addSheet: Sheet with id ${properties.sheetId} already exists.`,
+            );
+          const sheetId = properties.sheetId ?? nextSheetId++;
           copy.set(title, { sheetId, rows: [] });
           replies.push({ addSheet: { properties: { sheetId, title } } });
         } else if (r.appendCells) {
