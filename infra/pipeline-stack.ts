@@ -36,7 +36,7 @@ import { normaliseAwsCron } from '../shared/domain/schedule/aws-cron';
 import { schedulerExpression } from '../shared/domain/schedule/kinds';
 import { DigestFunction } from './digest-function';
 import { SchedulePauses } from './schedule-pauses';
-import { buildDigestStateMachine } from './state-machine';
+import { analysisMaxConcurrency, buildDigestStateMachine } from './state-machine';
 import { SECRET_NAME_PREFIX } from './stateful-stack';
 
 export interface DigestPipelineStackProps extends StackProps {
@@ -91,7 +91,7 @@ export class DigestPipelineStack extends Stack {
     this.functions = functions;
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
-    this.stateMachine = buildDigestStateMachine(this, functions, logs);
+    this.stateMachine = buildDigestStateMachine(this, functions, logs, analysisMaxConcurrency(props.config));
 
     // An execution that dies before FinishRun (timeout, abort, a failed close) must not leave its
     // run "running" and its pipeline locked: this function closes it as failed.

@@ -165,6 +165,11 @@ export interface Publisher {
 export interface ObjectStore {
   /** Write only if the key does not exist yet; returns false (and writes nothing) if it does. */
   putIfAbsent(key: string, body: string, contentType: string): Promise<boolean>;
+  /**
+   * Write the pieces, in order, as one object, holding only a few MiB of them
+   * at a time; written only if the key does not exist yet (false otherwise).
+   */
+  putPiecesIfAbsent(key: string, pieces: AsyncIterable<string>, contentType: string): Promise<boolean>;
   /** The object's text, or undefined if there is none. */
   getText(key: string): Promise<string | undefined>;
   /** Copy then delete; a no-op when `from` is gone and `to` exists (a re-run). */

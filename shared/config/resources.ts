@@ -13,6 +13,9 @@ export const TASK_STATES = {
   BeginRun: { dir: 'begin-run', timeoutSeconds: 30 },
   Collect: { dir: 'collect', timeoutSeconds: 600 },
   Upload: { dir: 'upload', timeoutSeconds: 300 },
+  // The analysis fan-out: plan the batches, analyse each in the Map, then write back and draft.
+  PlanAnalysis: { dir: 'plan-analysis', timeoutSeconds: 300 },
+  AnalyzeBatch: { dir: 'analyze-batch', timeoutSeconds: 300 },
   Analyze: { dir: 'analyze', timeoutSeconds: 600 },
   Publish: { dir: 'publish', timeoutSeconds: 300 },
   Archive: { dir: 'archive', timeoutSeconds: 300 },

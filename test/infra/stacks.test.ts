@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { definitionFromTemplate } from '../../infra/definition';
+import { analysisMaxConcurrency } from '../../infra/state-machine';
 import { loadConfigFile, parseConfig } from '../../shared/config/load';
 import { TASK_STATES } from '../../shared/config/resources';
 import type { DigestConfig } from '../../shared/config/schema';
@@ -30,7 +31,7 @@ const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: 
 describe('functions', () => {
   it('has one Node 22 ARM function per state (and the closer and the pause re-applier), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 9);
+    pipeline.resourceCountIs('AWS::Lambda::Function', Object.keys(TASK_STATES).length + 2);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -61,6 +62,8 @@ describe('state machine', () => {
       'ShouldRun',
       'Collect',
       'Upload',
+      'PlanAnalysis',
+      'AnalyzeBatches',
       'Analyze',
       'Publish',
       'Archive',
@@ -106,8 +109,10 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
+    const iterator = (asl.States.AnalyzeBatches?.ItemProcessor as { States: States } | undefined)?.States;
     for (const [state, { timeoutSeconds }] of Object.entries(TASK_STATES)) {
-      expect(asl.States[state]?.TimeoutSeconds, state).toBe(timeoutSeconds);
+      const task = asl.States[state] ?? iterator?.[state];
+      expect(task?.TimeoutSeconds, state).toBe(timeoutSeconds);
     }
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -130,6 +135,56 @@ describe('state machine', () => {
     }
   });
 
+  it('fans the analysis out on an inline Map bounded by the Gemini quota, one batch’s failure kept to it', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    const map = asl.States.AnalyzeBatches as Record<string, unknown>;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.analysis.batches',
+      ItemSelector: { 'run.$': '$.run', 'batch.$': '$$.Map.Item.Value' },
+      MaxConcurrency: analysisMaxConcurrency(config),
+      ResultPath: '$.analysis.outcomes',
+      Next: 'Analyze',
+    });
+    expect(JSON.stringify(map)).not.toContain('ItemReader');
+    const inner = (map.ItemProcessor as { StartAt: string; States: States }).States;
+    expect((map.ItemProcessor as { StartAt: string }).StartAt).toBe('AnalyzeBatch');
+    expect(inner.AnalyzeBatch?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome', Next: 'BatchFailed' },
+    ]);
+    expect((inner.AnalyzeBatch?.Retry as { ErrorEquals: string[] }[])[0]?.ErrorEquals).toEqual(
+      expect.arrayContaining([...TRANSIENT_ERROR_NAMES]),
+    );
+    expect(inner.BatchWaitsForRateLimit).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.outcome.waitSeconds',
+      Next: 'AnalyzeBatch',
+    });
+  });
+
+  it('sizes the Map’s concurrency from the tightest pipeline’s requests per minute, within 1 and 10', () => {
+    // Prepare
+    const base = config.pipelines[0];
+    if (!base) throw new Error('no pipeline');
+    const withRpm = (...rpms: number[]) => ({
+      ...config,
+      pipelines: rpms.map((rpm, i) => ({
+        ...base,
+        id: `p${i}`,
+        gemini: { ...base.gemini, requestsPerMinute: rpm },
+      })),
+    });
+
+    // Act / Assess: batches of 100 take ~25 s, so 10 RPM keep 4 in flight.
+    expect(analysisMaxConcurrency(withRpm(10))).toBe(4);
+    expect(analysisMaxConcurrency(withRpm(1_000, 5))).toBe(2);
+    expect(analysisMaxConcurrency(withRpm(1))).toBe(1);
+    expect(analysisMaxConcurrency(withRpm(1_000))).toBe(10);
+  });
+
   it('catches a failed step into its slot and goes on; a failed open or close fails the run', () => {
     // Act
     const asl = definition();
@@ -137,11 +192,17 @@ describe('state machine', () => {
     // Assess
     const next: Record<string, string> = {
       Collect: 'Upload',
-      Upload: 'Analyze',
+      Upload: 'PlanAnalysis',
       Analyze: 'Publish',
       Publish: 'Archive',
       Archive: 'FinishRun',
     };
+    // The fan-out's own failures are Analyze's: caught into its slot, and the run goes on to Publish.
+    for (const state of ['PlanAnalysis', 'AnalyzeBatches']) {
+      expect(asl.States[state]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.analyze', Next: 'Publish' },
+      ]);
+    }
     for (const [state, after] of Object.entries(next)) {
       expect(asl.States[state]?.Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: `$.steps.${state.toLowerCase()}`, Next: after },

@@ -72,6 +72,11 @@ export class FakeObjectStore implements ObjectStore {
     this.objects.set(key, body);
     return true;
   }
+  async putPiecesIfAbsent(key: string, pieces: AsyncIterable<string>): Promise<boolean> {
+    let body = '';
+    for await (const piece of pieces) body += piece;
+    return this.putIfAbsent(key, body);
+  }
   async getText(key: string): Promise<string | undefined> {
     return this.objects.get(key);
   }

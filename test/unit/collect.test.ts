@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { csvToPosts } from '../../shared/domain/csv';
 import { ConfigError, RateLimitedError } from '../../shared/errors';
 import {
+  chunkKeyOf,
   collectChannelPosts,
   csvKeyOf,
   missingMessageContentIntent,
-  partKeyOf,
   rawKeyOf,
 } from '../../shared/pipeline/collect';
 import type { StepInput } from '../../shared/pipeline/run-state';
@@ -148,7 +148,7 @@ describe('collectChannelPosts', () => {
     const resumed = await collectChannelPosts(deps(flaky, 1000, store), input());
 
     // Assess
-    expect(store.objects.has(partKeyOf('demo', 'r1', 1))).toBe(true);
+    expect(store.objects.has(chunkKeyOf('demo', 'r1', 1))).toBe(true);
     expect(resumed.status).toBe('succeeded');
     expect(resumed.counts).toMatchObject({ messagesSeen: 250, postsKept: 250, discordRequests: 2 });
   });
