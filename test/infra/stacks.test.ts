@@ -155,7 +155,7 @@ describe('state machine', () => {
     expect(inner.AnalyzeBatch?.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome', Next: 'BatchFailed' },
     ]);
-    expect((inner.AnalyzeBatch?.Retry as { ErrorEquals: string[] }[])[0]?.ErrorEquals).toEqual(
+    expect((inner.AnalyzeBatch?.Retry as { ErrorEquals: string[] }[] | undefined)?.[0]?.ErrorEquals).toEqual(
       expect.arrayContaining([...TRANSIENT_ERROR_NAMES]),
     );
     expect(inner.BatchWaitsForRateLimit).toEqual({
