@@ -5,7 +5,14 @@ import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } f
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
 import { PermanentError, RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
-import { type BatchOutcome, batchOutcomeSchema, loadBatchResult, loadPlan, PROCESSED } from './plan-analysis';
+import {
+  analysisPrefixOf,
+  type BatchOutcome,
+  batchOutcomeSchema,
+  loadBatchResult,
+  loadPlan,
+  PROCESSED,
+} from './plan-analysis';
 import { partial, type StepInput, stepInputSchema, succeeded } from './run-state';
 
 export interface AnalyzeDeps {
@@ -135,7 +142,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   }
   let requests = 0;
   for (const o of outcomes.values()) requests += o.requests ?? 0;
-  const counts = { postsAnalysed, projectsFound: projects, geminiRequests: requests };
+  const counts = { postsAnalysed, projectsFound: projects, geminiRequests: requests, batches: plan.batches };
 
   if (missing.length > 0) {
     const left = plan.posts - answered;
@@ -207,7 +214,10 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   return succeeded(
     started,
     { ...counts, geminiRequests: requests, draftParts: draft.parts.length },
-    { draftKey: draftKeyOf(run.pipelineId, run.runId) },
+    {
+      draftKey: draftKeyOf(run.pipelineId, run.runId),
+      analysisPrefix: analysisPrefixOf(run.pipelineId, run.runId),
+    },
   );
 }
 

@@ -535,8 +535,14 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
 
   return succeeded(
     started,
-    { ...counts, ...(stored.count > 0 ? { partsResumed: stored.count } : {}) },
-    { csvKey, rawKey, windowFrom: window.from, windowUntil: window.until },
+    { ...counts, chunks, ...(stored.count > 0 ? { partsResumed: stored.count } : {}) },
+    {
+      csvKey,
+      rawKey,
+      chunksPrefix: `${runPrefix(run.pipelineId, run.runId)}chunks/`,
+      windowFrom: window.from,
+      windowUntil: window.until,
+    },
   );
 }
 

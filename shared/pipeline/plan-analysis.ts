@@ -68,14 +68,15 @@ export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;
 export const batchInputSchema = z.object({ run: runRefSchema, batch: z.number().int().min(1) });
 export type BatchInput = z.infer<typeof batchInputSchema>;
 
-const analysisPrefix = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}analysis/`;
+export const analysisPrefixOf = (pipelineId: string, runId: string) =>
+  `${runPrefix(pipelineId, runId)}analysis/`;
 const pad = (batch: number) => String(batch).padStart(5, '0');
 export const planKeyOf = (pipelineId: string, runId: string) =>
-  `${analysisPrefix(pipelineId, runId)}plan.json`;
+  `${analysisPrefixOf(pipelineId, runId)}plan.json`;
 export const batchInputKeyOf = (pipelineId: string, runId: string, batch: number) =>
-  `${analysisPrefix(pipelineId, runId)}input/${pad(batch)}.json`;
+  `${analysisPrefixOf(pipelineId, runId)}input/${pad(batch)}.json`;
 export const batchResultKeyOf = (pipelineId: string, runId: string, batch: number) =>
-  `${analysisPrefix(pipelineId, runId)}${pad(batch)}.json`;
+  `${analysisPrefixOf(pipelineId, runId)}${pad(batch)}.json`;
 
 export async function loadPlan(
   store: ObjectStore,
