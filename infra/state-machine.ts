@@ -107,7 +107,7 @@ function analysisFanOut(
     scope,
     'AnalyzeBatch',
     functions.AnalyzeBatch,
-    { 'run.$': '$.run', 'batch.$': '$.batch' },
+    { 'run.$': '$.run', 'round.$': '$.round', 'batch.$': '$.batch' },
     '$.outcome',
   );
   // One batch's failure is its own: the others go on, and Analyze reports it for a resume to redo.
@@ -127,7 +127,7 @@ function analysisFanOut(
   );
   const map = new MapState(scope, 'AnalyzeBatches', {
     itemsPath: '$.analysis.batches',
-    itemSelector: { 'run.$': '$.run', 'batch.$': '$$.Map.Item.Value' },
+    itemSelector: { 'run.$': '$.run', 'round.$': '$.analysis.round', 'batch.$': '$$.Map.Item.Value' },
     maxConcurrency,
     resultPath: '$.analysis.outcomes',
   });
@@ -178,7 +178,9 @@ export function buildDigestStateMachine(
       state,
       functions[state],
       // Analyze also reads each batch's outcome from the Map.
-      state === 'Analyze' ? { ...stepPayload, 'batches.$': '$.analysis.outcomes' } : stepPayload,
+      state === 'Analyze'
+        ? { ...stepPayload, 'round.$': '$.analysis.round', 'batches.$': '$.analysis.outcomes' }
+        : stepPayload,
       `$.steps.${state.toLowerCase()}`,
     ),
   );

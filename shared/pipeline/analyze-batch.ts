@@ -12,6 +12,7 @@ import {
   loadBatchResult,
   type PlannedRow,
   PROCESSED,
+  quotaStopKeyOf,
 } from './plan-analysis';
 
 export interface AnalyzeBatchDeps {
@@ -21,9 +22,6 @@ export interface AnalyzeBatchDeps {
   log: (message: string, data: Record<string, unknown>) => void;
   now?: () => number;
 }
-
-/** A reason travels in the Map's output, which all batches share (256 KiB): keep it short. */
-const MAX_REASON = 240;
 
 /**
  * Analyse one batch of the run's plan with one Gemini request and store the
@@ -36,13 +34,13 @@ const MAX_REASON = 240;
  * Retry and Catch, which keep them to this batch.
  */
 export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput): Promise<BatchOutcome> {
-  const { run, batch } = input;
+  const { run, round, batch } = input;
   const now = deps.now ?? Date.now;
   const started = now();
-  const stored = await loadBatchResult(deps.store, run.pipelineId, run.runId, batch);
+  const stored = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
   if (stored) return { batch, status: 'reused', posts: stored.rows.length, requests: 0 };
 
-  const inputKey = batchInputKeyOf(run.pipelineId, run.runId, batch);
+  const inputKey = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
   const text = await deps.store.getText(inputKey);
   if (text === undefined)
     throw new PermanentError(`analysis batch ${inputKey} is missing from the run's plan`);
@@ -63,11 +61,16 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
     // A short limit that outlasted the adapter's own waits is the iterator's Retry's.
     if (!(error instanceof RateLimitedError) || error.retryAfterMs <= MAX_IN_PROCESS_WAIT_MS) throw error;
     const waitSeconds = stateMachineWaitSeconds(error, run.startedAt, started);
-    const reason = withResetTime(error).slice(0, MAX_REASON);
-    deps.log('batch rate limited', { batch, waitSeconds, resetAt: error.resetAt.toISOString() });
-    return waitSeconds !== undefined
-      ? { batch, status: 'waiting', waitSeconds, reason }
-      : { batch, status: 'waiting', resetAt: error.resetAt.toISOString(), reason };
+    const resetAt = error.resetAt.toISOString();
+    deps.log('batch rate limited', { batch, waitSeconds, resetAt, reason: withResetTime(error) });
+    if (waitSeconds !== undefined) return { batch, status: 'waiting', waitSeconds };
+    // The reason is stored once per reset, not carried by each of a thousand outcomes (the state's 256 KiB).
+    await deps.store.putIfAbsent(
+      quotaStopKeyOf(run.pipelineId, run.runId, round, resetAt),
+      JSON.stringify({ resetAt, reason: withResetTime(error) }),
+      'application/json',
+    );
+    return { batch, status: 'waiting', resetAt };
   }
 
   const byId = new Map(answers.map((a) => [a.messageId, a]));
@@ -94,7 +97,7 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
       ];
     }),
   };
-  const key = batchResultKeyOf(run.pipelineId, run.runId, batch);
+  const key = batchResultKeyOf(run.pipelineId, run.runId, round, batch);
   if (!(await deps.store.putIfAbsent(key, JSON.stringify(result), 'application/json'))) {
     // A concurrent attempt of this batch stored its answer first: that one is the batch's.
     deps.log('batch result stored by a concurrent attempt; keeping that one', { batch });

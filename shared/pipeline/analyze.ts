@@ -12,6 +12,8 @@ import {
   loadBatchResult,
   loadPlan,
   PROCESSED,
+  quotaStopKeyOf,
+  roundDoneKeyOf,
 } from './plan-analysis';
 import { partial, type StepInput, stepInputSchema, succeeded } from './run-state';
 
@@ -74,9 +76,10 @@ function toAnalysis(
 
 /** Analyze's state input: the run, the steps so far and the Map's answer for each batch. */
 export const analyzeInputSchema = stepInputSchema.extend({
+  round: z.number().int().min(1),
   batches: z.array(batchOutcomeSchema).optional(),
 });
-export type AnalyzeInput = StepInput & { batches?: readonly BatchOutcome[] | undefined };
+export type AnalyzeInput = StepInput & { round: number; batches?: readonly BatchOutcome[] | undefined };
 
 /**
  * After the Map: write every batch result of the run's plan back to the main
@@ -91,7 +94,8 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   const { run } = input;
   const { pipeline } = deps;
   const { mainTab, draftsTab } = pipeline.sheet;
-  const plan = await loadPlan(deps.store, run.pipelineId, run.runId);
+  const { round } = input;
+  const plan = await loadPlan(deps.store, run.pipelineId, run.runId, round);
   if (!plan) throw new PermanentError(`no analysis plan for run ${run.runId}: PlanAnalysis did not run`);
   const outcomes = new Map((input.batches ?? []).map((o) => [o.batch, o]));
 
@@ -106,7 +110,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   let projects = 0;
   let moved = 0;
   for (let batch = 1; batch <= plan.batches; batch += 1) {
-    const result = await loadBatchResult(deps.store, run.pipelineId, run.runId, batch);
+    const result = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
     if (!result) {
       missing.push(batch);
       continue;
@@ -153,7 +157,10 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
       .filter((r): r is string => r !== undefined)
       .sort()
       .at(-1);
-    const reason = waiting.find((o) => o?.reason)?.reason ?? '';
+    const stop = resetAt
+      ? await deps.store.getText(quotaStopKeyOf(run.pipelineId, run.runId, round, resetAt))
+      : undefined;
+    const reason = stop ? (JSON.parse(stop) as { reason: string }).reason : 'a rate limit';
     deps.log('analysis incomplete; a resume redoes only the missing batches', {
       missing: missing.length,
       waiting: waiting.length,
@@ -185,6 +192,12 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
       },
     };
   }
+  // Every result of the round is written back: the next plan is a new round of the rows left.
+  await deps.store.putIfAbsent(
+    roundDoneKeyOf(run.pipelineId, run.runId, round),
+    JSON.stringify({ round, writtenBack: updates.length, at: new Date().toISOString() }),
+    'application/json',
+  );
   if (answered < plan.posts) {
     deps.log('some posts were not answered; they are analysed next run', { missing: plan.posts - answered });
   }

@@ -34,6 +34,7 @@ export interface PlannedRow extends PostForAnalysis {
 
 export interface AnalysisPlan {
   runId: string;
+  round: number;
   createdAt: string;
   batchSize: number;
   /** Batches are numbered 1..batches. */
@@ -57,33 +58,52 @@ export const batchOutcomeSchema = z.object({
   requests: z.number().int().min(0).optional(),
   /** A rate limit the state machine waits out before running the batch again. */
   waitSeconds: z.number().optional(),
-  /** waiting: when the quota resets, and which quota. */
+  /** waiting: when the quota resets (its reason is stored under analysis/quota/). */
   resetAt: z.string().optional(),
+  /** failed, in process (tests): the error's message. */
   reason: z.string().optional(),
   /** failed: the error name the iterator's Catch saw. */
   error: z.string().optional(),
 });
 export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;
 
-export const batchInputSchema = z.object({ run: runRefSchema, batch: z.number().int().min(1) });
+export const batchInputSchema = z.object({
+  run: runRefSchema,
+  round: z.number().int().min(1),
+  batch: z.number().int().min(1),
+});
 export type BatchInput = z.infer<typeof batchInputSchema>;
 
 export const analysisPrefixOf = (pipelineId: string, runId: string) =>
   `${runPrefix(pipelineId, runId)}analysis/`;
-const pad = (batch: number) => String(batch).padStart(5, '0');
-export const planKeyOf = (pipelineId: string, runId: string) =>
-  `${analysisPrefixOf(pipelineId, runId)}plan.json`;
-export const batchInputKeyOf = (pipelineId: string, runId: string, batch: number) =>
-  `${analysisPrefixOf(pipelineId, runId)}input/${pad(batch)}.json`;
-export const batchResultKeyOf = (pipelineId: string, runId: string, batch: number) =>
-  `${analysisPrefixOf(pipelineId, runId)}${pad(batch)}.json`;
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+/**
+ * A run plans in rounds: a resume reuses the round under way, and once a
+ * round's results are all written back the next plan (rows appended since,
+ * by a resumed Collect and Upload) is a new round.
+ */
+const roundPrefixOf = (pipelineId: string, runId: string, round: number) =>
+  `${analysisPrefixOf(pipelineId, runId)}r${pad(round, 3)}/`;
+export const planKeyOf = (pipelineId: string, runId: string, round: number) =>
+  `${roundPrefixOf(pipelineId, runId, round)}plan.json`;
+/** Written by Analyze once every result of the round is written back. */
+export const roundDoneKeyOf = (pipelineId: string, runId: string, round: number) =>
+  `${roundPrefixOf(pipelineId, runId, round)}written-back.json`;
+export const batchInputKeyOf = (pipelineId: string, runId: string, round: number, batch: number) =>
+  `${roundPrefixOf(pipelineId, runId, round)}input/${pad(batch, 5)}.json`;
+/** Why batches wait for the quota resetting at `resetAt`: written by the first batch stopped by it. */
+export const quotaStopKeyOf = (pipelineId: string, runId: string, round: number, resetAt: string) =>
+  `${roundPrefixOf(pipelineId, runId, round)}quota/${resetAt}.json`;
+export const batchResultKeyOf = (pipelineId: string, runId: string, round: number, batch: number) =>
+  `${roundPrefixOf(pipelineId, runId, round)}${pad(batch, 5)}.json`;
 
 export async function loadPlan(
   store: ObjectStore,
   pipelineId: string,
   runId: string,
+  round: number,
 ): Promise<AnalysisPlan | undefined> {
-  const text = await store.getText(planKeyOf(pipelineId, runId));
+  const text = await store.getText(planKeyOf(pipelineId, runId, round));
   return text === undefined ? undefined : (JSON.parse(text) as AnalysisPlan);
 }
 
@@ -91,9 +111,10 @@ export async function loadBatchResult(
   store: ObjectStore,
   pipelineId: string,
   runId: string,
+  round: number,
   batch: number,
 ): Promise<BatchResult | undefined> {
-  const text = await store.getText(batchResultKeyOf(pipelineId, runId, batch));
+  const text = await store.getText(batchResultKeyOf(pipelineId, runId, round, batch));
   return text === undefined ? undefined : (JSON.parse(text) as BatchResult);
 }
 
@@ -106,6 +127,7 @@ export interface PlanAnalysisDeps {
 
 /** What the Map iterates over: batch numbers only. */
 export interface PlanAnswer {
+  round: number;
   batches: number[];
   posts: number;
   planKey: string;
@@ -116,18 +138,32 @@ const WRITE_CONCURRENCY = 8;
 
 /**
  * Cut the main tab's unanalysed rows into the run's batches, each stored as
- * `analysis/input/NNNNN.json`, then the plan (the commit mark). A plan already
- * stored for this run is reused as it is, so a retry or a `--resume` sends the
- * same batches and AnalyzeBatch skips every one whose result is stored.
+ * `analysis/rNNN/input/NNNNN.json`, then the round's plan (the commit mark).
+ * A round not yet written back is reused as it is, so a retry or a `--resume`
+ * sends the same batches and AnalyzeBatch skips every one whose result is
+ * stored; after a written-back round the rows still unanalysed (appended by a
+ * resumed Upload) make the next round.
  */
 export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput): Promise<PlanAnswer> {
   const { run } = input;
-  const planKey = planKeyOf(run.pipelineId, run.runId);
-  const stored = await loadPlan(deps.store, run.pipelineId, run.runId);
-  if (stored) {
-    deps.log('analysis plan already stored for this run; reusing it', { batches: stored.batches });
-    return { batches: numbers(stored.batches), posts: stored.posts, planKey };
+  let latest: AnalysisPlan | undefined;
+  for (let round = 1; ; round += 1) {
+    const plan = await loadPlan(deps.store, run.pipelineId, run.runId, round);
+    if (!plan) break;
+    latest = plan;
   }
+  if (
+    latest &&
+    (await deps.store.getText(roundDoneKeyOf(run.pipelineId, run.runId, latest.round))) === undefined
+  ) {
+    deps.log('analysis round under way for this run; reusing its plan', {
+      round: latest.round,
+      batches: latest.batches,
+    });
+    return answerOf(run, latest);
+  }
+  const round = (latest?.round ?? 0) + 1;
+  const planKey = planKeyOf(run.pipelineId, run.runId, round);
   const { mainTab } = deps.pipeline.sheet;
   await deps.sheet.ensureTab(mainTab, MAIN_TAB_HEADERS);
   const table = await deps.sheet.readTable(mainTab);
@@ -142,7 +178,7 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
   const writeBatches = async () => {
     for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
       const slice = pending.slice((batch - 1) * batchSize, batch * batchSize);
-      const key = batchInputKeyOf(run.pipelineId, run.runId, batch);
+      const key = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
       if (!(await deps.store.putIfAbsent(key, JSON.stringify(slice), 'application/json'))) {
         // An earlier attempt died between its batches and its plan: its batch may hold other rows.
         const existing = JSON.parse((await deps.store.getText(key)) ?? '[]') as PlannedRow[];
@@ -155,18 +191,26 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, count) }, writeBatches));
   const plan: AnalysisPlan = {
     runId: run.runId,
+    round,
     createdAt: new Date().toISOString(),
     batchSize,
     batches: count,
     posts: pending.length,
   };
   if (!(await deps.store.putIfAbsent(planKey, JSON.stringify(plan), 'application/json'))) {
-    const winner = await loadPlan(deps.store, run.pipelineId, run.runId);
-    if (winner) return { batches: numbers(winner.batches), posts: winner.posts, planKey };
+    const winner = await loadPlan(deps.store, run.pipelineId, run.runId, round);
+    if (winner) return answerOf(run, winner);
   }
-  deps.log('analysis planned', { posts: pending.length, batches: count });
-  return { batches: numbers(count), posts: pending.length, planKey };
+  deps.log('analysis planned', { round, posts: pending.length, batches: count });
+  return answerOf(run, plan);
 }
+
+const answerOf = (run: StepInput['run'], plan: AnalysisPlan): PlanAnswer => ({
+  round: plan.round,
+  batches: numbers(plan.batches),
+  posts: plan.posts,
+  planKey: planKeyOf(run.pipelineId, run.runId, plan.round),
+});
 
 const numbers = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
 

@@ -37,7 +37,7 @@ const storeOf = (env: LocalEnvironment) =>
 async function batchResults(env: LocalEnvironment, batches: number): Promise<(string | undefined)[]> {
   const store = storeOf(env);
   return Promise.all(
-    Array.from({ length: batches }, (_, i) => store.getText(batchResultKeyOf(pipeline.id, RUN_ID, i + 1))),
+    Array.from({ length: batches }, (_, i) => store.getText(batchResultKeyOf(pipeline.id, RUN_ID, 1, i + 1))),
   );
 }
 

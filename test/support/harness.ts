@@ -69,7 +69,10 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
       for (const batch of plan.batches) {
         try {
           batches.push(
-            await analyzeRunBatch({ pipeline, analyzer: world.analyzer, store, log }, { run, batch }),
+            await analyzeRunBatch(
+              { pipeline, analyzer: world.analyzer, store, log },
+              { run, round: plan.round, batch },
+            ),
           );
         } catch (error) {
           const { name, message } = error as Error;
@@ -78,7 +81,7 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
       }
       return analyzeSheetPosts(
         { pipeline, sheet, analyzer: world.analyzer, store, log },
-        { ...input, batches },
+        { ...input, round: plan.round, batches },
       );
     },
     publish: () =>

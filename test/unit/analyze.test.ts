@@ -120,7 +120,7 @@ describe('analysis stopped by a quota', () => {
     );
 
     // Act
-    const outcome = await analyzeRunBatch(batchDeps(w), { run, batch: 1 });
+    const outcome = await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 1 });
 
     // Assess
     expect(plan.batches).toEqual([1, 2, 3]);
@@ -163,26 +163,27 @@ describe('the analysis fan-out', () => {
     );
     const first = [];
     w.analyzer.failWith = undefined;
-    first.push(await analyzeRunBatch(batchDeps(w), { run, batch: 1 }));
+    first.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 1 }));
     w.analyzer.failWith = new Error('gemini answered 500');
-    await expect(analyzeRunBatch(batchDeps(w), { run, batch: 2 })).rejects.toThrow('500');
+    await expect(analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 2 })).rejects.toThrow('500');
     w.analyzer.failWith = undefined;
-    first.push(await analyzeRunBatch(batchDeps(w), { run, batch: 3 }));
-    const written = w.store.objects.get(batchResultKeyOf('demo', 'r1', 1));
+    first.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 3 }));
+    const written = w.store.objects.get(batchResultKeyOf('demo', 'r1', 1, 1));
 
     // Act: the Map's retry (or a resume) runs every batch again.
     const again = [];
-    for (const batch of plan.batches) again.push(await analyzeRunBatch(batchDeps(w), { run, batch }));
+    for (const batch of plan.batches)
+      again.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
     const record = await analyzeSheetPosts(
       { pipeline: w.pipeline, sheet: w.sheet, analyzer: w.analyzer, store: w.store, log: silentLog },
-      { run, steps: {}, batches: again },
+      { run, steps: {}, round: 1, batches: again },
     );
 
     // Assess
     expect(plan).toMatchObject({ batches: [1, 2, 3], posts: 250 });
     expect(again.map((o) => o.status)).toEqual(['reused', 'done', 'reused']);
     expect(w.analyzer.batches).toEqual([100, 50, 100]);
-    expect(w.store.objects.get(batchResultKeyOf('demo', 'r1', 1))).toBe(written);
+    expect(w.store.objects.get(batchResultKeyOf('demo', 'r1', 1, 1))).toBe(written);
     expect(record).toMatchObject({ status: 'succeeded', counts: { postsAnalysed: 100, geminiRequests: 2 } });
     expect(w.sheet.records('Posts').every((r) => r.ai_processed === 'yes')).toBe(true);
     expect(w.analyzer.drafts).toBe(1);
@@ -203,6 +204,6 @@ describe('the analysis fan-out', () => {
 
     // Assess
     expect(second).toEqual(first);
-    expect(JSON.parse(w.store.objects.get(batchInputKeyOf('demo', 'r1', 3)) ?? '[]')).toHaveLength(50);
+    expect(JSON.parse(w.store.objects.get(batchInputKeyOf('demo', 'r1', 1, 3)) ?? '[]')).toHaveLength(50);
   });
 });
