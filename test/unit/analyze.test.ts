@@ -206,4 +206,32 @@ describe('the analysis fan-out', () => {
     expect(second).toEqual(first);
     expect(JSON.parse(w.store.objects.get(batchInputKeyOf('demo', 'r1', 1, 3)) ?? '[]')).toHaveLength(50);
   });
+
+  it('after a round is written back, rows appended since (a resumed Upload) make a new round', async () => {
+    // Prepare: the first execution planned and analysed the 250 rows; then 30 more arrive.
+    const w = await sheetWorld();
+    const run = runRef('r1', T);
+    const planDeps = { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog };
+    const analyzeDeps = { ...planDeps, analyzer: w.analyzer };
+    const first = await planRunAnalysis(planDeps, { run, steps: {} });
+    const outcomes = [];
+    for (const batch of first.batches)
+      outcomes.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
+    await analyzeSheetPosts(analyzeDeps, { run, steps: {}, round: 1, batches: outcomes });
+    await w.sheet.appendRows(
+      'Posts',
+      MAIN_TAB_HEADERS,
+      Array.from({ length: 30 }, (_, i) => ({
+        message_id: String(1_300_000_000_000_100_000n + BigInt(i)),
+        content: 'late',
+      })),
+    );
+
+    // Act
+    const second = await planRunAnalysis(planDeps, { run, steps: {} });
+
+    // Assess
+    expect(first).toMatchObject({ round: 1, posts: 250 });
+    expect(second).toMatchObject({ round: 2, batches: [1], posts: 30 });
+  });
 });

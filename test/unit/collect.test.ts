@@ -193,4 +193,40 @@ describe('collectChannelPosts', () => {
     await expect(hidden).rejects.toBeInstanceOf(ConfigError);
     expect(calm.status).toBe('succeeded');
   });
+
+  it('stores the window as chunks of at most 1,000 messages while it reads, and the CSV from them once', async () => {
+    // Prepare: the channel notes how many chunks are stored when each page is asked for.
+    // A message a minute: 1,400 fit the one-day window.
+    const messages = linkMessages(T, 1_400);
+    const store = new FakeObjectStore();
+    const inner = new FakeChannel(messages);
+    const chunksAtPage: number[] = [];
+    const channel: ChannelSource = {
+      fetchPage: async (request) => {
+        chunksAtPage.push([...store.objects.keys()].filter((k) => /chunks\/\d+\.json$/.test(k)).length);
+        return inner.fetchPage(request);
+      },
+    };
+
+    // Act
+    const record = await collectChannelPosts(deps(channel, 5_000, store), input());
+
+    // Assess
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      counts: { messagesSeen: 1_400, postsKept: 1_400, chunks: 2 },
+    });
+    // Chunk 1 is stored before page 11 is read: the channel is never held whole.
+    expect(chunksAtPage.slice(0, 11)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const sizes = [1, 2].map(
+      (n) =>
+        (JSON.parse(store.objects.get(chunkKeyOf('demo', 'r1', n)) ?? '{}') as { raw: unknown[] }).raw.length,
+    );
+    expect(sizes).toEqual([1_000, 400]);
+    // The CSV streamed from the chunks: one header, every post once, in message order.
+    const csv = store.objects.get(csvKeyOf('demo', 'r1')) ?? '';
+    expect(csv.match(/^message_id,/gm)).toHaveLength(1);
+    expect(csvToPosts(csv).map((p) => p.messageId)).toEqual(messages.map((m) => m.id).reverse());
+    expect(JSON.parse(store.objects.get(rawKeyOf('demo', 'r1')) ?? '[]')).toHaveLength(1_400);
+  });
 });
