@@ -33,7 +33,7 @@ import { type GrantTargets, grantFunctionNeeds, type PipelineSecrets } from './f
 import { Review } from './review';
 import { SchedulePauses } from './schedule-pauses';
 import { ScheduledTargets } from './scheduled-targets';
-import { buildDigestStateMachine } from './state-machine';
+import { analysisMaxConcurrency, buildDigestStateMachine } from './state-machine';
 import { RUN_FILES_ARN_EXPORT, SECRET_NAME_PREFIX } from './stateful-stack';
 import { WATCHDOG_TIMEOUT, Watchdog } from './watchdog';
 
@@ -108,7 +108,13 @@ export class DigestPipelineStack extends Stack {
     this.functions = functions;
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
-    this.stateMachine = buildDigestStateMachine(this, functions, logs, longestReview(props.config));
+    this.stateMachine = buildDigestStateMachine(
+      this,
+      functions,
+      logs,
+      analysisMaxConcurrency(props.config),
+      longestReview(props.config),
+    );
     this.acknowledgeStateMachineRole(functions);
     new Review(this, 'Review', { awaitReview: functions.AwaitReview, grants, environment, configFile });
 

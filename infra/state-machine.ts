@@ -11,6 +11,8 @@ import {
   JitterType,
   JsonPath,
   LogLevel,
+  Map as MapState,
+  Pass,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -22,6 +24,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { STATE_MACHINE_NAME, TASK_STATES, type TaskStateName } from '../shared/config/resources';
+import type { DigestConfig } from '../shared/config/schema';
 import { TRANSIENT_ERROR_NAMES } from '../shared/errors';
 
 /** Retried with backoff: our transient classes and Lambda's own service hiccups. Nothing else. */
@@ -39,13 +42,31 @@ export const STEP_STATES = ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver'
 
 export const EXECUTION_TIMEOUT = Duration.hours(1);
 
+/** Batches analysed at once, whatever the quota: each holds a Lambda and a Gemini request open. */
+export const MAX_ANALYSIS_CONCURRENCY = 10;
+/** About how long one post takes Gemini to judge within a batch (~25 s for 100 on 2.5 Flash). */
+const SECONDS_PER_ANALYSED_POST = 0.25;
+
+/**
+ * The Map's MaxConcurrency: as many batches in flight as the tightest
+ * pipeline's requests per minute allow, given how long a batch takes
+ * (10 RPM and 25 s batches: 4 at once), at least 1, at most the hard cap.
+ * One definition serves every pipeline, so the strictest quota decides.
+ */
+export function analysisMaxConcurrency(config: DigestConfig): number {
+  const fits = config.pipelines.map(({ gemini }) =>
+    Math.floor((gemini.requestsPerMinute * gemini.batchSize * SECONDS_PER_ANALYSED_POST) / 60),
+  );
+  return Math.max(1, Math.min(MAX_ANALYSIS_CONCURRENCY, ...fits));
+}
+
 function invoke(
   scope: Construct,
   state: TaskStateName,
   fn: IFunction,
   payload: Record<string, string>,
   resultPath?: string,
-) {
+): LambdaInvoke {
   const task = new LambdaInvoke(scope, state, {
     lambdaFunction: fn,
     payload: TaskInput.fromObject(payload),
@@ -109,7 +130,68 @@ function reviewGate(scope: Construct, fn: IFunction, publish: IChainable): Choic
 }
 
 /**
- * BeginRun → ShouldRun → Collect → Upload → Analyze → (AwaitReview) → Publish → Deliver → Archive → FinishRun.
+ * The analysis fan-out, entered in Analyze's place: PlanAnalysis stores the
+ * run's batches in S3 and answers their numbers; an inline Map runs
+ * AnalyzeBatch for each (Retry, a Wait for long rate limits, and a Catch that
+ * keeps a failure to its batch); Analyze writes the results back and the
+ * draft. An inline Map, not a Distributed one: the local runner
+ * (aws-local-stepfunctions) runs inline Maps only, and batch numbers are
+ * small enough for the state (1,000 batches: some 40 KiB of outcomes).
+ * Source: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+ */
+function analysisFanOut(
+  scope: Construct,
+  functions: Record<TaskStateName, IFunction>,
+  analyze: LambdaInvoke,
+  maxConcurrency: number,
+  after: IChainable,
+) {
+  const batch = invoke(
+    scope,
+    'AnalyzeBatch',
+    functions.AnalyzeBatch,
+    { 'run.$': '$.run', 'round.$': '$.round', 'batch.$': '$.batch' },
+    '$.outcome',
+  );
+  // One batch's failure is its own: the others go on, and Analyze reports it for a resume to redo.
+  batch.addCatch(
+    new Pass(scope, 'BatchFailed', {
+      parameters: { 'batch.$': '$.batch', status: 'failed', 'error.$': '$.outcome.Error' },
+    }),
+    { errors: ['States.ALL'], resultPath: '$.outcome' },
+  );
+  const wait = new Wait(scope, 'BatchWaitsForRateLimit', {
+    time: WaitTime.secondsPath('$.outcome.waitSeconds'),
+  }).next(batch);
+  batch.next(
+    new Choice(scope, 'BatchRateLimited')
+      .when(Condition.isPresent('$.outcome.waitSeconds'), wait)
+      .otherwise(new Pass(scope, 'BatchDone', { outputPath: '$.outcome' })),
+  );
+  const map = new MapState(scope, 'AnalyzeBatches', {
+    itemsPath: '$.analysis.batches',
+    itemSelector: { 'run.$': '$.run', 'round.$': '$.analysis.round', 'batch.$': '$$.Map.Item.Value' },
+    maxConcurrency,
+    resultPath: '$.analysis.outcomes',
+  });
+  map.itemProcessor(batch);
+  map.addCatch(after, { errors: ['States.ALL'], resultPath: '$.steps.analyze' });
+  const plan = invoke(
+    scope,
+    'PlanAnalysis',
+    functions.PlanAnalysis,
+    { 'run.$': '$.run', 'steps.$': '$.steps' },
+    '$.analysis',
+  );
+  plan.addCatch(after, { errors: ['States.ALL'], resultPath: '$.steps.analyze' });
+  plan.next(map);
+  map.next(analyze);
+  return plan;
+}
+
+/**
+ * BeginRun → ShouldRun → Collect → Upload → [PlanAnalysis → AnalyzeBatches (Map) →] Analyze →
+ * (AwaitReview) → Publish → Deliver → Archive → FinishRun.
  * JSONPath, not JSONata: the local runner executes this same definition.
  * A failing step is caught into its slot of `$.steps` and the run goes on;
  * each later step decides from `steps` whether it has work, and FinishRun
@@ -119,6 +201,8 @@ export function buildDigestStateMachine(
   scope: Construct,
   functions: Record<TaskStateName, IFunction>,
   logs: ILogGroup,
+  /** The Map's MaxConcurrency, from the pipelines' Gemini quota (analysisMaxConcurrency). */
+  analysisConcurrency: number,
   /** The longest review wait of any pipeline (0: none asks for approval); the execution may last that much longer. */
   longestReview: Duration = Duration.seconds(0),
 ): StateMachine {
@@ -135,16 +219,31 @@ export function buildDigestStateMachine(
     .next(new Succeed(scope, 'Done'));
 
   const steps = STEP_STATES.map((state) =>
-    invoke(scope, state, functions[state], stepPayload, `$.steps.${state.toLowerCase()}`),
+    invoke(
+      scope,
+      state,
+      functions[state],
+      // Analyze also reads each batch's outcome from the Map.
+      state === 'Analyze'
+        ? { ...stepPayload, 'round.$': '$.analysis.round', 'batches.$': '$.analysis.outcomes' }
+        : stepPayload,
+      `$.steps.${state.toLowerCase()}`,
+    ),
   );
-  const publish = steps[STEP_STATES.indexOf('Publish')];
-  if (!publish) throw new Error('no Publish step');
+  const publishAt = STEP_STATES.indexOf('Publish');
+  const publish = steps[publishAt];
+  const analyzeAt = STEP_STATES.indexOf('Analyze');
+  const analyzeTask = steps[analyzeAt];
+  if (!publish || !analyzeTask) throw new Error('no Analyze or Publish step');
   const beforePublish = reviewGate(scope, functions.AwaitReview, publish);
+  // The state each step is entered by: Analyze's is its fan-out, Publish's the review gate.
+  const entries: IChainable[] = [...steps];
+  entries[publishAt] = beforePublish;
+  entries[analyzeAt] = analysisFanOut(scope, functions, analyzeTask, analysisConcurrency, beforePublish);
   steps.forEach((task, i) => {
     const state = STEP_STATES[i] ?? '';
     const slot = `$.steps.${state.toLowerCase()}`;
-    const following = steps[i + 1];
-    const next = following === publish ? beforePublish : (following ?? finish);
+    const next = entries[i + 1] ?? finish;
     task.addCatch(next, { errors: ['States.ALL'], resultPath: slot });
     // A rate limit longer than a Lambda should wait: wait here, for free, exactly as long as asked, then run the step again.
     const wait = new Wait(scope, `${state}WaitsForRateLimit`, {
@@ -156,7 +255,7 @@ export function buildDigestStateMachine(
         .otherwise(next),
     );
   });
-  const first = steps[0];
+  const first = entries[0];
   if (!first) throw new Error('no steps');
 
   const chain = begin.next(

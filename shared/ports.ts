@@ -224,6 +224,16 @@ export interface ObjectStore {
     contentType: string,
     options?: { tags?: Readonly<Record<string, string>> },
   ): Promise<boolean>;
+  /**
+   * Write the pieces, in order, as one object, holding only a few MiB of them at a time; written only if the
+   * key does not exist yet (false otherwise). `tags` as for `putIfAbsent`.
+   */
+  putPiecesIfAbsent(
+    key: string,
+    pieces: AsyncIterable<string>,
+    contentType: string,
+    options?: { tags?: Readonly<Record<string, string>> },
+  ): Promise<boolean>;
   /** The object's text, or undefined if there is none. */
   getText(key: string): Promise<string | undefined>;
   /** Copy then delete; a no-op when `from` is gone and `to` exists (a re-run). */

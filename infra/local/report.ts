@@ -77,6 +77,18 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   } else if (collect) {
     lines.push(`CSV:        s3://${summary.bucket}/${collect}`);
   }
+  const chunks = report.steps.collect?.notes?.chunksPrefix;
+  if (chunks) {
+    lines.push(
+      `chunks:     s3://${summary.bucket}/${chunks} (${report.steps.collect?.counts.chunks} of ≤ 1,000 messages)`,
+    );
+  }
+  const analysis = report.steps.analyze?.notes?.analysisPrefix;
+  if (analysis) {
+    lines.push(
+      `analysis:   s3://${summary.bucket}/${analysis} (${report.steps.analyze?.counts.batches} batch result(s))`,
+    );
+  }
   const archived = report.steps.archive;
   if (archived?.status === 'succeeded') {
     lines.push(

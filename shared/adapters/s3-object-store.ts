@@ -1,10 +1,14 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { PermanentError, TransientError } from '../errors';
 import type { ObjectStore } from '../ports';
@@ -14,6 +18,12 @@ export interface ObjectStoreOptions {
   client: S3Client;
   bucket: string;
 }
+
+/**
+ * Every part but the last must be at least 5 MiB, at most 10,000 parts
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html).
+ */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 const isMissing = (error: unknown) =>
   awsErrorName(error) === 'NoSuchKey' || awsErrorName(error) === 'NotFound' || awsStatus(error) === 404;
@@ -59,6 +69,69 @@ export function createObjectStore({ client, bucket }: ObjectStoreOptions): Objec
           throw new TransientError(`s3 PutObject ${key} raced another conditional write`, { cause: error });
         }
         throw toDigestError('s3', `PutObject ${key}`, error);
+      }
+    },
+
+    async putPiecesIfAbsent(key, pieces, contentType, options) {
+      if (await exists(key)) return false;
+      const started = await client
+        .send(
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            ContentType: contentType,
+            // docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html: x-amz-tagging, as PutObject.
+            ...(options?.tags ? { Tagging: new URLSearchParams(options.tags).toString() } : {}),
+          }),
+        )
+        .catch((error: unknown) => {
+          throw toDigestError('s3', `CreateMultipartUpload ${key}`, error);
+        });
+      const uploadId = started.UploadId;
+      if (!uploadId) throw new TransientError(`s3 CreateMultipartUpload ${key} answered no UploadId`);
+      const parts: { PartNumber: number; ETag: string }[] = [];
+      const upload = async (body: Buffer) => {
+        const PartNumber = parts.length + 1;
+        const answer = await client.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }),
+        );
+        parts.push({ PartNumber, ETag: answer.ETag ?? '' });
+      };
+      try {
+        let buffered: Buffer[] = [];
+        let size = 0;
+        for await (const piece of pieces) {
+          const bytes = Buffer.from(piece, 'utf8');
+          buffered.push(bytes);
+          size += bytes.length;
+          if (size >= MIN_PART_BYTES) {
+            await upload(Buffer.concat(buffered));
+            buffered = [];
+            size = 0;
+          }
+        }
+        // The last part may be smaller; an empty object still needs one part.
+        if (size > 0 || parts.length === 0) await upload(Buffer.concat(buffered));
+        // CompleteMultipartUpload takes If-None-Match: a concurrent writer of the key wins with 412
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html).
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+            IfNoneMatch: '*',
+          }),
+        );
+        return true;
+      } catch (error) {
+        // Parts of an upload never completed are stored (and billed) until aborted.
+        await client
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+          .catch(() => undefined);
+        if (awsStatus(error) === 412 || awsErrorName(error) === 'PreconditionFailed') return false;
+        if (error instanceof TransientError || error instanceof PermanentError) throw error;
+        throw toDigestError('s3', `multipart upload ${key}`, error);
       }
     },
 

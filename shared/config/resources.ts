@@ -10,12 +10,16 @@ import type { PipelineConfig } from './schema';
  * One Lambda function per state; `dir` is the folder under functions/ holding
  * handler.ts, `timeoutSeconds` the function's timeout, which is also the
  * state's TimeoutSeconds (so the local runner, whose default is 60 s, gives
- * each step as long as Lambda does).
+ * each step as long as Lambda does). `partOf` names the step a task is part
+ * of when it is not a step itself (an interrupt during it is that step's).
  */
 export const TASK_STATES = {
   BeginRun: { dir: 'begin-run', timeoutSeconds: 30 },
   Collect: { dir: 'collect', timeoutSeconds: 600 },
   Upload: { dir: 'upload', timeoutSeconds: 300 },
+  // The analysis fan-out: plan the batches, analyse each in the Map, then write back and draft.
+  PlanAnalysis: { dir: 'plan-analysis', timeoutSeconds: 300, partOf: 'analyze' },
+  AnalyzeBatch: { dir: 'analyze-batch', timeoutSeconds: 300, partOf: 'analyze' },
   Analyze: { dir: 'analyze', timeoutSeconds: 600 },
   /** The function answers at once; the state waits for the decision (`$.run.review.timeoutSeconds`). */
   AwaitReview: { dir: 'review', timeoutSeconds: 30 },
@@ -82,6 +86,11 @@ export const FUNCTION_NEEDS = {
     secrets: (p) => (p.discord.window.mode === 'since_last' ? ['discord', 'google'] : ['discord']),
   },
   Upload: { table: 'record', objects: { read: RUN_FILES }, secrets: () => ['google'] },
+  // Plans the run's analysis batches from its chunks (a dry run: from the run's posts, wherever they are)
+  // and the main tab's unanalysed rows; stores them under runs/. No table: its outcome is Analyze's.
+  PlanAnalysis: { objects: { read: RUN_FILES, write: ['runs/'] }, secrets: () => ['google'] },
+  // One Gemini request per batch: reads its batch, stores its result, under the run's analysis/.
+  AnalyzeBatch: { objects: { read: ['runs/'], write: ['runs/'] }, secrets: () => ['gemini'] },
   Analyze: {
     table: 'record',
     objects: { read: RUN_FILES, write: ['runs/'] },

@@ -254,6 +254,11 @@ export const pipelineSchema = z
         model: z.string().min(1).default('gemini-2.5-flash'),
         /** Posts sent per request; the free tier allows few requests a day. */
         batchSize: z.number().int().min(1).max(200).default(100),
+        /**
+         * The project's Gemini requests per minute for the model (free tier 2.5 Flash: 10,
+         * https://ai.google.dev/gemini-api/docs/rate-limits); sizes the analysis Map's concurrency.
+         */
+        requestsPerMinute: z.number().int().min(1).max(30_000).default(10),
         /** What the community cares about; steers the judgement and the draft. */
         topic: z.string().min(1).default('new crypto and AI projects announced on X'),
         language: z.string().min(2).default('English'),

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { PermanentError, RateLimitedError } from '../errors';
 import { type StepInput, stepInputSchema } from '../pipeline/run-state';
 import type { StepName, StepRecord } from '../ports';
+import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
 import { MAX_IN_PROCESS_WAIT_MS, type StepContext, stepContext } from '../runtime/step-context';
 import { logger } from './logger';
 
@@ -24,12 +25,13 @@ export function parseEvent<T extends z.ZodType>(schema: T, event: unknown): z.in
  * step's context, run one use case, record its outcome in the run ledger and
  * hand the small result back to the state machine.
  */
-export function stepHandler(
+export function stepHandler<I extends StepInput = StepInput>(
   step: StepName,
-  useCase: (input: StepInput, context: StepContext) => Promise<StepRecord>,
+  useCase: (input: I, context: StepContext) => Promise<StepRecord>,
+  schema: z.ZodType<I> = stepInputSchema as unknown as z.ZodType<I>,
 ) {
   return middy(async (event: unknown, lambda: Context): Promise<StepRecord> => {
-    const input = parseEvent(stepInputSchema, event);
+    const input = parseEvent(schema, event);
     const { run } = input;
     logger.appendKeys({ pipelineId: run.pipelineId, runId: run.runId, step });
     const context = stepContext(run.pipelineId, lambda);
@@ -40,14 +42,27 @@ export function stepHandler(
   }).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
-/** The longest single wait the state machine takes for a rate limit (a Wait state costs nothing). */
-export const MAX_STATE_MACHINE_WAIT_S = 15 * 60;
 /**
- * Waits end this long after the run started, leaving the rest of the
- * execution's hour for the steps themselves; a quota that resets later ends
- * the step and the run is resumed after the reset.
+ * A task that is part of a step rather than a step (the analysis plan, one
+ * batch of the Map): parse, run, answer. Its step records the outcome, once,
+ * instead of a ledger write per batch.
  */
-export const RUN_WAIT_BUDGET_MS = 30 * 60_000;
+export function taskHandler<I extends { run: { pipelineId: string; runId: string } }, O>(
+  task: string,
+  schema: z.ZodType<I>,
+  useCase: (input: I, context: StepContext) => Promise<O>,
+) {
+  return middy(async (event: unknown, lambda: Context): Promise<O> => {
+    const input = parseEvent(schema, event);
+    const { run } = input;
+    logger.appendKeys({ pipelineId: run.pipelineId, runId: run.runId, task });
+    const result = await useCase(input, stepContext(run.pipelineId, lambda));
+    logger.info('task finished', { result });
+    return result;
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+export { MAX_STATE_MACHINE_WAIT_S, RUN_WAIT_BUDGET_MS } from '../runtime/rate-limit-wait';
 
 /**
  * A rate limit longer than the in-process limit is not the Lambda's to wait
@@ -69,23 +84,16 @@ export async function runOrWait(
     // A short limit that outlasted the in-process attempts goes to the state machine's bounded Retry;
     // only a wait the Lambda could not take becomes a Wait state.
     if (!(error instanceof RateLimitedError) || error.retryAfterMs <= MAX_IN_PROCESS_WAIT_MS) throw error;
-    const waitSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
-    const resumeAt = started + waitSeconds * 1000;
+    const waitSeconds = stateMachineWaitSeconds(error, runStartedAt, started);
     const endedAt = new Date().toISOString();
-    // The operator needs the reset time to know when a resume will work.
-    const message = /resets at/.test(error.message)
-      ? error.message
-      : `${error.message} (it resets at ${error.resetAt.toISOString()})`;
+    const message = withResetTime(error);
     const base = {
       endedAt,
       durationMs: Date.now() - started,
       counts: {},
       error: { name: error.name, message },
     };
-    if (
-      waitSeconds <= MAX_STATE_MACHINE_WAIT_S &&
-      resumeAt <= new Date(runStartedAt).getTime() + RUN_WAIT_BUDGET_MS
-    ) {
+    if (waitSeconds !== undefined) {
       logger.warn('rate limited: the state machine waits', { waitSeconds, resetAt: error.resetAt });
       return {
         ...base,

@@ -1,28 +1,28 @@
+import { z } from 'zod';
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
-import { csvToPosts } from '../domain/csv';
 import { canonicalPostLink, keepOnlyCollectedLinks } from '../domain/draft-links';
-import {
-  DRAFTS_TAB_HEADERS,
-  KEY_COLUMN,
-  MAIN_TAB_HEADERS,
-  type PostAnalysis,
-  postToRecord,
-} from '../domain/post';
+import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } from '../domain/post';
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
-import { RateLimitedError } from '../errors';
+import { PermanentError, RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
-import { readRunCsv } from './collect';
-import { partial, type StepInput, succeeded } from './run-state';
-import { csvRunOf } from './upload';
+import {
+  analysisPrefixOf,
+  type BatchOutcome,
+  batchOutcomeSchema,
+  loadBatchResult,
+  loadPlan,
+  PROCESSED,
+  quotaStopKeyOf,
+  roundDoneKeyOf,
+} from './plan-analysis';
+import { partial, type StepInput, stepInputSchema, succeeded } from './run-state';
 
 export interface AnalyzeDeps {
   pipeline: PipelineConfig;
   sheet: SheetStore;
   analyzer: Analyzer;
   store: ObjectStore;
-  /** Time this invocation has left; unbounded when absent (tests). */
-  remainingMs?: () => number;
   log: (message: string, data: Record<string, unknown>) => void;
 }
 
@@ -34,28 +34,21 @@ export interface StoredDraft {
   parts: string[];
   /** The main-tab rows this draft covers: exactly these are archived. */
   messageIds: string[];
-  /** Links taken out of the model's text because no post of this run has them (see draft-links.ts). */
+  /** Links taken out of the model's text: not the link of any post collected in this run. */
   linksRemoved?: string[];
 }
 
 export const draftKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}draft.json`;
 
-const PROCESSED = 'yes';
 /** Upper bound of items handed to the draft request, to keep the prompt small. */
 const DRAFT_CANDIDATES = 50;
 const THREAD_TARGET_LENGTH = 1100;
 /**
  * A quota resetting later than this is not waited for: the step ends partial and
  * a `--resume` after the reset finishes it. Shorter waits are thrown on to the
- * state machine, whose Retry (5 s doubling, at most 60 s, 4 attempts) covers them.
+ * state machine (its Retry, or its Wait state for longer ones).
  */
 const QUOTA_WAIT_HORIZON_MS = 2 * 60_000;
-/**
- * Kept back from the invocation's time for the write-back, the draft request
- * and recording the step: a batch is started only if this much and the
- * longest batch so far still fit.
- */
-const TIME_RESERVE_MS = 90_000;
 
 /** A quota (Gemini's daily one, a 429 that says nothing) that will not come back within this run. */
 function stoppedByQuota(error: unknown): error is RateLimitedError {
@@ -67,31 +60,50 @@ export async function loadDraft(store: ObjectStore, pipelineId: string, runId: s
   return text === undefined ? undefined : (JSON.parse(text) as StoredDraft);
 }
 
-function toAnalysis(row: SheetRow): PostAnalysis & { postLink: string } {
-  const v = row.values;
+type ReadyAnalysis = PostAnalysis & { postLink: string };
+
+function toAnalysis(
+  messageId: string,
+  postLink: string,
+  v: Record<string, string | undefined>,
+): ReadyAnalysis {
   return {
-    messageId: v.message_id ?? '',
+    messageId,
     isNewProject: v.is_new_project === 'true',
     projectHandle: v.project_handle ?? '',
     projectLink: v.project_link ?? '',
     summary: v.summary ?? '',
-    postLink: v.post_link ?? '',
+    postLink,
   };
 }
 
+/** Analyze's state input: the run, the steps so far and the Map's answer for each batch. */
+export const analyzeInputSchema = stepInputSchema.extend({
+  round: z.number().int().min(1),
+  batches: z.array(batchOutcomeSchema).optional(),
+});
+export type AnalyzeInput = StepInput & { round: number; batches?: readonly BatchOutcome[] | undefined };
+
 /**
- * Judge and summarise every unanalysed row of the main tab, many posts per
- * Gemini request, writing the analyses back in one request; then write the
- * run's draft from all analysed rows still in the main tab. A quota that will
- * not reset within this run stops it `partial`: what was analysed is kept,
- * no draft is written, and a resume picks up the rows still unanalysed.
+ * After the Map: write every batch result of the run's plan back to the main
+ * tab in one request (read one result at a time), then write the run's draft
+ * from all analysed rows still in the main tab. A batch without a result
+ * (waiting on a quota, or failed after its retries) leaves the step short: what
+ * was analysed is kept, no draft is written, and a resume analyses only the
+ * batches still missing.
  */
-export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Promise<StepRecord> {
+export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput): Promise<StepRecord> {
   const started = Date.now();
   const { run } = input;
   const { pipeline } = deps;
   const { mainTab, draftsTab } = pipeline.sheet;
-  // One read: the main tab and the Drafts tab's run ids (Upload made sure both exist: no look first).
+  const { round } = input;
+  const plan = await loadPlan(deps.store, run.pipelineId, run.runId, round);
+  if (!plan) throw new PermanentError(`no analysis plan for run ${run.runId}: PlanAnalysis did not run`);
+  const outcomes = new Map((input.batches ?? []).map((o) => [o.batch, o]));
+
+  // One read: the main tab as it is now (a result is written back only to its own row, still unanalysed)
+  // and the Drafts tab's run ids. Upload made sure both exist: no look at the spreadsheet first.
   const opened = await deps.sheet.openTabs(
     [
       { tab: mainTab, headers: MAIN_TAB_HEADERS },
@@ -106,152 +118,135 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
     headers: opened.headers.get(draftsTab) ?? [...DRAFTS_TAB_HEADERS],
     runIds: opened.columns.get(draftsTab) ?? [],
   };
-  const rows = table.rows.filter((r) => r.values[KEY_COLUMN]);
-  // A dry run appended nothing: it analyses the run's posts the sheet does not hold yet as well, in memory.
-  if (run.dryRun) rows.push(...(await postsNotInSheet(deps, input, rows)));
-  const pending = rows.filter((r) => r.values.ai_processed !== PROCESSED);
-
-  const settings = {
-    model: pipeline.gemini.model,
-    topic: pipeline.gemini.topic,
-    language: pipeline.gemini.language,
-    temperature: pipeline.gemini.temperature,
-  };
-  let requests = 0;
-  let attempted = 0;
-  let stopped: RateLimitedError | undefined;
-  let outOfTime = false;
-  let longestBatchMs = 0;
-  // The moment by which this invocation must stop asking Gemini, keeping back the time to write back and record.
-  const deadline = deps.remainingMs
-    ? Date.now() + deps.remainingMs() - TIME_RESERVE_MS
-    : Number.POSITIVE_INFINITY;
+  const rowsByNumber = new Map(table.rows.map((r) => [r.rowNumber, r]));
   const updates: RowUpdate[] = [];
-  // The write-back waits for the draft row when the loop ends normally: both go in one request.
-  let analysisDone = false;
+  // One write for the analyses and the run's Drafts row (Sheets allows 60 writes a minute); the round is
+  // marked written back only after it, so a crash before it leaves the round for a resume to write again.
+  // A dry run writes nothing: the next real run must find the same work.
   let writtenBack = false;
   const writeBack = async (draftRow: RowUpdate[] = []) => {
-    const mainRows = writtenBack ? [] : updates;
+    if (writtenBack) return;
     writtenBack = true;
-    if (run.dryRun || (mainRows.length === 0 && draftRow.length === 0)) return;
+    if (run.dryRun || (updates.length === 0 && draftRow.length === 0)) return;
     await deps.sheet.updateTabs([
-      { tab: mainTab, headers, updates: mainRows },
+      { tab: mainTab, headers, updates },
       { tab: drafts.tab, headers: drafts.headers, updates: draftRow },
     ]);
   };
-  try {
-    for (let i = 0; i < pending.length; i += pipeline.gemini.batchSize) {
-      // A busy day is more batches than one invocation can take: stop in time, keep what is done,
-      // and let the state machine run the step again for the rest.
-      if (Date.now() + longestBatchMs > deadline) {
-        outOfTime = true;
-        break;
-      }
-      const batchStarted = Date.now();
-      const batch = pending.slice(i, i + pipeline.gemini.batchSize);
-      let answers: PostAnalysis[];
-      try {
-        const answered = await beforeDeadline(
-          deps.analyzer.analyzePosts(
-            batch.map((r) => ({
-              messageId: r.values.message_id ?? '',
-              content: r.values.content ?? '',
-              postLink: r.values.post_link ?? '',
-              author: r.values.author ?? '',
-            })),
-            settings,
-          ),
-          deadline,
-        );
-        // A batch slower than the time left (a quota wait, a slow answer) is let go: nothing of it was written.
-        if (answered === undefined) {
-          outOfTime = true;
-          break;
-        }
-        answers = answered;
-      } catch (error) {
-        if (!stoppedByQuota(error)) throw error;
-        stopped = error;
-        break;
-      }
-      requests += 1;
-      attempted += batch.length;
-      longestBatchMs = Math.max(longestBatchMs, Date.now() - batchStarted);
-      const byId = new Map(answers.map((a) => [a.messageId, a]));
-      for (const row of batch) {
-        const answer = byId.get(row.values.message_id ?? '');
-        if (!answer) continue;
-        const analysis = {
-          ai_processed: PROCESSED,
-          is_new_project: String(answer.isNewProject),
-          project_handle: answer.projectHandle,
-          project_link: answer.projectLink,
-          summary: answer.summary,
-        };
-        Object.assign(row.values, analysis);
-        // Only the analysis cells: the row's other cells are the user's and stay as they are.
-        updates.push({ rowNumber: row.rowNumber, values: analysis });
-      }
+  const roundWrittenBack = () =>
+    deps.store.putIfAbsent(
+      roundDoneKeyOf(run.pipelineId, run.runId, round),
+      JSON.stringify({ round, writtenBack: updates.length, at: new Date().toISOString() }),
+      'application/json',
+    );
+  const analysed: ReadyAnalysis[] = [];
+  const missing: number[] = [];
+  let answered = 0;
+  let postsAnalysed = 0;
+  let projects = 0;
+  let moved = 0;
+  for (let batch = 1; batch <= plan.batches; batch += 1) {
+    const result = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
+    if (!result) {
+      missing.push(batch);
+      continue;
     }
-    analysisDone = !stopped && !outOfTime;
-  } finally {
-    // One write-back for all batches (Sheets allows 60 writes a minute), made even when a
-    // later batch failed, so the analyses already paid for are kept.
-    // A dry run writes nothing back: the next real run analyses the same rows.
-    if (!analysisDone) await writeBack();
+    const fresh = outcomes.get(batch)?.status === 'done';
+    for (const row of result.rows) {
+      answered += 1;
+      analysed.push(toAnalysis(row.messageId, row.postLink, row.cells));
+      if (fresh) {
+        postsAnalysed += 1;
+        if (row.cells.is_new_project === 'true') projects += 1;
+      }
+      // Results of earlier attempts too (their write-back may have died with them), but never over a
+      // row that moved (archived by a finished run, or the user's edit): its post is analysed again later.
+      const current = rowsByNumber.get(row.rowNumber);
+      if (current?.values[KEY_COLUMN] !== row.messageId) {
+        if (row.rowNumber > 0) moved += 1;
+        continue;
+      }
+      if (current.values.ai_processed === PROCESSED) continue;
+      updates.push({ rowNumber: row.rowNumber, values: { ...row.cells } });
+      Object.assign(current.values, row.cells);
+    }
   }
-  const analysed = updates.length;
-  const projects = updates.filter((u) => u.values.is_new_project === 'true').length;
-  const counts = { postsAnalysed: analysed, projectsFound: projects, geminiRequests: requests };
-  if (stopped) {
-    // No draft from half the posts: publish and archive wait for a succeeded analysis.
-    deps.log('analysis stopped by a quota; resume after it resets', {
-      postsRemaining: pending.length - attempted,
-      resetAt: stopped.resetAt.toISOString(),
+  if (moved > 0 && postsAnalysed > 0) {
+    deps.log('analysed rows no longer where the plan found them; left for the next run', { moved });
+  }
+  let requests = 0;
+  for (const o of outcomes.values()) requests += o.requests ?? 0;
+  const counts = { postsAnalysed, projectsFound: projects, geminiRequests: requests, batches: plan.batches };
+
+  if (missing.length > 0) {
+    // Written back even with batches missing: the analyses already paid for are kept.
+    await writeBack();
+    const left = plan.posts - answered;
+    const waiting = missing.map((b) => outcomes.get(b)).filter((o) => o?.status === 'waiting');
+    const failed = missing.map((b) => outcomes.get(b)).filter((o) => o?.status !== 'waiting');
+    const resetAt = waiting
+      .map((o) => o?.resetAt)
+      .filter((r): r is string => r !== undefined)
+      .sort()
+      .at(-1);
+    const stop = resetAt
+      ? await deps.store.getText(quotaStopKeyOf(run.pipelineId, run.runId, round, resetAt))
+      : undefined;
+    const reason = stop ? (JSON.parse(stop) as { reason: string }).reason : 'a rate limit';
+    deps.log('analysis incomplete; a resume redoes only the missing batches', {
+      missing: missing.length,
+      waiting: waiting.length,
+      failed: failed.length,
     });
-    // retryAt: the run is resumed by itself at the reset (shared/pipeline/auto-resume.ts).
+    if (failed.length === 0) {
+      // No draft from half the posts: publish and archive wait for a succeeded analysis.
+      // retryAt: the run is resumed by itself at the reset (shared/pipeline/auto-resume.ts).
+      return {
+        ...partial(
+          started,
+          `analysis stopped by a quota, ${left} posts left in ${missing.length} batches: ${reason}`,
+          { ...counts, postsRemaining: left, batchesMissing: missing.length },
+          resetAt ? { resetAt } : {},
+        ),
+        ...(resetAt ? { retryAt: resetAt } : {}),
+      };
+    }
+    const errors = [...new Set(failed.map((o) => o?.error ?? 'no answer'))].join(', ');
     return {
       ...partial(
         started,
-        `analysis stopped by a quota, ${pending.length - attempted} posts left: ${stopped.message}`,
-        { ...counts, postsRemaining: pending.length - attempted },
-        { resetAt: stopped.resetAt.toISOString() },
+        `${failed.length} of ${plan.batches} analysis batches failed (${errors})` +
+          `${waiting.length > 0 ? `, ${waiting.length} wait on a quota: ${reason}` : ''}; ` +
+          `${left} posts left for --resume, which redoes only those batches`,
+        { ...counts, postsRemaining: left, batchesMissing: missing.length },
+        resetAt ? { resetAt } : {},
       ),
-      retryAt: stopped.resetAt.toISOString(),
+      status: 'failed',
+      error: {
+        name: failed[0]?.error ?? 'AnalysisError',
+        message: failed[0]?.reason ?? `batch ${failed[0]?.batch} failed`,
+      },
     };
   }
-  if (outOfTime) {
-    const left = pending.length - attempted;
-    deps.log('analysis continues in a new invocation', { postsRemaining: left });
-    // waitSeconds sends the state machine round its Wait state straight back to this step.
-    return {
-      ...partial(started, `analysis continues: ${left} posts left when this invocation's time ran out`, {
-        ...counts,
-        postsRemaining: left,
-      }),
-      waitSeconds: 1,
-    };
-  }
-  if (analysed < pending.length) {
-    deps.log('some posts were not answered; they are analysed next run', {
-      missing: pending.length - analysed,
-    });
+  if (answered < plan.posts) {
+    deps.log('some posts were not answered; they are analysed next run', { missing: plan.posts - answered });
   }
 
   let draft = await loadDraft(deps.store, run.pipelineId, run.runId);
   if (draft) {
     deps.log('draft already written for this run; reusing it', { parts: draft.parts.length });
-    await writeBack(draftRowFor(drafts, draft));
   } else {
-    const ready = rows.filter((r) => r.values.ai_processed === PROCESSED).map(toAnalysis);
+    const ready = analysedRows(table.rows, analysed);
     if (ready.length === 0) {
       await writeBack();
+      await roundWrittenBack();
       return succeeded(started, counts, { draft: 'none: no analysed posts' });
     }
     try {
       draft = await writeRunDraft(deps, run.runId, run.referenceTime, run.scheduleName, ready);
     } catch (error) {
       await writeBack();
+      await roundWrittenBack();
       if (!stoppedByQuota(error)) throw error;
       return {
         ...partial(
@@ -264,14 +259,17 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: StepInput): Pr
       };
     }
     requests += 1;
-    await writeBack(draftRowFor(drafts, draft));
   }
+  await writeBack(draftRowFor(drafts, draft));
+  // Every result of the round is written back: the next plan is a new round of the rows left.
+  await roundWrittenBack();
   const removed = draft.linksRemoved ?? [];
   return succeeded(
     started,
     { ...counts, geminiRequests: requests, draftParts: draft.parts.length, linksRemoved: removed.length },
     {
       draftKey: draftKeyOf(run.pipelineId, run.runId),
+      analysisPrefix: analysisPrefixOf(run.pipelineId, run.runId),
       ...draftRowNote(drafts, run.runId, run.dryRun),
       ...(removed.length ? { linksRemoved: removed.join(' ').slice(0, 500) } : {}),
     },
@@ -292,20 +290,21 @@ function draftRowNote(
   return { draftRow: String(index < 0 ? drafts.runIds.length + 2 : index + 2) };
 }
 
-/** The run's collected posts that neither the main nor the Archive tab holds, as rows not yet analysed. */
-async function postsNotInSheet(
-  deps: AnalyzeDeps,
-  input: StepInput,
-  rows: readonly SheetRow[],
-): Promise<SheetRow[]> {
-  const csv = await readRunCsv(deps.store, input.run.pipelineId, csvRunOf(input));
-  if (!csv) return [];
-  const { archiveTab } = deps.pipeline.sheet;
-  const archived = (await deps.sheet.readColumn([archiveTab], KEY_COLUMN)).get(archiveTab) ?? [];
-  const known = new Set([...rows.map((r) => r.values[KEY_COLUMN] ?? ''), ...archived]);
-  return csvToPosts(csv.text)
-    .filter((post) => !known.has(post.messageId))
-    .map((post, i) => ({ rowNumber: -(i + 1), values: { ...postToRecord(post), run_id: input.run.runId } }));
+/**
+ * Every analysed row in the main tab (earlier runs' too: the draft covers what
+ * will be archived), with this run's results for rows the sheet does not show
+ * analysed (a dry run, which wrote nothing back).
+ */
+function analysedRows(rows: readonly SheetRow[], fresh: readonly ReadyAnalysis[]): ReadyAnalysis[] {
+  const ready = new Map<string, ReadyAnalysis>();
+  for (const row of rows) {
+    const id = row.values[KEY_COLUMN];
+    if (id && row.values.ai_processed === PROCESSED) {
+      ready.set(id, toAnalysis(id, row.values.post_link ?? '', row.values));
+    }
+  }
+  for (const a of fresh) if (!ready.has(a.messageId)) ready.set(a.messageId, a);
+  return [...ready.values()];
 }
 
 async function writeRunDraft(
@@ -313,7 +312,7 @@ async function writeRunDraft(
   runId: string,
   referenceTime: string,
   scheduleName: string | undefined,
-  ready: (PostAnalysis & { postLink: string })[],
+  ready: ReadyAnalysis[],
 ): Promise<StoredDraft> {
   const { pipeline } = deps;
   const single = pipeline.publisher.mode === 'single';
@@ -378,20 +377,4 @@ function draftRowFor(drafts: { runIds: readonly string[] }, draft: StoredDraft):
       },
     },
   ];
-}
-
-/** The promise's value, or undefined once `deadline` (epoch ms) has passed first; the late answer is dropped. */
-async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
-  if (!Number.isFinite(deadline)) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
-  });
-  // A late failure must not surface as an unhandled rejection once nobody waits for it.
-  promise.catch(() => undefined);
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -6,7 +6,7 @@ import { extractXStatusLinks } from '../domain/links';
 import { type CollectedPost, KEY_COLUMN } from '../domain/post';
 import { compareSnowflakes, isSnowflake, maxSnowflake, snowflakeToMs } from '../domain/snowflake';
 import { collectionWindow } from '../domain/window';
-import { ConfigError, TransientError } from '../errors';
+import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { ChannelSource, ObjectStore, SheetStore, StepRecord } from '../ports';
 import { partial, type StepInput, skipped, succeeded } from './run-state';
 
@@ -33,8 +33,58 @@ const RAW_MESSAGES = { tags: { [RAW_MESSAGES_TAG.key]: RAW_MESSAGES_TAG.value } 
 
 export const csvKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}posts.csv`;
 export const rawKeyOf = (pipelineId: string, runId: string) => `${runPrefix(pipelineId, runId)}messages.json`;
-export const partKeyOf = (pipelineId: string, runId: string, n: number) =>
-  `${runPrefix(pipelineId, runId)}collect-part-${String(n).padStart(4, '0')}.json`;
+/** The n-th stretch of the window, stored as it was read (write-once), numbered from 1. */
+export const chunkKeyOf = (pipelineId: string, runId: string, n: number) =>
+  `${runPrefix(pipelineId, runId)}chunks/${String(n).padStart(5, '0')}.json`;
+/** Written last, when the whole window is stored: how many chunks, and what they hold. */
+export const manifestKeyOf = (pipelineId: string, runId: string) =>
+  `${runPrefix(pipelineId, runId)}chunks/manifest.json`;
+
+/** Messages per chunk: ten pages. A chunk (raw messages and posts) stays a few MiB at most. */
+export const CHUNK_MESSAGES = 1_000;
+
+export interface CollectManifest {
+  chunks: number;
+  posts: number;
+  messages: number;
+  windowFrom: string;
+  windowUntil: string;
+}
+
+async function loadManifest(store: ObjectStore, pipelineId: string, runId: string) {
+  const text = await store.getText(manifestKeyOf(pipelineId, runId));
+  return text === undefined ? undefined : (JSON.parse(text) as CollectManifest);
+}
+
+/**
+ * A run's collected posts, one chunk at a time: from its chunks when the run
+ * stored them whole (the manifest says so), else from its posts.csv, where it
+ * is now (a run collected before chunks, or archived under processed/).
+ */
+export async function* readRunPosts(
+  store: ObjectStore,
+  pipelineId: string,
+  runId: string,
+): AsyncGenerator<CollectedPost[]> {
+  const manifest = await loadManifest(store, pipelineId, runId);
+  if (manifest) {
+    for (let n = 1; n <= manifest.chunks; n += 1) {
+      const chunk = await readChunk(store, pipelineId, runId, n);
+      if (!chunk)
+        throw new PermanentError(`chunk ${chunkKeyOf(pipelineId, runId, n)} of the manifest is missing`);
+      yield chunk.posts;
+    }
+    return;
+  }
+  const csv = await readRunCsv(store, pipelineId, runId);
+  if (csv) yield csvToPosts(csv.text);
+}
+
+/** Where the run's CSV is, if its posts are stored (the manifest, or the CSV itself for older runs). */
+export async function runPostsKey(store: ObjectStore, pipelineId: string, runId: string) {
+  if (await loadManifest(store, pipelineId, runId)) return csvKeyOf(pipelineId, runId);
+  return (await readRunCsv(store, pipelineId, runId))?.key;
+}
 
 /** A run's CSV, where it is now: under runs/ until the run is archived, under processed/ after. */
 export async function readRunCsv(
@@ -60,14 +110,22 @@ export interface ChannelCounts {
   readable: number;
 }
 
-export interface CollectedChannel extends ChannelCounts {
+/** A stretch of the window as read: the messages and posts of up to CHUNK_MESSAGES messages. */
+export interface ChannelChunk extends ChannelCounts {
   posts: CollectedPost[];
   raw: unknown[];
   pages: number;
   /** Where the next read starts: after the newest message read so far. */
   cursor: string;
+}
+
+export interface CollectedChannel extends ChannelCounts {
+  pages: number;
+  cursor: string;
   /** Why reading stopped: the window's end, the fetch limit or the time budget. */
   stop: 'end' | 'limit' | 'time';
+  /** What was read since the last chunk handed to `onChunk` (all of it without one). */
+  rest: ChannelChunk;
 }
 
 const zeroCounts = (): ChannelCounts => ({
@@ -87,43 +145,54 @@ export const dedupeKeyOf = (post: CollectedPost) =>
  * Read the channel forward from `afterId` to `untilId`, 100 messages a request,
  * at most `discord.fetchLimit` messages and `budgetMs` of time. Discord answers
  * newest-first even when paging forward, so each page is sorted and the cursor
- * moves to its highest id. `seenKeys` carries the posts of earlier parts of the run.
- * A failure after some pages is thrown with the progress so far attached.
+ * moves to its highest id. `seenKeys` carries the posts of earlier chunks of the
+ * run. Every CHUNK_MESSAGES messages the stretch read is handed to `onChunk`
+ * and let go, so memory holds one chunk, not the channel. A failure after some
+ * pages is thrown with the unstored stretch attached.
  */
 export async function readChannel(
   deps: Pick<CollectDeps, 'pipeline' | 'channel' | 'log' | 'budgetMs' | 'now'>,
   afterId: string,
   untilId: string,
   seenKeys: Set<string> = new Set(),
+  onChunk?: (chunk: ChannelChunk, total: ChannelCounts) => Promise<void>,
 ): Promise<CollectedChannel> {
   const { discord } = deps.pipeline;
   const now = deps.now ?? Date.now;
   const deadline = now() + (deps.budgetMs ?? DEFAULT_BUDGET_MS);
-  const result: CollectedChannel = {
+  const newChunk = (cursor: string): ChannelChunk => ({
     ...zeroCounts(),
     posts: [],
     raw: [],
     pages: 0,
+    cursor,
+  });
+  const total: CollectedChannel = {
+    ...zeroCounts(),
+    pages: 0,
     cursor: afterId,
     stop: 'end',
+    rest: newChunk(afterId),
   };
+  let chunk = total.rest;
   for (;;) {
-    if (result.messagesSeen >= discord.fetchLimit) {
-      result.stop = 'limit';
+    if (total.messagesSeen >= discord.fetchLimit) {
+      total.stop = 'limit';
       break;
     }
-    if (result.pages > 0 && now() >= deadline) {
-      result.stop = 'time';
+    if (total.pages > 0 && now() >= deadline) {
+      total.stop = 'time';
       break;
     }
-    const limit = Math.min(PAGE_SIZE, discord.fetchLimit - result.messagesSeen);
+    const limit = Math.min(PAGE_SIZE, discord.fetchLimit - total.messagesSeen);
     let page: unknown[];
     try {
-      page = await deps.channel.fetchPage({ channelId: discord.channelId, after: result.cursor, limit });
+      page = await deps.channel.fetchPage({ channelId: discord.channelId, after: total.cursor, limit });
     } catch (error) {
-      throw new ReadInterrupted(error, result);
+      throw new ReadInterrupted(error, total);
     }
-    result.pages += 1;
+    total.pages += 1;
+    chunk.pages += 1;
     const next = maxSnowflake(page.map(idOf).filter(isSnowflake));
     const inWindow = page
       .filter((m) => {
@@ -133,34 +202,46 @@ export async function readChannel(
       })
       .sort((a, b) => compareIds(idOf(a), idOf(b)));
     for (const raw of inWindow) {
-      result.messagesSeen += 1;
-      result.raw.push(raw);
+      chunk.raw.push(raw);
       const visibility = contentVisibility(raw);
-      if (visibility !== 'unknown') result[visibility] += 1;
       const verdict = messageToPost(raw, discord.linkFilter);
+      for (const counts of [chunk, total]) {
+        counts.messagesSeen += 1;
+        if (visibility !== 'unknown') counts[visibility] += 1;
+        if (verdict.kind === 'malformed') counts.malformed += 1;
+        else if (verdict.kind === 'no-link') counts.withoutLink += 1;
+      }
       if (verdict.kind === 'malformed') {
-        result.malformed += 1;
         deps.log('malformed message skipped', { messageId: verdict.messageId, reason: verdict.reason });
-      } else if (verdict.kind === 'no-link') {
-        result.withoutLink += 1;
-      } else if (seenKeys.has(dedupeKeyOf(verdict.post))) {
-        result.duplicateLinks += 1;
-      } else {
-        seenKeys.add(dedupeKeyOf(verdict.post));
-        result.posts.push(verdict.post);
+      } else if (verdict.kind === 'kept') {
+        // Status ids, one per post: bounded by the posts kept (a few MB at 100,000), unlike the messages.
+        if (seenKeys.has(dedupeKeyOf(verdict.post))) {
+          chunk.duplicateLinks += 1;
+          total.duplicateLinks += 1;
+        } else {
+          seenKeys.add(dedupeKeyOf(verdict.post));
+          chunk.posts.push(verdict.post);
+        }
       }
     }
     const reachedEnd = page.length < limit || !next || compareSnowflakes(next, untilId) >= 0;
-    if (next && compareSnowflakes(next, result.cursor) > 0) result.cursor = next;
+    if (next && compareSnowflakes(next, total.cursor) > 0) total.cursor = next;
+    chunk.cursor = total.cursor;
     if (reachedEnd) {
-      result.stop = 'end';
+      total.stop = 'end';
       break;
     }
+    if (onChunk && chunk.messagesSeen >= CHUNK_MESSAGES) {
+      // A failure to store it is thrown as it is: nothing of the chunk was kept, a resume reads it again.
+      await onChunk(chunk, total);
+      chunk = newChunk(total.cursor);
+      total.rest = chunk;
+    }
   }
-  return result;
+  return total;
 }
 
-/** A read that failed after some pages: the pages read are saved before the error goes on. */
+/** A read that failed after some pages: the pages not yet stored are saved before the error goes on. */
 class ReadInterrupted extends Error {
   constructor(
     readonly error: unknown,
@@ -205,26 +286,61 @@ async function newestKnownId(sheet: SheetStore, pipeline: PipelineConfig): Promi
 }
 
 /**
- * One stretch of the window already read by an earlier, cut-short attempt of
- * this run: written once (putIfAbsent), never rewritten, numbered from 1.
+ * One stretch of the window, stored as it was read: written once
+ * (putIfAbsent), never rewritten, numbered from 1. The last one's cursor is
+ * where a resume goes on.
  */
-interface CollectPart {
-  /** The window's end, fixed by the first part so a resume reads the same window. */
+interface CollectChunk {
+  /** The window's end, fixed by the first chunk so a resume reads the same window. */
   untilId: string;
   windowFrom: string;
-  /** Where the next part starts. */
+  /** Where the next chunk starts. */
   cursor: string;
   raw: unknown[];
   posts: CollectedPost[];
   counts: ChannelCounts;
 }
 
-async function readParts(store: ObjectStore, pipelineId: string, runId: string): Promise<CollectPart[]> {
-  const parts: CollectPart[] = [];
+async function readChunk(
+  store: ObjectStore,
+  pipelineId: string,
+  runId: string,
+  n: number,
+): Promise<CollectChunk | undefined> {
+  const text = await store.getText(chunkKeyOf(pipelineId, runId, n));
+  return text === undefined ? undefined : (JSON.parse(text) as CollectChunk);
+}
+
+/** What the chunks an earlier attempt stored add up to, read one at a time. */
+interface StoredChunks {
+  count: number;
+  last: CollectChunk | undefined;
+  counts: ChannelCounts;
+  posts: number;
+  seenKeys: Set<string>;
+}
+
+async function readStoredChunks(
+  store: ObjectStore,
+  pipelineId: string,
+  runId: string,
+): Promise<StoredChunks> {
+  const stored: StoredChunks = {
+    count: 0,
+    last: undefined,
+    counts: zeroCounts(),
+    posts: 0,
+    seenKeys: new Set(),
+  };
   for (let n = 1; ; n += 1) {
-    const text = await store.getText(partKeyOf(pipelineId, runId, n));
-    if (text === undefined) return parts;
-    parts.push(JSON.parse(text) as CollectPart);
+    const chunk = await readChunk(store, pipelineId, runId, n);
+    if (!chunk) return stored;
+    stored.count = n;
+    stored.counts = sumCounts([stored.counts, chunk.counts]);
+    stored.posts += chunk.posts.length;
+    for (const post of chunk.posts) stored.seenKeys.add(dedupeKeyOf(post));
+    // Only the last chunk's cursor and window are needed: the others' messages are let go.
+    stored.last = { ...chunk, raw: [], posts: [] };
   }
 }
 
@@ -252,20 +368,30 @@ const countsOf = (c: ChannelCounts): ChannelCounts => ({
 
 const timeOf = (id: string) => new Date(snowflakeToMs(id)).toISOString();
 
+function intentError(deps: CollectDeps, counts: ChannelCounts): ConfigError {
+  return new ConfigError(
+    `discord returned ${counts.blank} messages with empty content, embeds, attachments and components ` +
+      `in channel ${deps.pipeline.discord.channelId}: the bot lacks the MESSAGE_CONTENT privileged intent. ` +
+      'Enable "Message Content Intent" under Bot → Privileged Gateway Intents in the Discord Developer Portal',
+  );
+}
+
 /**
- * Collect the channel's posts for this run into `runs/<pipeline>/<run>/posts.csv`
- * (and the raw messages beside it). Written once per run id: a re-run of the
- * same run reuses the stored CSV instead of reading Discord again.
+ * Collect the channel's posts for this run. Pages are stored as they arrive,
+ * every CHUNK_MESSAGES messages as the next `chunks/NNNNN.json` (write-once),
+ * so the function holds one chunk, never the channel. Once the window's end
+ * is reached, `posts.csv` and `messages.json` are written by streaming the
+ * chunks, in order, into one multipart upload each, and then
+ * `chunks/manifest.json`: the commit mark of a whole window, never of a piece
+ * of it. A re-run of a committed run reuses it instead of reading Discord.
  *
  * A window larger than one invocation may read (the fetch limit, the time
- * budget, a rate limit that resets later) is read in parts. Each cut-short
- * attempt saves what it read as the next `collect-part-NNNN.json` (write-once,
- * so nothing an earlier attempt stored is ever overwritten) and ends partial
- * (or rethrows the error); `--resume` reads the parts back, continues after
- * the last one's cursor (so no message is read twice or skipped), and, once
- * the window's end is reached, writes messages.json and posts.csv from all
- * the parts at once. posts.csv therefore stays what later steps rely on: the
- * commit mark of a whole window, never of a piece of it.
+ * budget, a rate limit that resets later) ends partial (or rethrows the
+ * error) after storing the stretch read since the last chunk; `--resume`
+ * continues after the last chunk's cursor, so no message is read twice or
+ * skipped. Duplicates by message id cannot recur (ids only grow when paging
+ * forward); duplicates by status are found with the status ids of every
+ * chunk stored, read back one chunk at a time.
  */
 export async function collectChannelPosts(deps: CollectDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
@@ -274,15 +400,14 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
     return skipped(started, `replay of ${run.sourceRunId}: its stored CSV is processed again`);
   }
   const csvKey = csvKeyOf(run.pipelineId, run.runId);
-  const stored = await deps.store.getText(csvKey);
-  if (stored !== undefined) {
-    const posts = csvToPosts(stored);
-    deps.log('csv already collected for this run; reusing it', { csvKey, posts: posts.length });
-    return succeeded(started, { postsKept: posts.length }, { csvKey, reused: 'true' });
+  const manifest = await loadManifest(deps.store, run.pipelineId, run.runId);
+  if (manifest) {
+    deps.log('posts already collected for this run; reusing them', { csvKey, posts: manifest.posts });
+    return succeeded(started, { postsKept: manifest.posts }, { csvKey, reused: 'true' });
   }
 
-  const parts = await readParts(deps.store, run.pipelineId, run.runId);
-  const last = parts.at(-1);
+  const stored = await readStoredChunks(deps.store, run.pipelineId, run.runId);
+  const { last } = stored;
   let window: { afterId: string; untilId: string; from: string; until: string };
   if (last) {
     window = {
@@ -291,43 +416,59 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
       from: last.windowFrom,
       until: timeOf(last.untilId),
     };
-    deps.log('resuming collection after the stored parts', { parts: parts.length, after: last.cursor });
+    deps.log('resuming collection after the stored chunks', { chunks: stored.count, after: last.cursor });
   } else {
     const config = deps.pipeline.discord.window;
     const newest =
       config.mode === 'since_last' ? await newestKnownId(await deps.sheet(), deps.pipeline) : undefined;
     window = collectionWindow(config, new Date(run.referenceTime), newest);
   }
-  const seenKeys = new Set(parts.flatMap((p) => p.posts.map(dedupeKeyOf)));
 
+  let chunks = stored.count;
+  let postsKept = stored.posts;
+  const store = async (chunk: ChannelChunk) => {
+    chunks += 1;
+    postsKept += chunk.posts.length;
+    await saveChunk(deps, run.pipelineId, run.runId, chunks, window, chunk);
+  };
   let channel: CollectedChannel;
   try {
-    channel = await readChannel(deps, window.afterId, window.untilId, seenKeys);
+    channel = await readChannel(
+      deps,
+      window.afterId,
+      window.untilId,
+      stored.seenKeys,
+      async (chunk, total) => {
+        // Checked before anything is stored: a resume after the intent is granted reads these messages again.
+        if (missingMessageContentIntent(sumCounts([stored.counts, total]))) throw intentError(deps, total);
+        await store(chunk);
+      },
+    );
   } catch (error) {
     if (!(error instanceof ReadInterrupted)) throw error;
-    if (error.progress.pages > 0) {
-      await savePart(deps, run.pipelineId, run.runId, parts.length + 1, window, error.progress);
+    if (error.progress.rest.pages > 0) {
+      await store(error.progress.rest);
       deps.log('discord failed mid-window; what was read is saved for --resume', {
         stoppedAfter: error.progress.cursor,
       });
     }
     throw error.error;
   }
-  const partsBefore = parts.length;
 
-  if (missingMessageContentIntent(channel)) {
-    throw new ConfigError(
-      `discord returned ${channel.blank} messages with empty content, embeds, attachments and components ` +
-        `in channel ${deps.pipeline.discord.channelId}: the bot lacks the MESSAGE_CONTENT privileged intent. ` +
-        'Enable "Message Content Intent" under Bot → Privileged Gateway Intents in the Discord Developer Portal',
-    );
-  }
-  if (channel.messagesSeen === 0 && parts.length === 0) await checkHistoryVisible(deps, window);
+  const total = sumCounts([stored.counts, channel]);
+  if (missingMessageContentIntent(total)) throw intentError(deps, total);
+  if (total.messagesSeen === 0) await checkHistoryVisible(deps, window);
+  if (channel.rest.pages > 0) await store(channel.rest);
 
+  const counts = {
+    messagesSeen: total.messagesSeen,
+    malformed: total.malformed,
+    withoutLink: total.withoutLink,
+    duplicateLinks: total.duplicateLinks,
+    postsKept,
+    discordRequests: channel.pages,
+  };
   if (channel.stop !== 'end') {
-    const n = parts.length + 1;
-    await savePart(deps, run.pipelineId, run.runId, n, window, channel);
-    const total = sumCounts([...parts.map((p) => p.counts), channel]);
     const why =
       channel.stop === 'limit'
         ? `the fetch limit of ${deps.pipeline.discord.fetchLimit} messages was reached`
@@ -335,16 +476,7 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
     return partial(
       started,
       `${why} with more messages in the window; --resume continues after message ${channel.cursor} (${timeOf(channel.cursor)})`,
-      {
-        messagesSeen: total.messagesSeen,
-        malformed: total.malformed,
-        withoutLink: total.withoutLink,
-        duplicateLinks: total.duplicateLinks,
-        postsKept: parts.reduce((s, p) => s + p.posts.length, 0) + channel.posts.length,
-        discordRequests: channel.pages,
-        truncated: 1,
-        partsStored: n,
-      },
+      { ...counts, truncated: 1, partsStored: chunks },
       {
         stoppedAfterId: channel.cursor,
         stoppedAt: timeOf(channel.cursor),
@@ -354,51 +486,94 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
     );
   }
 
-  // The whole window is read: all parts plus this last stretch make the run's CSV.
-  const posts = [...parts.flatMap((p) => p.posts), ...channel.posts];
-  const raw = [...parts.flatMap((p) => p.raw), ...channel.raw];
-  const total = sumCounts([...parts.map((p) => p.counts), channel]);
+  // The whole window is stored: the chunks, in order, make the run's files.
   const rawKey = rawKeyOf(run.pipelineId, run.runId);
-  // Raw first: the CSV is the commit mark a re-run looks for.
-  await deps.store.putIfAbsent(rawKey, JSON.stringify(raw), 'application/json', RAW_MESSAGES);
-  const written = await deps.store.putIfAbsent(csvKey, postsToCsv(posts), 'text/csv; charset=utf-8');
-  if (!written) deps.log('csv was written by a concurrent attempt; keeping that one', { csvKey });
+  const each = (piece: (chunk: CollectChunk, n: number) => string) =>
+    (async function* () {
+      for (let n = 1; n <= chunks; n += 1) {
+        const chunk = await readChunk(deps.store, run.pipelineId, run.runId, n);
+        if (!chunk)
+          throw new TransientError(`chunk ${chunkKeyOf(run.pipelineId, run.runId, n)} is not readable yet`);
+        yield piece(chunk, n);
+      }
+    })();
+  let written = 0;
+  // Raw first, the CSV after it, the manifest last: the manifest is the commit mark a re-run looks for.
+  await deps.store.putPiecesIfAbsent(
+    rawKey,
+    concat(
+      ['['],
+      each((chunk) => {
+        const text = chunk.raw.map((m) => JSON.stringify(m)).join(',');
+        const piece = written > 0 && text ? `,${text}` : text;
+        if (text) written += 1;
+        return piece;
+      }),
+      [']'],
+    ),
+    'application/json',
+    RAW_MESSAGES,
+  );
+  // One header: the first chunk's (an empty window still has it).
+  const csvWritten = await deps.store.putPiecesIfAbsent(
+    csvKey,
+    concat(
+      [postsToCsv([])],
+      each((chunk) => postsToCsv(chunk.posts).replace(/^[^\n]*\n/, '')),
+    ),
+    'text/csv; charset=utf-8',
+  );
+  if (!csvWritten) deps.log('csv was written by a concurrent attempt; keeping that one', { csvKey });
+  const committed: CollectManifest = {
+    chunks,
+    posts: postsKept,
+    messages: total.messagesSeen,
+    windowFrom: window.from,
+    windowUntil: window.until,
+  };
+  await deps.store.putIfAbsent(
+    manifestKeyOf(run.pipelineId, run.runId),
+    JSON.stringify(committed),
+    'application/json',
+  );
 
   return succeeded(
     started,
+    { ...counts, chunks, ...(stored.count > 0 ? { partsResumed: stored.count } : {}) },
     {
-      messagesSeen: total.messagesSeen,
-      postsKept: posts.length,
-      malformed: total.malformed,
-      withoutLink: total.withoutLink,
-      duplicateLinks: total.duplicateLinks,
-      discordRequests: channel.pages,
-      ...(partsBefore > 0 ? { partsResumed: partsBefore } : {}),
+      csvKey,
+      rawKey,
+      chunksPrefix: `${runPrefix(run.pipelineId, run.runId)}chunks/`,
+      windowFrom: window.from,
+      windowUntil: window.until,
     },
-    { csvKey, rawKey, windowFrom: window.from, windowUntil: window.until },
   );
 }
 
-async function savePart(
+async function* concat(...parts: (Iterable<string> | AsyncIterable<string>)[]): AsyncGenerator<string> {
+  for (const part of parts) yield* part;
+}
+
+async function saveChunk(
   deps: CollectDeps,
   pipelineId: string,
   runId: string,
   n: number,
   window: { untilId: string; from: string },
-  channel: CollectedChannel,
+  chunk: ChannelChunk,
 ): Promise<void> {
-  const part: CollectPart = {
+  const stored: CollectChunk = {
     untilId: window.untilId,
     windowFrom: window.from,
-    cursor: channel.cursor,
-    raw: channel.raw,
-    posts: channel.posts,
-    counts: countsOf(channel),
+    cursor: chunk.cursor,
+    raw: chunk.raw,
+    posts: chunk.posts,
+    counts: countsOf(chunk),
   };
-  const key = partKeyOf(pipelineId, runId, n);
-  if (!(await deps.store.putIfAbsent(key, JSON.stringify(part), 'application/json', RAW_MESSAGES))) {
-    // Another attempt of this run stored the same part first: retrying resumes from its copy.
-    throw new TransientError(`collect part ${key} was written by a concurrent attempt`);
+  const key = chunkKeyOf(pipelineId, runId, n);
+  if (!(await deps.store.putIfAbsent(key, JSON.stringify(stored), 'application/json', RAW_MESSAGES))) {
+    // Another attempt of this run stored the same chunk first: retrying resumes from its copy.
+    throw new TransientError(`collect chunk ${key} was written by a concurrent attempt`);
   }
 }
 

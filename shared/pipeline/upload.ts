@@ -1,6 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
 import { archiveTabsIn, grownLayout } from '../domain/archive-tab';
-import { csvToPosts } from '../domain/csv';
 import {
   ARCHIVE_TAB_HEADERS,
   DRAFTS_TAB_HEADERS,
@@ -9,7 +8,7 @@ import {
   postToRecord,
 } from '../domain/post';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
-import { readRunCsv } from './collect';
+import { readRunPosts, runPostsKey } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 
 export interface UploadDeps {
@@ -33,9 +32,9 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   if (!input.run.sourceRunId && collect?.status !== 'succeeded') {
     return skipped(started, 'collect did not succeed; rows already in the sheet are still analysed');
   }
-  const csv = await readRunCsv(deps.store, input.run.pipelineId, csvRunOf(input));
-  if (!csv) return skipped(started, `no CSV for run ${csvRunOf(input)}`);
-  const posts = csvToPosts(csv.text);
+  const source = csvRunOf(input);
+  const postsKey = await runPostsKey(deps.store, input.run.pipelineId, source);
+  if (!postsKey) return skipped(started, `no CSV for run ${source}`);
 
   const { sheet } = deps.pipeline;
   // One look at the spreadsheet (tabs, cells in use), then one read of every key column: the
@@ -62,11 +61,16 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   const known = new Set([...opened.columns.values()].flat().filter(Boolean));
   const mainRows = (opened.columns.get(mainTab) ?? []).length + 1;
 
+  // The run's posts a chunk at a time: only the rows to append are held, not the posts read.
   const fresh = [];
-  for (const post of posts) {
-    if (known.has(post.messageId)) continue;
-    known.add(post.messageId);
-    fresh.push({ ...postToRecord(post), run_id: input.run.runId });
+  let read = 0;
+  for await (const posts of readRunPosts(deps.store, input.run.pipelineId, source)) {
+    for (const post of posts) {
+      read += 1;
+      if (known.has(post.messageId)) continue;
+      known.add(post.messageId);
+      fresh.push({ ...postToRecord(post), run_id: input.run.runId });
+    }
   }
   // The layout after this append, handed to Archive in the notes: it needs no look of its own.
   const after = grownLayout(
@@ -81,15 +85,15 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
     // A dry run shows what it would append and appends nothing: the next real run must find the same work.
     return skipped(started, 'dry run: nothing appended', {
       rowsWouldAppend: fresh.length,
-      duplicatesSkipped: posts.length - fresh.length,
+      duplicatesSkipped: read - fresh.length,
       ...cells,
     });
   }
   if (fresh.length > 0) await deps.sheet.appendRows(mainTab, mainHeaders, fresh);
-  deps.log('rows appended', { appended: fresh.length, skipped: posts.length - fresh.length });
+  deps.log('rows appended', { appended: fresh.length, skipped: read - fresh.length });
   return succeeded(
     started,
-    { rowsAppended: fresh.length, duplicatesSkipped: posts.length - fresh.length, ...cells },
-    { csvKey: csv.key, sheetLayout: JSON.stringify(after) },
+    { rowsAppended: fresh.length, duplicatesSkipped: read - fresh.length, ...cells },
+    { csvKey: postsKey, sheetLayout: JSON.stringify(after) },
   );
 }

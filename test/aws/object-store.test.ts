@@ -26,6 +26,28 @@ describe('S3 object store on embedded s3rver', () => {
     await aws?.close();
   });
 
+  it('writes pieces as one multipart object, parts of at least 5 MiB, once', async () => {
+    // Prepare: 12 pieces of just under 1 MiB with multi-byte characters: two parts of six pieces each.
+    const piece = `${'ü🚀,'.repeat(149_796)}\n`;
+    async function* pieces() {
+      for (let i = 0; i < 12; i += 1) yield piece;
+    }
+
+    // Act
+    const written = await store.putPiecesIfAbsent(
+      'runs/p/big/posts.csv',
+      pieces(),
+      'text/csv; charset=utf-8',
+    );
+    const again = await store.putPiecesIfAbsent('runs/p/big/posts.csv', pieces(), 'text/csv; charset=utf-8');
+    const read = await store.getText('runs/p/big/posts.csv');
+
+    // Assess
+    expect(written).toBe(true);
+    expect(again).toBe(false);
+    expect(read).toBe(piece.repeat(12));
+  });
+
   it('round-trips UTF-8 text with commas, quotes and newlines byte for byte', async () => {
     // Prepare
     const csv = 'message_id,content\n"1","Grüße, 世界 🚀 ""quoted""\nsecond line"\n';

@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { definitionFromTemplate } from '../../infra/definition';
+import { analysisMaxConcurrency } from '../../infra/state-machine';
 import { SECRET_SERVICES, secretKeysOf } from '../../shared/config/env';
 import { loadConfigFile, parseConfig } from '../../shared/config/load';
 import { TASK_STATES } from '../../shared/config/resources';
@@ -36,7 +37,8 @@ const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: 
 describe('functions', () => {
   it('has one Node 22 ARM function per state (and the closer, the pause re-applier, publish-post, the review link and the watchdog), each told where the bucket, table and secrets are', () => {
     // Assess
-    pipeline.resourceCountIs('AWS::Lambda::Function', 14);
+    // Every task's function, the closer, the pause re-applier, publish-post, the review link and the watchdog.
+    pipeline.resourceCountIs('AWS::Lambda::Function', Object.keys(TASK_STATES).length + 5);
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -71,6 +73,8 @@ describe('state machine', () => {
       'ShouldRun',
       'Collect',
       'Upload',
+      'PlanAnalysis',
+      'AnalyzeBatches',
       'Analyze',
       'Publish',
       'Deliver',
@@ -118,10 +122,12 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
+    const iterator = (asl.States.AnalyzeBatches?.ItemProcessor as { States: States } | undefined)?.States;
     for (const [state, { timeoutSeconds }] of Object.entries(TASK_STATES)) {
       // AwaitReview waits as long as the pipeline's review window (TimeoutSecondsPath), not as long as its function runs.
       if (state === 'AwaitReview') continue;
-      expect(asl.States[state]?.TimeoutSeconds, state).toBe(timeoutSeconds);
+      const task = asl.States[state] ?? iterator?.[state];
+      expect(task?.TimeoutSeconds, state).toBe(timeoutSeconds);
     }
     pipeline.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -153,6 +159,56 @@ describe('state machine', () => {
     }
   });
 
+  it('fans the analysis out on an inline Map bounded by the Gemini quota, one batch’s failure kept to it', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    const map = asl.States.AnalyzeBatches as Record<string, unknown>;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.analysis.batches',
+      ItemSelector: { 'run.$': '$.run', 'batch.$': '$$.Map.Item.Value' },
+      MaxConcurrency: analysisMaxConcurrency(config),
+      ResultPath: '$.analysis.outcomes',
+      Next: 'Analyze',
+    });
+    expect(JSON.stringify(map)).not.toContain('ItemReader');
+    const inner = (map.ItemProcessor as { StartAt: string; States: States }).States;
+    expect((map.ItemProcessor as { StartAt: string }).StartAt).toBe('AnalyzeBatch');
+    expect(inner.AnalyzeBatch?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome', Next: 'BatchFailed' },
+    ]);
+    expect((inner.AnalyzeBatch?.Retry as { ErrorEquals: string[] }[] | undefined)?.[0]?.ErrorEquals).toEqual(
+      expect.arrayContaining([...TRANSIENT_ERROR_NAMES]),
+    );
+    expect(inner.BatchWaitsForRateLimit).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.outcome.waitSeconds',
+      Next: 'AnalyzeBatch',
+    });
+  });
+
+  it('sizes the Map’s concurrency from the tightest pipeline’s requests per minute, within 1 and 10', () => {
+    // Prepare
+    const base = config.pipelines[0];
+    if (!base) throw new Error('no pipeline');
+    const withRpm = (...rpms: number[]) => ({
+      ...config,
+      pipelines: rpms.map((rpm, i) => ({
+        ...base,
+        id: `p${i}`,
+        gemini: { ...base.gemini, requestsPerMinute: rpm },
+      })),
+    });
+
+    // Act / Assess: batches of 100 take ~25 s, so 10 RPM keep 4 in flight.
+    expect(analysisMaxConcurrency(withRpm(10))).toBe(4);
+    expect(analysisMaxConcurrency(withRpm(1_000, 5))).toBe(2);
+    expect(analysisMaxConcurrency(withRpm(1))).toBe(1);
+    expect(analysisMaxConcurrency(withRpm(1_000))).toBe(10);
+  });
+
   it('catches a failed step into its slot and goes on; a failed open or close fails the run', () => {
     // Act
     const asl = definition();
@@ -160,12 +216,19 @@ describe('state machine', () => {
     // Assess
     const next: Record<string, string> = {
       Collect: 'Upload',
-      Upload: 'Analyze',
+      Upload: 'PlanAnalysis',
       Analyze: 'ReviewRequired',
       Publish: 'Deliver',
       Deliver: 'Archive',
       Archive: 'FinishRun',
     };
+    // The fan-out's own failures are Analyze's: caught into its slot, and the run goes on to Publish (through
+    // the review gate, which lets a run without a succeeded analysis straight through).
+    for (const state of ['PlanAnalysis', 'AnalyzeBatches']) {
+      expect(asl.States[state]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.analyze', Next: 'ReviewRequired' },
+      ]);
+    }
     for (const [state, after] of Object.entries(next)) {
       expect(asl.States[state]?.Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: `$.steps.${state.toLowerCase()}`, Next: after },

@@ -91,6 +91,16 @@ export class FakeObjectStore implements ObjectStore {
     if (options?.tags) this.tags.set(key, options.tags);
     return true;
   }
+  async putPiecesIfAbsent(
+    key: string,
+    pieces: AsyncIterable<string>,
+    contentType?: string,
+    options?: { tags?: Readonly<Record<string, string>> },
+  ): Promise<boolean> {
+    let body = '';
+    for await (const piece of pieces) body += piece;
+    return this.putIfAbsent(key, body, contentType, options);
+  }
   async getText(key: string): Promise<string | undefined> {
     return this.objects.get(key);
   }

@@ -1,8 +1,10 @@
 import type { PipelineConfig } from '../../shared/config/schema';
 import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
+import { analyzeRunBatch } from '../../shared/pipeline/analyze-batch';
 import { archiveProcessedRows } from '../../shared/pipeline/archive';
 import { collectChannelPosts } from '../../shared/pipeline/collect';
 import { finishRun, type RunReport } from '../../shared/pipeline/finish-run';
+import { planRunAnalysis } from '../../shared/pipeline/plan-analysis';
 import { publishRunDraft } from '../../shared/pipeline/publish';
 import type { RunRef, StepInput } from '../../shared/pipeline/run-state';
 import { appendNewPostsToSheet } from '../../shared/pipeline/upload';
@@ -60,7 +62,28 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
     collect: () =>
       collectChannelPosts({ pipeline, channel: world.channel, store, sheet: async () => sheet, log }, input),
     upload: () => appendNewPostsToSheet({ pipeline, store, sheet, log }, input),
-    analyze: () => analyzeSheetPosts({ pipeline, sheet, analyzer: world.analyzer, store, log }, input),
+    // The state machine's fan-out, one batch after another: plan, each batch, then write-back and draft.
+    analyze: async () => {
+      const plan = await planRunAnalysis({ pipeline, sheet, store, log }, input);
+      const batches = [];
+      for (const batch of plan.batches) {
+        try {
+          batches.push(
+            await analyzeRunBatch(
+              { pipeline, analyzer: world.analyzer, store, log },
+              { run, round: plan.round, batch },
+            ),
+          );
+        } catch (error) {
+          const { name, message } = error as Error;
+          batches.push({ batch, status: 'failed' as const, error: name, reason: message });
+        }
+      }
+      return analyzeSheetPosts(
+        { pipeline, sheet, analyzer: world.analyzer, store, log },
+        { ...input, round: plan.round, batches },
+      );
+    },
     publish: () =>
       publishRunDraft(
         { pipeline, store, sheet, journal: world.journal, publisher: async () => world.publisher, log },

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { MAIN_TAB_HEADERS } from '../../shared/domain/post';
 import { quotaExhausted, RateLimitedError } from '../../shared/errors';
 import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
+import { analyzeRunBatch } from '../../shared/pipeline/analyze-batch';
+import { batchInputKeyOf, batchResultKeyOf, planRunAnalysis } from '../../shared/pipeline/plan-analysis';
 import { FakeChannel, silentLog, testPipeline } from '../support/fakes';
 import { runPipeline, runRef, World } from '../support/harness';
 import { linkMessages } from '../support/messages';
@@ -107,73 +109,129 @@ describe('analysis stopped by a quota', () => {
     expect(resumed.status).toBe('succeeded');
   });
 
-  it('a short per-minute wait is the state machine’s to retry, not a partial step', async () => {
-    // Prepare
-    const { w } = quotaWorld(150, 1, () => new RateLimitedError('gemini answered 429: per minute', 30_000));
+  it('a per-minute wait longer than the Lambda should take is answered for the iterator’s Wait state', async () => {
+    // Prepare: the run started now, so a 30 s wait fits its wait budget.
+    const w = await sheetWorld();
+    w.analyzer.failWith = new RateLimitedError('gemini answered 429: per minute', 30_000);
+    const run = runRef('r1', T, { startedAt: new Date().toISOString() });
+    const plan = await planRunAnalysis(
+      { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog },
+      { run, steps: {} },
+    );
 
     // Act
-    const report = await runPipeline(w, runRef('r1', T));
+    const outcome = await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 1 });
 
     // Assess
-    expect(report.steps.analyze?.status).toBe('failed');
-    expect(report.steps.analyze?.error?.name).toBe('RateLimitedError');
-    expect(w.sheet.records('Posts').filter((r) => r.ai_processed === 'yes')).toHaveLength(100);
+    expect(plan.batches).toEqual([1, 2, 3]);
+    expect(outcome).toMatchObject({ batch: 1, status: 'waiting', waitSeconds: 30 });
   });
 });
 
-describe('analysis longer than one invocation', () => {
-  it('lets go of a batch that would outlast the invocation, keeps what is done and asks to be run again, then finishes', async () => {
-    // Prepare: 250 unanalysed rows, batches of 100, and time for two batches in the first invocation.
-    const w = new World(testPipeline(), new FakeChannel([]));
-    const headers = await w.sheet.ensureTab('Posts', MAIN_TAB_HEADERS);
-    await w.sheet.appendRows(
-      'Posts',
-      headers,
-      Array.from({ length: 250 }, (_, i) => ({
-        message_id: String(1_300_000_000_000_000_000n + BigInt(i)),
-        content: `post ${i}`,
-        post_link: `https://x.com/p${i}/status/${9000 + i}`,
-        author: 'member',
-      })),
-    );
-    let checks = 0;
-    const deps = (remainingMs: () => number) => ({
-      pipeline: w.pipeline,
-      sheet: w.sheet,
-      analyzer: w.analyzer,
-      store: w.store,
-      log: silentLog,
-      remainingMs,
-    });
-    const input = { run: runRef('r1', T), steps: {} };
+const batchDeps = (w: World) => ({
+  pipeline: w.pipeline,
+  analyzer: w.analyzer,
+  store: w.store,
+  log: silentLog,
+});
 
-    // The third batch answers far too late for this invocation's time (0.2 s left after the reserve).
-    const analyzePosts = w.analyzer.analyzePosts.bind(w.analyzer);
-    w.analyzer.analyzePosts = async (posts) => {
-      checks += 1;
-      if (checks === 3) await new Promise((resolve) => setTimeout(resolve, 5_000));
-      return analyzePosts(posts);
-    };
+/** 250 unanalysed rows in the main tab: three batches of 100, 100 and 50. */
+async function sheetWorld() {
+  const w = new World(testPipeline(), new FakeChannel([]));
+  const headers = await w.sheet.ensureTab('Posts', MAIN_TAB_HEADERS);
+  await w.sheet.appendRows(
+    'Posts',
+    headers,
+    Array.from({ length: 250 }, (_, i) => ({
+      message_id: String(1_300_000_000_000_000_000n + BigInt(i)),
+      content: `post ${i}`,
+      post_link: `https://x.com/p${i}/status/${9000 + i}`,
+      author: 'member',
+    })),
+  );
+  return w;
+}
 
-    // Act
-    const first = await analyzeSheetPosts(
-      deps(() => 90_000 + 200),
-      input,
+describe('the analysis fan-out', () => {
+  it('stores each batch once: a retried batch is not asked of Gemini again, a failed one alone is', async () => {
+    // Prepare
+    const w = await sheetWorld();
+    const run = runRef('r1', T);
+    const plan = await planRunAnalysis(
+      { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog },
+      { run, steps: {} },
     );
-    const second = await analyzeSheetPosts(
-      deps(() => 300_000),
-      input,
+    const first = [];
+    w.analyzer.failWith = undefined;
+    first.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 1 }));
+    w.analyzer.failWith = new Error('gemini answered 500');
+    await expect(analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 2 })).rejects.toThrow('500');
+    w.analyzer.failWith = undefined;
+    first.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 3 }));
+    const written = w.store.objects.get(batchResultKeyOf('demo', 'r1', 1, 1));
+
+    // Act: the Map's retry (or a resume) runs every batch again.
+    const again = [];
+    for (const batch of plan.batches)
+      again.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
+    const record = await analyzeSheetPosts(
+      { pipeline: w.pipeline, sheet: w.sheet, analyzer: w.analyzer, store: w.store, log: silentLog },
+      { run, steps: {}, round: 1, batches: again },
     );
 
     // Assess
-    expect(first).toMatchObject({
-      status: 'partial',
-      waitSeconds: 1,
-      counts: { postsAnalysed: 200, postsRemaining: 50 },
-    });
-    expect(first.notes?.reason).toContain('50 posts left');
-    expect(second).toMatchObject({ status: 'succeeded', counts: { postsAnalysed: 50 } });
-    expect(second.waitSeconds).toBeUndefined();
+    expect(plan).toMatchObject({ batches: [1, 2, 3], posts: 250 });
+    expect(again.map((o) => o.status)).toEqual(['reused', 'done', 'reused']);
+    expect(w.analyzer.batches).toEqual([100, 50, 100]);
+    expect(w.store.objects.get(batchResultKeyOf('demo', 'r1', 1, 1))).toBe(written);
+    expect(record).toMatchObject({ status: 'succeeded', counts: { postsAnalysed: 100, geminiRequests: 2 } });
     expect(w.sheet.records('Posts').every((r) => r.ai_processed === 'yes')).toBe(true);
+    expect(w.analyzer.drafts).toBe(1);
+  });
+
+  it('a plan stored for the run is reused as it is, so a resume sends the same batches', async () => {
+    // Prepare
+    const w = await sheetWorld();
+    const run = runRef('r1', T);
+    const deps = { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog };
+    const first = await planRunAnalysis(deps, { run, steps: {} });
+    await w.sheet.appendRows('Posts', MAIN_TAB_HEADERS, [
+      { message_id: '1300000000000099999', content: 'late' },
+    ]);
+
+    // Act
+    const second = await planRunAnalysis(deps, { run, steps: {} });
+
+    // Assess
+    expect(second).toEqual(first);
+    expect(JSON.parse(w.store.objects.get(batchInputKeyOf('demo', 'r1', 1, 3)) ?? '[]')).toHaveLength(50);
+  });
+
+  it('after a round is written back, rows appended since (a resumed Upload) make a new round', async () => {
+    // Prepare: the first execution planned and analysed the 250 rows; then 30 more arrive.
+    const w = await sheetWorld();
+    const run = runRef('r1', T);
+    const planDeps = { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog };
+    const analyzeDeps = { ...planDeps, analyzer: w.analyzer };
+    const first = await planRunAnalysis(planDeps, { run, steps: {} });
+    const outcomes = [];
+    for (const batch of first.batches)
+      outcomes.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
+    await analyzeSheetPosts(analyzeDeps, { run, steps: {}, round: 1, batches: outcomes });
+    await w.sheet.appendRows(
+      'Posts',
+      MAIN_TAB_HEADERS,
+      Array.from({ length: 30 }, (_, i) => ({
+        message_id: String(1_300_000_000_000_100_000n + BigInt(i)),
+        content: 'late',
+      })),
+    );
+
+    // Act
+    const second = await planRunAnalysis(planDeps, { run, steps: {} });
+
+    // Assess
+    expect(first).toMatchObject({ round: 1, posts: 250 });
+    expect(second).toMatchObject({ round: 2, batches: [1], posts: 30 });
   });
 });

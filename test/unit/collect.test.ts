@@ -3,10 +3,10 @@ import { RAW_MESSAGES_TAG } from '../../shared/config/resources';
 import { csvToPosts } from '../../shared/domain/csv';
 import { ConfigError, RateLimitedError } from '../../shared/errors';
 import {
+  chunkKeyOf,
   collectChannelPosts,
   csvKeyOf,
   missingMessageContentIntent,
-  partKeyOf,
   rawKeyOf,
 } from '../../shared/pipeline/collect';
 import type { StepInput } from '../../shared/pipeline/run-state';
@@ -111,12 +111,12 @@ describe('collectChannelPosts', () => {
     expect(new Set(posts.map((p) => p.messageId)).size).toBe(250);
     expect(posts.map((p) => p.messageId)).toEqual(messages.map((m) => m.id).reverse());
     expect(JSON.parse(store.objects.get(rawKeyOf('demo', 'r1')) ?? '[]')).toHaveLength(250);
-    // The raw messages, in the file and in each part, carry the tag their shorter retention expires them by;
-    // the CSV does not.
+    // The raw messages, in the file and in each chunk, carry the tag their shorter retention expires them by;
+    // the CSV and the chunks' manifest do not.
     const tagged = [...store.tags.keys()].sort();
     expect(tagged).toEqual(
       [...store.objects.keys()]
-        .filter((k) => k.endsWith('messages.json') || k.includes('collect-part-'))
+        .filter((k) => k.endsWith('messages.json') || /\/chunks\/\d+\.json$/.test(k))
         .sort(),
     );
     expect(tagged.length).toBeGreaterThan(1);
@@ -160,7 +160,7 @@ describe('collectChannelPosts', () => {
     const resumed = await collectChannelPosts(deps(flaky, 1000, store), input());
 
     // Assess
-    expect(store.objects.has(partKeyOf('demo', 'r1', 1))).toBe(true);
+    expect(store.objects.has(chunkKeyOf('demo', 'r1', 1))).toBe(true);
     expect(resumed.status).toBe('succeeded');
     expect(resumed.counts).toMatchObject({ messagesSeen: 250, postsKept: 250, discordRequests: 2 });
   });
@@ -204,5 +204,41 @@ describe('collectChannelPosts', () => {
     await expect(hidden).rejects.toThrow(/Read Message History/);
     await expect(hidden).rejects.toBeInstanceOf(ConfigError);
     expect(calm.status).toBe('succeeded');
+  });
+
+  it('stores the window as chunks of at most 1,000 messages while it reads, and the CSV from them once', async () => {
+    // Prepare: the channel notes how many chunks are stored when each page is asked for.
+    // A message a minute: 1,400 fit the one-day window.
+    const messages = linkMessages(T, 1_400);
+    const store = new FakeObjectStore();
+    const inner = new FakeChannel(messages);
+    const chunksAtPage: number[] = [];
+    const channel: ChannelSource = {
+      fetchPage: async (request) => {
+        chunksAtPage.push([...store.objects.keys()].filter((k) => /chunks\/\d+\.json$/.test(k)).length);
+        return inner.fetchPage(request);
+      },
+    };
+
+    // Act
+    const record = await collectChannelPosts(deps(channel, 5_000, store), input());
+
+    // Assess
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      counts: { messagesSeen: 1_400, postsKept: 1_400, chunks: 2 },
+    });
+    // Chunk 1 is stored before page 11 is read: the channel is never held whole.
+    expect(chunksAtPage.slice(0, 11)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const sizes = [1, 2].map(
+      (n) =>
+        (JSON.parse(store.objects.get(chunkKeyOf('demo', 'r1', n)) ?? '{}') as { raw: unknown[] }).raw.length,
+    );
+    expect(sizes).toEqual([1_000, 400]);
+    // The CSV streamed from the chunks: one header, every post once, in message order.
+    const csv = store.objects.get(csvKeyOf('demo', 'r1')) ?? '';
+    expect(csv.match(/^message_id,/gm)).toHaveLength(1);
+    expect(csvToPosts(csv).map((p) => p.messageId)).toEqual(messages.map((m) => m.id).reverse());
+    expect(JSON.parse(store.objects.get(rawKeyOf('demo', 'r1')) ?? '[]')).toHaveLength(1_400);
   });
 });

@@ -16,8 +16,10 @@ import type { CliContext, LocalCommand } from './command';
 const INTERRUPT_GRACE_MS = 3_000;
 
 const stepOf = (state: string | undefined): StepName | undefined => {
-  const dir = state ? TASK_STATES[state as TaskStateName]?.dir : undefined;
-  return STEP_NAMES.find((s) => s === dir);
+  const task: { dir: string; partOf?: StepName } | undefined = state
+    ? TASK_STATES[state as TaskStateName]
+    : undefined;
+  return task?.partOf ?? STEP_NAMES.find((s) => s === task?.dir);
 };
 
 /**

@@ -27,6 +27,10 @@ export interface GeminiSandbox extends SandboxServer {
   throttleWithoutRetryInfo(times?: number): void;
   /** The quota each model is held to. */
   quotaOf(model: string): GeminiModelQuota;
+  /** Hold every answer this long before it is sent (tests: requests overlap as they would in life). */
+  holdAnswers(ms: number): void;
+  /** The most generateContent requests this server was answering at one moment. */
+  peakInFlight(): number;
 }
 
 export interface GeminiModelQuota {
@@ -321,6 +325,9 @@ export async function startGeminiSandbox(options: {
   /** Input tokens each model took this minute (TPM counts the prompt). */
   const inputTokens = new Map<string, { minute: number; tokens: number }>();
   let bareThrottles = 0;
+  let holdMs = 0;
+  let inFlight = 0;
+  let peak = 0;
   const profile = options.latency ?? latencyProfile();
   const secondsToNextMinute = () => Math.max(1, Math.ceil((60_000 - (now() % 60_000)) / 1000));
 
@@ -392,6 +399,12 @@ export async function startGeminiSandbox(options: {
         finishReason = 'MAX_TOKENS';
       }
       const candidatesTokenCount = tokensOf(text);
+      if (holdMs > 0) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        inFlight -= 1;
+      }
       if (profile === 'realistic') {
         const wait = geminiLatencyMs(model, {
           promptTokens,
@@ -443,5 +456,9 @@ export async function startGeminiSandbox(options: {
       bareThrottles += times;
     },
     quotaOf,
+    holdAnswers: (ms) => {
+      holdMs = ms;
+    },
+    peakInFlight: () => peak,
   };
 }

@@ -1,0 +1,106 @@
+import type { PipelineConfig } from '../config/schema';
+import { PermanentError, RateLimitedError } from '../errors';
+import type { Analyzer, ObjectStore } from '../ports';
+import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
+import { MAX_IN_PROCESS_WAIT_MS } from '../runtime/step-context';
+import {
+  type BatchInput,
+  type BatchOutcome,
+  type BatchResult,
+  batchInputKeyOf,
+  batchResultKeyOf,
+  loadBatchResult,
+  type PlannedRow,
+  PROCESSED,
+  quotaStopKeyOf,
+} from './plan-analysis';
+
+export interface AnalyzeBatchDeps {
+  pipeline: PipelineConfig;
+  analyzer: Analyzer;
+  store: ObjectStore;
+  log: (message: string, data: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+/**
+ * Analyse one batch of the run's plan with one Gemini request and store the
+ * result as `analysis/NNNNN.json`, written once: a stored result means the
+ * batch is done, so a retried or resumed Map asks Gemini only for the batches
+ * that have none. A rate limit the state machine can wait out answers
+ * `waitSeconds` (the iterator's Wait state runs the batch again); a quota that
+ * resets later than the run may wait answers `waiting` with the reset, and
+ * the batch is left for a resume. Other errors are thrown for the iterator's
+ * Retry and Catch, which keep them to this batch.
+ */
+export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput): Promise<BatchOutcome> {
+  const { run, round, batch } = input;
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const stored = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
+  if (stored) return { batch, status: 'reused', posts: stored.rows.length, requests: 0 };
+
+  const inputKey = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
+  const text = await deps.store.getText(inputKey);
+  if (text === undefined)
+    throw new PermanentError(`analysis batch ${inputKey} is missing from the run's plan`);
+  const rows = JSON.parse(text) as PlannedRow[];
+  const { gemini } = deps.pipeline;
+  let answers: Awaited<ReturnType<Analyzer['analyzePosts']>>;
+  try {
+    answers = await deps.analyzer.analyzePosts(
+      rows.map(({ messageId, content, postLink, author }) => ({ messageId, content, postLink, author })),
+      {
+        model: gemini.model,
+        topic: gemini.topic,
+        language: gemini.language,
+        temperature: gemini.temperature,
+      },
+    );
+  } catch (error) {
+    // A short limit that outlasted the adapter's own waits is the iterator's Retry's.
+    if (!(error instanceof RateLimitedError) || error.retryAfterMs <= MAX_IN_PROCESS_WAIT_MS) throw error;
+    const waitSeconds = stateMachineWaitSeconds(error, run.startedAt, started);
+    const resetAt = error.resetAt.toISOString();
+    deps.log('batch rate limited', { batch, waitSeconds, resetAt, reason: withResetTime(error) });
+    if (waitSeconds !== undefined) return { batch, status: 'waiting', waitSeconds };
+    // The reason is stored once per reset, not carried by each of a thousand outcomes (the state's 256 KiB).
+    await deps.store.putIfAbsent(
+      quotaStopKeyOf(run.pipelineId, run.runId, round, resetAt),
+      JSON.stringify({ resetAt, reason: withResetTime(error) }),
+      'application/json',
+    );
+    return { batch, status: 'waiting', resetAt };
+  }
+
+  const byId = new Map(answers.map((a) => [a.messageId, a]));
+  const result: BatchResult = {
+    batch,
+    analysedAt: new Date(now()).toISOString(),
+    rows: rows.flatMap((row) => {
+      const answer = byId.get(row.messageId);
+      // A post the model left out stays unanalysed in the sheet: the next run picks it up.
+      if (!answer) return [];
+      return [
+        {
+          rowNumber: row.rowNumber,
+          messageId: row.messageId,
+          postLink: row.postLink,
+          cells: {
+            ai_processed: PROCESSED,
+            is_new_project: String(answer.isNewProject),
+            project_handle: answer.projectHandle,
+            project_link: answer.projectLink,
+            summary: answer.summary,
+          },
+        },
+      ];
+    }),
+  };
+  const key = batchResultKeyOf(run.pipelineId, run.runId, round, batch);
+  if (!(await deps.store.putIfAbsent(key, JSON.stringify(result), 'application/json'))) {
+    // A concurrent attempt of this batch stored its answer first: that one is the batch's.
+    deps.log('batch result stored by a concurrent attempt; keeping that one', { batch });
+  }
+  return { batch, status: 'done', posts: result.rows.length, requests: 1 };
+}
