@@ -88,7 +88,14 @@ export function parseCommandLine(
     );
   }
   const missing = declared[positionals.length]?.endsWith('?') ? undefined : expected[positionals.length];
-  if (missing) throw new UsageError(`"${name}" needs <${missing}>: npm run digest -- ${name} <${missing}>`);
+  if (missing) {
+    // The words given so far, then what the command still takes: `deliver retry <runId> <destination>`.
+    const rest = declared
+      .slice(positionals.length)
+      .map((p) => (p.endsWith('?') ? `[<${p.slice(0, -1)}>]` : `<${p}>`));
+    const said = [name, ...positionals].join(' ');
+    throw new UsageError(`"${said}" needs <${missing}>: npm run digest -- ${[said, ...rest].join(' ')}`);
+  }
   const integers = { ...INTEGER_OPTIONS, ...command.integerOptions };
   for (const [option, { min, max }] of Object.entries(integers)) {
     const value = values[option];

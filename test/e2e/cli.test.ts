@@ -120,6 +120,11 @@ describe('the local CLI', () => {
     [['bogus'], 'unknown command "bogus"'],
     [['history', '--limit', 'abc'], '--limit must be a whole number from 1 to 10000, not "abc"'],
     [['replay'], '"replay" needs <runId>'],
+    [
+      ['deliver', 'retry'],
+      '"deliver retry" needs <runId>: npm run digest -- deliver retry <runId> <destination>',
+    ],
+    [['publish', 'confirm', 'r1'], '"publish confirm" needs <postId>'],
     [['run', '--resume'], '--resume continues a run: name it with --run-id <id>'],
     [['validate', '--pipeline', 'nope'], 'unknown pipeline "nope" (configured: demo)'],
   ])('refuses the command line %j in one line', (args, expected) => {

@@ -29,7 +29,9 @@ export const publishCommand: LocalCommand = {
     };
     if (action !== 'confirm' && action !== 'retry') return refuse(`unknown publish action "${action ?? ''}"`);
     if (!runId || !RUN_ID_PATTERN.test(runId)) return refuse(`"${runId ?? ''}" is not a run id`);
-    if (action === 'confirm' && (!postId || !POST_ID.test(postId)))
+    if (action === 'confirm' && !postId)
+      return refuse('"publish confirm" needs <postId>, the id of the post on X');
+    if (action === 'confirm' && postId && !POST_ID.test(postId))
       return refuse(`"${postId ?? ''}" is not a post id (digits)`);
     if (action === 'retry' && postId !== undefined) return refuse('retry takes only a run id');
     if (extra.length > 0) return refuse(`unexpected "${extra.join(' ')}"`);
