@@ -15,6 +15,7 @@ import { type DaemonClock, runDaemonLoop, type Slot } from '../daemon/daemon-loo
 import { daemonSchedules } from '../daemon/daemon-schedules';
 import { publishPostLocally } from '../daemon/post-runner';
 import { startLocalEnvironment } from '../environment';
+import { listenForInterrupt } from '../interrupt';
 import { lambdaContext } from '../local-execution';
 import { applyEnvironment, type RunProgress, runDigestLocally } from '../runner';
 import { attachSharedAws } from '../shared-aws';
@@ -46,18 +47,8 @@ async function runDaemon(context: CliContext): Promise<number> {
   const release = acquireDaemonLock(dataDir);
   // The credentials as given: every run puts sandbox keys into process.env, which must not make the next run "real".
   const secretsEnv = { ...process.env };
-  const controller = new AbortController();
-  let interrupted: NodeJS.Signals | undefined;
+  const interrupt = listenForInterrupt();
   let stopLine: string | undefined;
-  // As in `run`: a listener replaces Node's default exit so the run is closed first.
-  // https://nodejs.org/api/process.html#signal-events
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = signal;
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   let aws: Awaited<ReturnType<typeof attachSharedAws>> | undefined;
   try {
     aws = await attachSharedAws(dataDir);
@@ -83,9 +74,10 @@ async function runDaemon(context: CliContext): Promise<number> {
           environment,
           input,
           executionName: randomUUID(),
-          signal: controller.signal,
+          signal: interrupt.signal,
           progress,
         });
+        const interrupted = interrupt.received();
         if (interrupted) {
           stopLine = await closeInterruptedRun(ledger, progress, interrupted);
           return;
@@ -122,7 +114,7 @@ async function runDaemon(context: CliContext): Promise<number> {
       ledger,
       pipelineIds: config.pipelines.map((p) => p.id),
       now: () => Date.now(),
-      signal: controller.signal,
+      signal: interrupt.signal,
       resume: async ({ run, input }) => {
         console.log(
           `resuming run ${run.runId} of ${run.pipelineId} (automatic resume ${run.autoResume?.attempt}, due ${run.autoResume?.at}: ${run.autoResume?.reason})`,
@@ -182,7 +174,7 @@ async function runDaemon(context: CliContext): Promise<number> {
       firstTick = false;
       for (const pipeline of config.pipelines) {
         for (const post of await posts.list(pipeline.id, statuses)) {
-          if (controller.signal.aborted) return undefined;
+          if (interrupt.signal.aborted) return undefined;
           if (Date.parse(post.at) > nowMs) {
             if (!next || post.at < next.at) next = post;
             continue;
@@ -214,7 +206,7 @@ async function runDaemon(context: CliContext): Promise<number> {
 
     const tick = async (nowMs: number): Promise<number | undefined> => {
       const post = await postsTick(nowMs);
-      if (controller.signal.aborted) return undefined;
+      if (interrupt.signal.aborted) return undefined;
       const resume = await resumes(Date.now());
       const wakeAt = [post, resume].filter((t): t is number => t !== undefined);
       return wakeAt.length > 0 ? Math.min(...wakeAt) : undefined;
@@ -237,14 +229,13 @@ async function runDaemon(context: CliContext): Promise<number> {
       progress: progressFile(dataDir),
       clock: realClock,
       hooks: { fire, missed, tick, upcoming },
-      signal: controller.signal,
+      signal: interrupt.signal,
     });
-    const signal = interrupted ?? 'SIGINT';
+    const signal = interrupt.received() ?? 'SIGINT';
     console.error(stopLine ?? `interrupted (${signal}): daemon stopped, no run was under way`);
-    return signal === 'SIGINT' ? 130 : 143;
+    return interrupt.exitCode(signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
     release();
     await aws?.close();
   }

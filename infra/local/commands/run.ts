@@ -8,6 +8,7 @@ import type { StartRunInput } from '../../../shared/pipeline/begin-run';
 import type { RunReport } from '../../../shared/pipeline/finish-run';
 import { type RunLedger, STEP_NAMES, type StepName } from '../../../shared/ports';
 import { type LocalEnvironment, startLocalEnvironment } from '../environment';
+import { listenForInterrupt } from '../interrupt';
 import { formatRunSummary } from '../report';
 import { type RunProgress, runDigestLocally } from '../runner';
 import type { CliContext, LocalCommand } from './command';
@@ -116,19 +117,7 @@ export async function runAndReport(
 ): Promise<number> {
   const { config, dataDir } = context;
   const started = Date.now();
-  const controller = new AbortController();
-  let interrupted: NodeJS.Signals | undefined;
-  // A listener replaces Node's default for SIGINT/SIGTERM (exit with 128 + signal number), so the
-  // command closes the run first and then exits with that same code itself.
-  // https://nodejs.org/api/process.html#signal-events
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second Ctrl-C does not wait for the run to be closed.
-    if (interrupted) process.exit(130);
-    interrupted = signal;
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = listenForInterrupt();
   let environment: LocalEnvironment | undefined;
   try {
     environment = await startLocalEnvironment({ config, dataDir, secretsEnv, now: new Date() });
@@ -139,16 +128,17 @@ export async function runAndReport(
       environment,
       input,
       executionName: randomUUID(),
-      signal: controller.signal,
+      signal: interrupt.signal,
       progress,
     });
     const ledger = createRunLedger({
       client: createDynamoDocumentClient(),
       tableName: environment.aws.table,
     });
+    const interrupted = interrupt.received();
     if (interrupted) {
       console.error(await closeInterruptedRun(ledger, progress, interrupted));
-      return interrupted === 'SIGINT' ? 130 : 143;
+      return interrupt.exitCode(interrupted);
     }
     const stored = result.report ? undefined : await storedReport(ledger, progress);
     const report = result.report ?? stored?.report;
@@ -180,8 +170,7 @@ export async function runAndReport(
     const status = result.report?.status;
     return result.status === 'SUCCEEDED' && status !== 'failed' && status !== 'partial' ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
     await environment?.close();
   }
 }
