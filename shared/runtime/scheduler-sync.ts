@@ -41,7 +41,8 @@ let resumeScheduler: ResumeScheduler | undefined;
  */
 export function resumeSchedulerFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  client: () => SchedulerClient = () => new SchedulerClient({}),
+  // The container's one Scheduler client, which FinishRun also disables schedules with.
+  client: () => SchedulerClient = sharedSchedulerClient,
 ): ResumeScheduler | undefined {
   const stateMachineArn = env[RESUME_MACHINE_ENV];
   const roleArn = env[RESUME_ROLE_ENV];
