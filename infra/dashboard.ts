@@ -68,13 +68,20 @@ export class DigestDashboard extends Construct {
       'A discord-digest execution failed, timed out or was aborted',
       machine.metricFailed({ period: five, statistic: 'Sum' }),
     );
-    const run = (name: string, pipelineId: string, period = Duration.hours(1)) =>
+    // Every run metric: per pipeline (and maybe per step or API), summed per hour unless said otherwise.
+    const run = (
+      name: string,
+      pipelineId: string,
+      period = Duration.hours(1),
+      more: { dimensions?: Record<string, string>; statistic?: string; label?: string } = {},
+    ) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName: name,
-        dimensionsMap: { pipelineId, service: SERVICE },
-        statistic: 'Sum',
+        dimensionsMap: { pipelineId, service: SERVICE, ...more.dimensions },
+        statistic: more.statistic ?? 'Sum',
         period,
+        ...(more.label ? { label: more.label } : {}),
       });
     for (const pipeline of config.pipelines) {
       alarm(
@@ -158,16 +165,12 @@ export class DigestDashboard extends Construct {
           new GraphWidget({
             title: 'Step duration (p90, ms)',
             left: config.pipelines.flatMap((p) =>
-              STEP_NAMES.map(
-                (step) =>
-                  new Metric({
-                    namespace: METRICS_NAMESPACE,
-                    metricName: 'StepDuration',
-                    dimensionsMap: { pipelineId: p.id, service: SERVICE, step },
-                    statistic: 'p90',
-                    period: Duration.hours(1),
-                    label: `${p.id} ${step}`,
-                  }),
+              STEP_NAMES.map((step) =>
+                run('StepDuration', p.id, Duration.hours(1), {
+                  dimensions: { step },
+                  statistic: 'p90',
+                  label: `${p.id} ${step}`,
+                }),
               ),
             ),
             width: 12,
@@ -177,16 +180,11 @@ export class DigestDashboard extends Construct {
             left: config.pipelines.flatMap((p) =>
               ['discord', 'gemini', p.publisher.kind === 'none' ? undefined : p.publisher.kind]
                 .filter((api): api is string => api !== undefined)
-                .map(
-                  (api) =>
-                    new Metric({
-                      namespace: METRICS_NAMESPACE,
-                      metricName: 'ApiRequests',
-                      dimensionsMap: { pipelineId: p.id, service: SERVICE, api },
-                      statistic: 'Sum',
-                      period: Duration.hours(1),
-                      label: `${p.id} ${api}`,
-                    }),
+                .map((api) =>
+                  run('ApiRequests', p.id, Duration.hours(1), {
+                    dimensions: { api },
+                    label: `${p.id} ${api}`,
+                  }),
                 ),
             ),
             width: 12,
