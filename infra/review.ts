@@ -1,11 +1,12 @@
-import { ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { FUNCTION_NEEDS, STATE_MACHINE_NAME } from '../shared/config/resources';
+import { FUNCTION_NEEDS } from '../shared/config/resources';
 import { REVIEW_LINK_URL_ENV } from '../shared/runtime/review';
 import { DigestFunction } from './digest-function';
 import { type GrantTargets, grantFunctionNeeds } from './function-grants';
+import { stateMachineArnByName } from './state-machine';
 
 export interface ReviewProps {
   /** The AwaitReview function: it gets the link address, and may resume its own task. */
@@ -34,13 +35,7 @@ export class Review extends Construct {
     grantFunctionNeeds(this.linkFunction, FUNCTION_NEEDS.ReviewLink, props.grants);
     const url = this.linkFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     props.awaitReview.addEnvironment(REVIEW_LINK_URL_ENV, url.url);
-    const machineArn = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      // Built from the fixed name: the machine's own ARN would be a cycle, as the machine invokes AwaitReview.
-      resourceName: STATE_MACHINE_NAME,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const machineArn = stateMachineArnByName(this);
     const answer = new PolicyStatement({
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       resources: [machineArn],

@@ -1,11 +1,12 @@
-import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RESUME_MACHINE_ENV, RESUME_ROLE_ENV, RESUME_SCHEDULE_PREFIX } from '../shared/config/aws-names';
-import { FUNCTION_NEEDS, PIPELINE_OUTPUTS, STATE_MACHINE_NAME } from '../shared/config/resources';
+import { FUNCTION_NEEDS, PIPELINE_OUTPUTS } from '../shared/config/resources';
 import { DigestFunction } from './digest-function';
 import { type GrantTargets, grantFunctionNeeds } from './function-grants';
+import { stateMachineArnByName } from './state-machine';
 
 export interface ScheduledTargetsProps {
   /** What the functions may touch: publish-post gets FUNCTION_NEEDS.PublishPost of it. */
@@ -81,15 +82,7 @@ export class ScheduledTargets extends Construct {
     });
     props.targetRole.grantPassRole(finish.grantPrincipal);
     // Built from the fixed name: the machine's own ARN would make FinishRun depend on the machine that invokes it.
-    finish.addEnvironment(
-      RESUME_MACHINE_ENV,
-      stack.formatArn({
-        service: 'states',
-        resource: 'stateMachine',
-        resourceName: STATE_MACHINE_NAME,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
+    finish.addEnvironment(RESUME_MACHINE_ENV, stateMachineArnByName(this));
     finish.addEnvironment(RESUME_ROLE_ENV, props.targetRole.roleArn);
 
     // At stack scope, so the output keys are exactly these names for `posts schedule --aws`.

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
@@ -41,6 +41,19 @@ export const RETRYABLE_ERRORS = [
 export const STEP_STATES = ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive'] as const;
 
 export const EXECUTION_TIMEOUT = Duration.hours(1);
+
+/**
+ * The machine's ARN from its fixed name, for what the machine itself invokes (FinishRun, AwaitReview):
+ * referencing the machine from them would be a dependency cycle.
+ */
+export function stateMachineArnByName(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: STATE_MACHINE_NAME,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
 
 /** Batches analysed at once, whatever the quota: each holds a Lambda and a Gemini request open. */
 export const MAX_ANALYSIS_CONCURRENCY = 10;
