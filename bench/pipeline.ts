@@ -15,6 +15,10 @@ import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
 import { createDynamoDocumentClient, createS3Client } from '../shared/adapters/aws-clients';
 import { loadConfigFile } from '../shared/config/load';
 import { configSchema } from '../shared/config/schema';
+
+/** The config's own ceiling on discord.fetchLimit (shared/config/schema.ts). */
+const MAX_FETCH_LIMIT = 100_000;
+
 import type { RunReport } from '../shared/pipeline/finish-run';
 
 export interface PipelineBenchOptions {
@@ -64,7 +68,11 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
     pipelines: [
       {
         ...pipeline,
-        discord: { ...pipeline.discord, window: { mode: 'hours', hours: 96 }, fetchLimit: count + 100 },
+        discord: {
+          ...pipeline.discord,
+          window: { mode: 'hours', hours: 96 },
+          fetchLimit: Math.min(count + 100, MAX_FETCH_LIMIT),
+        },
       },
     ],
   });
