@@ -132,6 +132,14 @@ export interface SheetStore {
     archiveHeaders: readonly string[],
     moves: readonly ArchiveMove[],
   ): Promise<void>;
+  /** The tabs and cells in use of another spreadsheet the same credentials reach: one spreadsheets.get. */
+  layoutOf(spreadsheetId: string): Promise<SheetLayout>;
+  /**
+   * Move a whole tab to another spreadsheet under the same title: a copy there, then the tab
+   * deleted here. A copy an interrupted transfer left behind is taken over, not made again; a
+   * tab that is no longer here has been transferred already.
+   */
+  transferTab(tab: string, destinationSpreadsheetId: string): Promise<void>;
 }
 
 // ─── Gemini ─────────────────────────────────────────────────────────────────

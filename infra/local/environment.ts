@@ -173,7 +173,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     else {
       sandboxes.sheets = await startSheetsSandbox({
         token: SANDBOX_CREDENTIALS.GOOGLE_SERVICE_ACCOUNT_JSON,
-        spreadsheets: config.pipelines.map((p) => p.sheet.spreadsheetId),
+        spreadsheets: config.pipelines.flatMap((p) => [
+          p.sheet.spreadsheetId,
+          ...(p.sheet.archiveSpreadsheetId ? [p.sheet.archiveSpreadsheetId] : []),
+        ]),
       });
       closers.push(sandboxes.sheets.close);
       env.SHEETS_API_URL = `${sandboxes.sheets.url}/`;

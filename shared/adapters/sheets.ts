@@ -1,6 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
-import { errorForStatus, RateLimitedError, TransientError, UnknownOutcomeError } from '../errors';
+import {
+  errorForStatus,
+  PermanentError,
+  RateLimitedError,
+  TransientError,
+  UnknownOutcomeError,
+} from '../errors';
 import type {
   ArchiveMove,
   OpenedTabs,
@@ -170,9 +176,17 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       handedOverLayout = true;
       return layoutCache;
     }
+    layoutCache = await fetchLayout(spreadsheetId);
+    return layoutCache;
+  }
+
+  async function fetchLayout(id: string): Promise<SheetLayout> {
     const answer = await call(() =>
       api.spreadsheets.get(
-        { spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' },
+        {
+          spreadsheetId: id,
+          fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
+        },
         request,
       ),
     );
@@ -182,8 +196,74 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       rowCount: s.properties?.gridProperties?.rowCount ?? 0,
       columnCount: s.properties?.gridProperties?.columnCount ?? 0,
     }));
-    layoutCache = { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
-    return layoutCache;
+    return { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+  }
+
+  async function transferTab(tab: string, destinationId: string) {
+    await loadLayout();
+    const source = layoutCache?.tabs.find((t) => t.title === tab);
+    if (!source || !layoutCache) return;
+    const destination = await fetchLayout(destinationId);
+    // A copy keeps the grid (rows × columns): a tab of the same title and grid there is this tab's copy.
+    const sameGrid = (t: { rowCount: number; columnCount: number }) =>
+      t.rowCount === source.rowCount && t.columnCount === source.columnCount;
+    const named = destination.tabs.find((t) => t.title === tab);
+    if (named && !sameGrid(named))
+      throw new PermanentError(
+        `spreadsheet ${destinationId} already has a tab "${tab}" that is not this one's copy: rename it there, or point sheet.archiveSpreadsheetId at another spreadsheet`,
+      );
+    if (!named) {
+      // copyTo answers the new sheet's properties (developers.google.com/sheets/api/reference/rest/v4/spreadsheets.sheets/copyTo)
+      // and titles it itself ("Copy of …", in the owner's language): it is renamed by the sheet id it answers with.
+      // A copy left by a transfer stopped before its rename holds the title in its own and the same grid.
+      const leftover = destination.tabs.find((t) => t.title.includes(tab) && sameGrid(t));
+      const copiedId =
+        leftover?.sheetId ??
+        (
+          await call(
+            () =>
+              api.spreadsheets.sheets.copyTo(
+                {
+                  spreadsheetId,
+                  sheetId: source.sheetId,
+                  requestBody: { destinationSpreadsheetId: destinationId },
+                },
+                request,
+              ),
+            true,
+          )
+        ).data.sheetId;
+      if (copiedId === undefined || copiedId === null)
+        throw new UnknownOutcomeError(`copyTo of "${tab}" answered no sheet id`);
+      await call(
+        () =>
+          api.spreadsheets.batchUpdate(
+            {
+              spreadsheetId: destinationId,
+              requestBody: {
+                requests: [
+                  {
+                    updateSheetProperties: { properties: { sheetId: copiedId, title: tab }, fields: 'title' },
+                  },
+                ],
+              },
+            },
+            request,
+          ),
+        true,
+      );
+    }
+    await call(
+      () =>
+        api.spreadsheets.batchUpdate(
+          { spreadsheetId, requestBody: { requests: [{ deleteSheet: { sheetId: source.sheetId } }] } },
+          request,
+        ),
+      true,
+    );
+    layoutCache.tabs = layoutCache.tabs.filter((t) => t.sheetId !== source.sheetId);
+    layoutCache.cellsUsed -= source.rowCount * source.columnCount;
+    headerCache.delete(tab);
   }
 
   const sheetIdOf = (title: string) => layoutCache?.tabs.find((t) => t.title === title)?.sheetId;
@@ -376,6 +456,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
   return {
     layout: (handedOver) => loadLayout(handedOver),
+    layoutOf: fetchLayout,
+    transferTab,
     openTabs,
     updateTabs,
 

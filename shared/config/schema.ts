@@ -248,6 +248,12 @@ export const pipelineSchema = z
        * 10 million per spreadsheet (developers.google.com/sheets/api/limits → Drive file limits).
        */
       maxCells: z.number().int().min(10_000).max(10_000_000).default(9_000_000),
+      /**
+       * Where whole month tabs go when archiving would take this spreadsheet past maxCells: the oldest
+       * months move there, under their own names. Create it yourself and share it with the service
+       * account (service accounts can no longer create files: burnash/gspread#1592). Needs `monthly`.
+       */
+      archiveSpreadsheetId: z.string().min(10).optional(),
     }),
     gemini: z
       .strictObject({
@@ -338,6 +344,20 @@ export const pipelineSchema = z
         });
       }
     }
+    const { archiveSpreadsheetId } = pipeline.sheet;
+    if (archiveSpreadsheetId && pipeline.sheet.archiveRotation !== 'monthly')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sheet', 'archiveSpreadsheetId'],
+        message:
+          'needs sheet.archiveRotation "monthly": only whole month tabs move to the archive spreadsheet',
+      });
+    if (archiveSpreadsheetId === pipeline.sheet.spreadsheetId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sheet', 'archiveSpreadsheetId'],
+        message: 'must differ from sheet.spreadsheetId: the tabs move to another spreadsheet',
+      });
     // A schedule's name is in its run ids (`<schedule>-<time>`): two schedules with one name would take each
     // other's runs for duplicates.
     const seen = new Map<string, number>();
@@ -381,6 +401,7 @@ function checkAcrossPipelines(config: { pipelines: ParsedPipeline[] }, ctx: z.Re
   const ids = new Map<string, number>();
   const scheduleNames = new Map<string, string>();
   const tabs = new Map<string, string>();
+  const archiveTargets = new Map<string, string>();
   for (const [p, pipeline] of pipelines.entries()) {
     const firstId = ids.get(pipeline.id);
     if (firstId !== undefined) {
@@ -413,6 +434,27 @@ function checkAcrossPipelines(config: { pipelines: ParsedPipeline[] }, ctx: z.Re
         });
       }
       scheduleNames.set(name, here);
+    }
+    // Month tabs keep their names in the archive spreadsheet: two pipelines sending the same names there
+    // would take each other's tab for their own copy, and a main spreadsheet there would lose tabs to it.
+    const { archiveSpreadsheetId } = pipeline.sheet;
+    if (archiveSpreadsheetId) {
+      const main = pipelines.findIndex((other) => other.sheet.spreadsheetId === archiveSpreadsheetId);
+      const key = `${archiveSpreadsheetId}\u0000${pipeline.sheet.archiveTab.toLowerCase()}`;
+      const other = archiveTargets.get(key);
+      if (main >= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', p, 'sheet', 'archiveSpreadsheetId'],
+          message: `is the spreadsheet of pipelines[${main}]; give the archive a spreadsheet of its own`,
+        });
+      else if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', p, 'sheet', 'archiveTab'],
+          message: `${other} sends its month tabs of this name to the same archive spreadsheet; rename one`,
+        });
+      else archiveTargets.set(key, `pipelines[${p}]`);
     }
     // Two pipelines in one spreadsheet must not share a tab: each would archive, dedup against or
     // overwrite the other's rows.

@@ -1,16 +1,10 @@
 import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
-import {
-  archiveTabFor,
-  archiveTabsIn,
-  GOOGLE_CELL_LIMIT,
-  grownLayout,
-  layoutFromNotes,
-} from '../domain/archive-tab';
+import { archiveTabFor, archiveTabsIn, grownLayout, layoutFromNotes } from '../domain/archive-tab';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN } from '../domain/post';
-import { SheetFullError } from '../errors';
 import type { ArchiveMove, ObjectStore, SheetStore, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
+import { makeArchiveRoom } from './archive-rotation';
 import { csvKeyOf, rawKeyOf } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 import { csvRunOf } from './upload';
@@ -87,20 +81,16 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   }
   const archiveRow = (opened.columns.get(archiveTab) ?? []).length + 1;
   const appendedRows = moves.filter((m) => m.archiveValues).length;
-  const cellsAfter = grownLayout(
+  // Checked before Google's own 400 at 10 million: old months move out first, or nothing moves at all.
+  const { maxCells } = deps.pipeline.sheet;
+  const room = await makeArchiveRoom(
+    deps.sheet,
+    deps.pipeline.sheet,
     layout,
     archiveTab,
-    archiveRow,
-    appendedRows,
-    archiveHeaders.length,
-  ).cellsUsed;
-  const { maxCells } = deps.pipeline.sheet;
-  if (cellsAfter > maxCells) {
-    // Refused before Google's own 400 at 10 million: nothing moves, every row stays in the main tab.
-    throw new SheetFullError(
-      `archiving ${appendedRows} rows would take spreadsheet ${deps.pipeline.sheet.spreadsheetId} to ${cellsAfter} cells, over sheet.maxCells ${maxCells} (Google's limit: ${GOOGLE_CELL_LIMIT}): point sheet.spreadsheetId at a new spreadsheet, or move old archive tabs out`,
-    );
-  }
+    grownLayout(layout, archiveTab, archiveRow, appendedRows, archiveHeaders.length).cellsUsed,
+  );
+  const { cellsAfter } = room;
   if (moves.length > 0) await deps.sheet.moveRows(mainTab, archiveTab, archiveHeaders, moves);
 
   const sourceRun = csvRunOf(input);
@@ -117,7 +107,15 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
       alreadyInArchive: moves.length - appended,
       sheetCellsUsed: cellsAfter,
       sheetCellLimit: maxCells,
+      archiveTabsMovedOut: room.moved.length,
     },
-    { processingStatus: status, processedPrefix: prefix, archiveTab },
+    {
+      processingStatus: status,
+      processedPrefix: prefix,
+      archiveTab,
+      ...(room.moved.length > 0
+        ? { movedOut: `${room.moved.join(', ')} → ${deps.pipeline.sheet.archiveSpreadsheetId}` }
+        : {}),
+    },
   );
 }

@@ -341,3 +341,78 @@ describe('the fewest requests', () => {
     expect(sandbox.tab(BOOK, 'Posts')).toHaveLength(3001);
   });
 });
+
+describe('moving a month tab to the archive spreadsheet', () => {
+  const ARCHIVE_BOOK = 'book-archive';
+  const OCTOBER = [
+    ['message_id', 'content'],
+    ['1', 'a'],
+    ['2', 'b'],
+  ];
+
+  async function twoBooks() {
+    sandbox = await startSheetsSandbox({ spreadsheets: [BOOK, ARCHIVE_BOOK], quotas: false });
+    sandbox.setTab(BOOK, 'Archive 2026-10', OCTOBER);
+    sandbox.setTab(BOOK, 'Archive 2026-11', [['message_id', 'content']]);
+    const url = `${sandbox.url}/`;
+    const sheet = createSheetStore({ spreadsheetId: BOOK, auth: createGoogleAuth('user-a'), rootUrl: url });
+    const raw = sheetsApi({ version: 'v4', auth: createGoogleAuth('user-a'), rootUrl: url });
+    return { sandbox, sheet, raw };
+  }
+  const titles = async (s: ReturnType<typeof createSheetStore>, id: string) =>
+    (await s.layoutOf(id)).tabs.map((t) => t.title);
+
+  it('copies the tab there under its own title, then deletes it here', async () => {
+    // Prepare
+    const { sandbox, sheet } = await twoBooks();
+
+    // Act
+    await sheet.transferTab('Archive 2026-10', ARCHIVE_BOOK);
+
+    // Assess
+    expect(sandbox.tab(ARCHIVE_BOOK, 'Archive 2026-10')).toEqual(OCTOBER);
+    expect(sandbox.tab(BOOK, 'Archive 2026-10')).toBeUndefined();
+    expect(await titles(sheet, ARCHIVE_BOOK)).toEqual(['Sheet1', 'Archive 2026-10']);
+    // A look here, a look there, the copy, its rename, the delete.
+    expect(sandbox.faults.calls.map((c) => c.method)).toEqual(['GET', 'GET', 'POST', 'POST', 'POST', 'GET']);
+    expect((await sheet.layout()).tabs.map((t) => t.title)).not.toContain('Archive 2026-10');
+  });
+
+  it('takes over the copy a transfer stopped before its rename left, instead of copying again', async () => {
+    // Prepare: the copy was made, and the answer lost before the rename.
+    const { sandbox, sheet, raw } = await twoBooks();
+    await raw.spreadsheets.sheets.copyTo({
+      spreadsheetId: BOOK,
+      sheetId: (await sheet.layout()).tabs.find((t) => t.title === 'Archive 2026-10')?.sheetId ?? -1,
+      requestBody: { destinationSpreadsheetId: ARCHIVE_BOOK },
+    });
+    expect(await titles(sheet, ARCHIVE_BOOK)).toEqual(['Sheet1', 'Copy of Archive 2026-10']);
+
+    // Act
+    await sheet.transferTab('Archive 2026-10', ARCHIVE_BOOK);
+    await sheet.transferTab('Archive 2026-10', ARCHIVE_BOOK);
+
+    // Assess: one copy, renamed; the second transfer found nothing left to move.
+    expect(await titles(sheet, ARCHIVE_BOOK)).toEqual(['Sheet1', 'Archive 2026-10']);
+    expect(sandbox.tab(ARCHIVE_BOOK, 'Archive 2026-10')).toEqual(OCTOBER);
+    expect(sandbox.tab(BOOK, 'Archive 2026-10')).toBeUndefined();
+  });
+
+  it('refuses a tab of that title there that is not this one’s copy, and keeps the tab here', async () => {
+    // Prepare: someone's own "Archive 2026-10" of another size.
+    const { sandbox, sheet } = await twoBooks();
+    sandbox.setTab(
+      ARCHIVE_BOOK,
+      'Archive 2026-10',
+      Array.from({ length: 1500 }, (_, i) => [String(i)]),
+    );
+
+    // Act
+    const moving = sheet.transferTab('Archive 2026-10', ARCHIVE_BOOK);
+
+    // Assess
+    await expect(moving).rejects.toThrow(PermanentError);
+    await expect(moving).rejects.toThrow(/already has a tab "Archive 2026-10"/);
+    expect(sandbox.tab(BOOK, 'Archive 2026-10')).toEqual(OCTOBER);
+  });
+});

@@ -146,13 +146,39 @@ export class FakeSheetStore implements SheetStore {
   }
   async layout(): Promise<SheetLayout> {
     this.check('layout');
-    const tabs = [...this.tabs].map(([title, rows], i) => ({
+    return FakeSheetStore.layoutOfTabs(this.tabs);
+  }
+  private static layoutOfTabs(tabs: Map<string, string[][]>): SheetLayout {
+    const layout = [...tabs].map(([title, rows], i) => ({
       title,
       sheetId: i,
       rowCount: Math.max(1000, rows.length),
       columnCount: Math.max(26, ...rows.map((r) => r.length)),
     }));
-    return { tabs, cellsUsed: tabs.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+    return { tabs: layout, cellsUsed: layout.reduce((sum, t) => sum + t.rowCount * t.columnCount, 0) };
+  }
+  /** Other spreadsheets the credentials reach (an archive spreadsheet), by id. */
+  readonly others = new Map<string, Map<string, string[][]>>();
+  private other(id: string): Map<string, string[][]> {
+    const book = this.others.get(id);
+    if (!book) throw new Error(`Requested entity was not found: spreadsheet ${id}`);
+    return book;
+  }
+  async layoutOf(spreadsheetId: string): Promise<SheetLayout> {
+    this.check('layoutOf');
+    return FakeSheetStore.layoutOfTabs(this.other(spreadsheetId));
+  }
+  async transferTab(tab: string, destinationSpreadsheetId: string): Promise<void> {
+    this.check('transferTab');
+    const rows = this.tabs.get(tab);
+    if (!rows) return;
+    const destination = this.other(destinationSpreadsheetId);
+    if (!destination.has(tab))
+      destination.set(
+        tab,
+        rows.map((r) => [...r]),
+      );
+    this.tabs.delete(tab);
   }
   async openTabs(specs: readonly TabSpec[], reads: SheetReads): Promise<OpenedTabs> {
     this.check('openTabs');

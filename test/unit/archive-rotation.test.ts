@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../shared/config/schema';
 import { archiveTabFor, archiveTabsIn, grownLayout } from '../../shared/domain/archive-tab';
 import { FakeChannel, testPipeline } from '../support/fakes';
 import { runPipeline, runRef, World } from '../support/harness';
@@ -97,5 +98,119 @@ describe('archive rotation over consecutive runs', () => {
     expect(report.steps.archive?.error?.message).toMatch(/over sheet.maxCells 100000/);
     expect(w.sheet.records('Posts')).toHaveLength(5);
     expect(w.sheet.tabs.has('Archive 2026-11')).toBe(false);
+  });
+
+  it('moves the oldest month tabs to sheet.archiveSpreadsheetId when the spreadsheet would pass maxCells', async () => {
+    // Prepare: Posts, Drafts, September, October and November's new tab are 5 × 26,000 cells.
+    const w = new World(
+      testPipeline({
+        sheet: {
+          spreadsheetId: 'sheet-0000000001',
+          archiveRotation: 'monthly',
+          maxCells: 110_000,
+          archiveSpreadsheetId: 'sheet-archive-0001',
+        },
+      }),
+      new FakeChannel(linkMessages(NOV, 5)),
+    );
+    w.sheet.tabs.set('Archive 2026-09', [['message_id'], ['old-1'], ['old-2']]);
+    w.sheet.tabs.set('Archive 2026-10', [['message_id'], ['old-3']]);
+    w.sheet.others.set('sheet-archive-0001', new Map());
+
+    // Act
+    const report = await runPipeline(w, runRef('nov', NOV));
+
+    // Assess: September left whole; October, the newest archive tab, stays for Upload's dedup.
+    expect(report.steps.archive?.status).toBe('succeeded');
+    expect(w.sheet.others.get('sheet-archive-0001')?.get('Archive 2026-09')?.slice(1)).toEqual([
+      ['old-1'],
+      ['old-2'],
+    ]);
+    expect(w.sheet.tabs.has('Archive 2026-09')).toBe(false);
+    expect(w.sheet.tabs.has('Archive 2026-10')).toBe(true);
+    expect(w.sheet.records('Archive 2026-11')).toHaveLength(5);
+    expect(report.steps.archive?.counts.archiveTabsMovedOut).toBe(1);
+    expect(report.steps.archive?.counts.sheetCellsUsed).toBeLessThanOrEqual(110_000);
+    expect(report.steps.archive?.notes?.movedOut).toBe('Archive 2026-09 → sheet-archive-0001');
+  });
+
+  it('moves nothing and refuses when the archive spreadsheet has no room either', async () => {
+    // Prepare: the archive spreadsheet already holds four full-size tabs.
+    const w = new World(
+      testPipeline({
+        sheet: {
+          spreadsheetId: 'sheet-0000000001',
+          archiveRotation: 'monthly',
+          maxCells: 110_000,
+          archiveSpreadsheetId: 'sheet-archive-0001',
+        },
+      }),
+      new FakeChannel(linkMessages(NOV, 5)),
+    );
+    w.sheet.tabs.set('Archive 2026-09', [['message_id'], ['old-1']]);
+    w.sheet.tabs.set('Archive 2026-10', [['message_id'], ['old-3']]);
+    w.sheet.others.set(
+      'sheet-archive-0001',
+      new Map(['A', 'B', 'C', 'D'].map((t) => [t, [['x']]] as [string, string[][]])),
+    );
+
+    // Act
+    const report = await runPipeline(w, runRef('nov', NOV));
+
+    // Assess
+    expect(report.steps.archive?.error?.name).toBe('SheetFullError');
+    expect(report.steps.archive?.error?.message).toMatch(
+      /archive spreadsheet sheet-archive-0001 has no room/,
+    );
+    expect(w.sheet.tabs.has('Archive 2026-09')).toBe(true);
+    expect(w.sheet.records('Posts')).toHaveLength(5);
+  });
+});
+
+const MINIMAL = {
+  id: 'demo',
+  discord: { channelId: '1200000000000000000' },
+  schedules: [{ name: 'morning', dailyAt: '09:00', timeZone: 'Europe/Berlin' }],
+};
+
+describe('sheet.archiveSpreadsheetId', () => {
+  const parse = (sheet: Record<string, unknown>, more: Record<string, unknown>[] = []) =>
+    configSchema.safeParse({
+      pipelines: [{ ...MINIMAL, sheet: { spreadsheetId: 'sheet-0000000001', ...sheet } }, ...more],
+    });
+
+  it('needs monthly rotation and a spreadsheet of its own', () => {
+    // Act
+    const withoutMonths = parse({ archiveSpreadsheetId: 'sheet-archive-0001' });
+    const itself = parse({ archiveRotation: 'monthly', archiveSpreadsheetId: 'sheet-0000000001' });
+    const fine = parse({ archiveRotation: 'monthly', archiveSpreadsheetId: 'sheet-archive-0001' });
+
+    // Assess
+    expect(withoutMonths.error?.issues[0]?.path).toEqual(['pipelines', 0, 'sheet', 'archiveSpreadsheetId']);
+    expect(withoutMonths.error?.issues[0]?.message).toMatch(/archiveRotation "monthly"/);
+    expect(itself.error?.issues[0]?.message).toMatch(/must differ from sheet.spreadsheetId/);
+    expect(fine.success).toBe(true);
+  });
+
+  it('refuses two pipelines sending month tabs of one name to one archive spreadsheet', () => {
+    // Prepare
+    const second = {
+      ...MINIMAL,
+      id: 'second',
+      discord: { channelId: '1200000000000000001' },
+      sheet: {
+        spreadsheetId: 'sheet-0000000002',
+        archiveRotation: 'monthly',
+        archiveSpreadsheetId: 'sheet-archive-0001',
+      },
+    };
+
+    // Act
+    const result = parse({ archiveRotation: 'monthly', archiveSpreadsheetId: 'sheet-archive-0001' }, [
+      second,
+    ]);
+
+    // Assess
+    expect(result.error?.issues[0]?.path).toEqual(['pipelines', 1, 'sheet', 'archiveTab']);
   });
 });

@@ -9,10 +9,11 @@ import { type Clock, Quota } from './quota';
 
 /**
  * An in-memory Google Sheets v4 speaking what the client sends: spreadsheet
- * metadata, values get/update/append/batchGet/batchUpdate, and batchUpdate
- * with addSheet, appendCells, deleteDimension and updateCells, applied
- * atomically as the real service does. It keeps the per-minute read and write
- * quotas per user and per project, answering 429 as Google does.
+ * metadata, values get/update/append/batchGet/batchUpdate, batchUpdate with
+ * addSheet, appendCells, deleteDimension, updateCells, deleteSheet and
+ * updateSheetProperties (a title), applied atomically as the real service
+ * does, and sheets.copyTo another spreadsheet. It keeps the per-minute read
+ * and write quotas per user and per project, answering 429 as Google does.
  */
 export interface SheetsSandbox extends SandboxServer {
   tab(spreadsheetId: string, title: string): string[][] | undefined;
@@ -359,6 +360,36 @@ export async function startSheetsSandbox(options: {
         return { status: 200, body: { spreadsheetId: m[1], updatedRange: range } };
       }
     }
+    const copyTo = rest.match(/^\/sheets\/(\d+):copyTo$/);
+    if (copyTo && request.method === 'POST') {
+      // developers.google.com/sheets/api/reference/rest/v4/spreadsheets.sheets/copyTo: answers the new SheetProperties.
+      const entry = [...book].find(([, t]) => t.sheetId === Number(copyTo[1]));
+      if (!entry) return googleError(404, 'NOT_FOUND', `No sheet with id: ${copyTo[1]}`);
+      const destinationId = String(
+        (request.body as { destinationSpreadsheetId?: string }).destinationSpreadsheetId ?? '',
+      );
+      const destination = books.get(destinationId);
+      if (!destination) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
+      // Sheets titles a copy "Copy of <title>" (the API does not document the title; callers rename by sheetId).
+      let title = `Copy of ${entry[0]}`;
+      for (let n = 2; destination.has(title); n += 1) title = `Copy of ${entry[0]} ${n}`;
+      const grown = clone(destination);
+      const sheetId = nextSheetId++;
+      grown.set(title, { sheetId, rows: entry[1].rows.map((r) => [...r]) });
+      const tooBig = overCells(grown);
+      if (tooBig) return tooBig;
+      books.set(destinationId, grown);
+      return {
+        status: 200,
+        body: {
+          sheetId,
+          title,
+          index: grown.size - 1,
+          sheetType: 'GRID',
+          gridProperties: { rowCount: Math.max(1000, entry[1].rows.length), columnCount: 26 },
+        },
+      };
+    }
     if (rest === ':batchUpdate' && request.method === 'POST') {
       const copy = clone(book);
       const replies: unknown[] = [];
@@ -427,6 +458,47 @@ export async function startSheetsSandbox(options: {
               (row.values ?? []).map((c) => Object.values(c.userEnteredValue ?? {})[0] ?? ''),
             ),
           );
+          replies.push({});
+        } else if (r.deleteSheet) {
+          const id = (r.deleteSheet as { sheetId?: number }).sheetId;
+          const entry = [...copy].find(([, t]) => t.sheetId === id);
+          if (!entry)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].deleteSheet: No sheet with id: ${id}`,
+            );
+          if (copy.size === 1)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].deleteSheet: You can't remove all the sheets in a document.`,
+            );
+          copy.delete(entry[0]);
+          replies.push({});
+        } else if (r.updateSheetProperties) {
+          const { properties = {}, fields = '' } = r.updateSheetProperties as {
+            properties?: { sheetId?: number; title?: string };
+            fields?: string;
+          };
+          const entry = [...copy].find(([, t]) => t.sheetId === properties.sheetId);
+          if (!entry)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].updateSheetProperties: No grid with id: ${properties.sheetId}`,
+            );
+          const title = properties.title;
+          if (fields.split(',').includes('title') && title && title !== entry[0]) {
+            if (copy.has(title))
+              return googleError(
+                400,
+                'INVALID_ARGUMENT',
+                `Invalid requests[${i}].updateSheetProperties: A sheet with the name "${title}" already exists. Please enter another name.`,
+              );
+            copy.delete(entry[0]);
+            copy.set(title, entry[1]);
+          }
           replies.push({});
         } else {
           return googleError(400, 'INVALID_ARGUMENT', `unsupported request ${Object.keys(r).join(',')}`);
