@@ -1,5 +1,6 @@
 import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai';
 import { z } from 'zod';
+import { nextPacificMidnight } from '../domain/pacific-day';
 import type { PostAnalysis } from '../domain/post';
 import {
   AuthError,
@@ -14,7 +15,6 @@ import {
   errorReason,
   type GoogleErrorBody,
   isDailyQuota,
-  nextPacificMidnight,
   quotaViolations,
   retryDelayMs,
 } from './gemini-quota';

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
+import { nextPacificMidnight } from '../domain/pacific-day';
 import { PermanentError, RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore } from '../ports';
 import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
@@ -39,6 +40,11 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
   const started = now();
   const stored = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
   if (stored) return { batch, status: 'reused', posts: stored.rows.length, requests: 0 };
+
+  // A batch of this round found the daily quota spent: until its reset the others ask nothing (each would be a 429).
+  const dailyReset = nextPacificMidnight(started).toISOString();
+  if (await deps.store.getText(quotaStopKeyOf(run.pipelineId, run.runId, round, dailyReset)))
+    return { batch, status: 'waiting', resetAt: dailyReset };
 
   const inputKey = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
   const text = await deps.store.getText(inputKey);

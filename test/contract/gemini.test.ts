@@ -16,7 +16,7 @@ import {
   startGeminiSandbox,
 } from '../../infra/local/sandbox/gemini-server';
 import { createGeminiAnalyzer, thinkingConfigFor } from '../../shared/adapters/gemini';
-import { nextPacificMidnight, pacificMidnightBefore } from '../../shared/adapters/gemini-quota';
+import { nextPacificMidnight, pacificMidnightBefore } from '../../shared/domain/pacific-day';
 import { AuthError, RateLimitedError } from '../../shared/errors';
 
 const KEY = 'gem-key';

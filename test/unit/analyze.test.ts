@@ -5,6 +5,7 @@
  * writes the draft; publish and archive never act on a partial analysis.
  */
 import { describe, expect, it } from 'vitest';
+import { nextPacificMidnight } from '../../shared/domain/pacific-day';
 import { MAIN_TAB_HEADERS } from '../../shared/domain/post';
 import { quotaExhausted, RateLimitedError } from '../../shared/errors';
 import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
@@ -63,6 +64,30 @@ describe('analysis stopped by a quota', () => {
     expect(report.steps.publish?.status).toBe('skipped');
     expect(report.steps.archive?.status).toBe('skipped');
     expect(w.publisher.posts).toHaveLength(0);
+  });
+
+  it('asks nothing more of Gemini once a batch found the daily quota spent, until the reset', async () => {
+    // Prepare: the daily quota resets at midnight Pacific, as Gemini's does.
+    const reset = nextPacificMidnight(Date.now());
+    const daily = () =>
+      quotaExhausted('gemini', 'quota GenerateRequestsPerDayPerProjectPerModel-FreeTier', reset);
+    const w = new World(testPipeline(), new FakeChannel(linkMessages(T, 450)));
+    const original = w.analyzer.analyzePosts.bind(w.analyzer);
+    let calls = 0;
+    w.analyzer.analyzePosts = async (posts) => {
+      calls += 1;
+      if (calls > 1) throw daily();
+      return original(posts);
+    };
+
+    // Act
+    const report = await runPipeline(w, runRef('r1', T));
+
+    // Assess: one answered, one refused; the other three batches wait without a request.
+    expect(calls).toBe(2);
+    expect(report.steps.analyze?.status).toBe('partial');
+    expect(report.steps.analyze?.counts).toMatchObject({ postsAnalysed: 100, postsRemaining: 350 });
+    expect(report.steps.analyze?.notes?.resetAt).toBe(reset.toISOString());
   });
 
   it('a resume analyses only what is left, then writes the draft and publishes', async () => {

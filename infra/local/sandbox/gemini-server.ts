@@ -1,4 +1,4 @@
-import { pacificMidnightBefore } from '../../../shared/adapters/gemini-quota';
+import { pacificMidnightBefore } from '../../../shared/domain/pacific-day';
 import {
   type LatencyProfile,
   latencyProfile,
