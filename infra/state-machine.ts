@@ -262,11 +262,20 @@ export function buildDigestStateMachine(
     const wait = new Wait(scope, `${state}WaitsForRateLimit`, {
       time: WaitTime.secondsPath(`${slot}.waitSeconds`),
     }).next(task);
-    task.next(
-      new Choice(scope, `${state}RateLimited`)
-        .when(Condition.isPresent(`${slot}.waitSeconds`), wait)
-        .otherwise(next),
+    const choice = new Choice(scope, `${state}RateLimited`).when(
+      Condition.isPresent(`${slot}.waitSeconds`),
+      wait,
     );
+    // A step out of its invocation's time with work left (Collect over many pages) runs again at once.
+    if (state === 'Collect')
+      choice.when(
+        Condition.and(
+          Condition.isPresent(`${slot}.continues`),
+          Condition.booleanEquals(`${slot}.continues`, true),
+        ),
+        task,
+      );
+    task.next(choice.otherwise(next));
   });
   const first = entries[0];
   if (!first) throw new Error('no steps');

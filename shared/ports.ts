@@ -283,6 +283,11 @@ export interface StepRecord {
   waitSeconds?: number;
   /** The step stopped on a quota that resets later: a resume can finish it from this time on (ISO). */
   retryAt?: string;
+  /**
+   * The step used its invocation's time and has more to do: the state machine runs it again at
+   * once, and it goes on from what it stored (Collect: 100,000 messages are more than one Lambda's 15 minutes).
+   */
+  continues?: boolean;
 }
 
 export interface RunRecord {

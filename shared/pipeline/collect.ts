@@ -8,7 +8,7 @@ import { compareSnowflakes, isSnowflake, maxSnowflake, snowflakeToMs } from '../
 import { collectionWindow } from '../domain/window';
 import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { ChannelSource, ObjectStore, SheetStore, StepRecord } from '../ports';
-import { partial, type StepInput, skipped, succeeded } from './run-state';
+import { partial, type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 
 export interface CollectDeps {
   pipeline: PipelineConfig;
@@ -366,6 +366,12 @@ const countsOf = (c: ChannelCounts): ChannelCounts => ({
   readable: c.readable,
 });
 
+/** Discord requests of the earlier invocations, when this one continues a Collect that ran out of time. */
+function continuedRequests(input: StepInput): number {
+  const earlier = stepOutcome(input, 'collect');
+  return earlier?.continues ? (earlier.counts.discordRequests ?? 0) : 0;
+}
+
 const timeOf = (id: string) => new Date(snowflakeToMs(id)).toISOString();
 
 function intentError(deps: CollectDeps, counts: ChannelCounts): ConfigError {
@@ -466,14 +472,15 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
     withoutLink: total.withoutLink,
     duplicateLinks: total.duplicateLinks,
     postsKept,
-    discordRequests: channel.pages,
+    // The invocations before this one of a Collect that continued, so the run's figure is the run's.
+    discordRequests: channel.pages + continuedRequests(input),
   };
   if (channel.stop !== 'end') {
     const why =
       channel.stop === 'limit'
         ? `the fetch limit of ${deps.pipeline.discord.fetchLimit} messages was reached`
         : 'the time budget of this invocation ran out';
-    return partial(
+    const stopped = partial(
       started,
       `${why} with more messages in the window; --resume continues after message ${channel.cursor} (${timeOf(channel.cursor)})`,
       { ...counts, truncated: 1, partsStored: chunks },
@@ -484,6 +491,8 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
         windowUntil: window.until,
       },
     );
+    // Out of time, not out of messages: the state machine runs Collect again, which goes on after the last chunk.
+    return channel.stop === 'time' ? { ...stopped, continues: true } : stopped;
   }
 
   // The whole window is stored: the chunks, in order, make the run's files.

@@ -39,6 +39,7 @@ const stepRecordSchema = z.object({
   error: z.object({ name: z.string(), message: z.string() }).optional(),
   waitSeconds: z.number().optional(),
   retryAt: z.string().optional(),
+  continues: z.boolean().optional(),
 });
 const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 

@@ -107,7 +107,9 @@ describe('state machine', () => {
       expect(asl.States[state]?.Next).toBe(`${state}RateLimited`);
       expect(asl.States[`${state}RateLimited`]).toMatchObject({
         Type: 'Choice',
-        Choices: [{ Variable: `${slot}.waitSeconds`, IsPresent: true, Next: `${state}WaitsForRateLimit` }],
+        Choices: expect.arrayContaining([
+          { Variable: `${slot}.waitSeconds`, IsPresent: true, Next: `${state}WaitsForRateLimit` },
+        ]),
       });
       expect(asl.States[`${state}WaitsForRateLimit`]).toEqual({
         Type: 'Wait',
@@ -115,6 +117,22 @@ describe('state machine', () => {
         Next: state,
       });
     }
+  });
+
+  it('runs Collect again at once when it ran out of its invocation’s time with messages left', () => {
+    // Act
+    const asl = definition();
+
+    // Assess
+    const choices = (asl.States.CollectRateLimited as { Choices: unknown[] }).Choices;
+    expect(choices).toContainEqual({
+      And: [
+        { Variable: '$.steps.collect.continues', IsPresent: true },
+        { Variable: '$.steps.collect.continues', BooleanEquals: true },
+      ],
+      Next: 'Collect',
+    });
+    expect((asl.States.UploadRateLimited as { Choices: unknown[] }).Choices).toHaveLength(1);
   });
 
   it('gives each step as long as its function has, so a local run is timed as the deployed one', () => {

@@ -187,6 +187,40 @@ describe('collectChannelPosts', () => {
     expect(record.notes?.reason).toMatch(/time budget/);
   });
 
+  it('out of time, asks the state machine to run it again, and the next invocation goes on where it stopped', async () => {
+    // Prepare: each page takes a minute; a budget of 2.5 minutes reads three pages an invocation.
+    let clock = 0;
+    const inner = new FakeChannel(linkMessages(T, 450));
+    const channel: ChannelSource = {
+      fetchPage: async (request) => {
+        clock += 60_000;
+        return inner.fetchPage(request);
+      },
+    };
+    const store = new FakeObjectStore();
+    const timed = { ...deps(channel, 1000, store), budgetMs: 150_000, now: () => clock };
+
+    // Act
+    const first = await collectChannelPosts(timed, input());
+    const second = await collectChannelPosts(timed, { ...input(), steps: { collect: first } });
+
+    // Assess
+    expect(first).toMatchObject({ status: 'partial', continues: true });
+    expect(first.counts).toMatchObject({ messagesSeen: 300, discordRequests: 3 });
+    expect(second.status).toBe('succeeded');
+    expect(second.continues).toBeUndefined();
+    expect(second.counts).toMatchObject({ messagesSeen: 450, postsKept: 450, discordRequests: 5 });
+  });
+
+  it('stops at the fetch limit without asking to be run again: the limit is the user’s', async () => {
+    // Act
+    const record = await collectChannelPosts(deps(new FakeChannel(linkMessages(T, 500)), 200), input());
+
+    // Assess
+    expect(record.status).toBe('partial');
+    expect(record.continues).toBeUndefined();
+  });
+
   it('fails naming Read Message History when nothing comes back but the channel has a message in the window', async () => {
     // Prepare
     const lastId = message(T, 30, 'hidden').id;
