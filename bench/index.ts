@@ -5,6 +5,7 @@
  * peak memory, requests per API against the minimum, sheet cells used and
  * the modelled AWS cost of the run. `--tier tier1` plays Gemini's paid tier.
  */
+import './quiet';
 import { cpus, totalmem } from 'node:os';
 import { TASK_STATES } from '../shared/config/resources';
 import { measureFunctionBundles, measureNaiveBundle } from './bundles';

@@ -9,6 +9,7 @@
  * tier 1); the run's Wait states really wait, so a quota that resets within
  * the run is waited out, and one that resets later leaves the run partial.
  */
+import './quiet';
 import { pathToFileURL } from 'node:url';
 import { startLocalEnvironment } from '../infra/local/environment';
 import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
@@ -76,8 +77,6 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
       },
     ],
   });
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
   const now = new Date();
   const environment = await startLocalEnvironment({ config, secretsEnv: {}, now, seedCount: count });
