@@ -590,6 +590,8 @@ export interface ReviewRecord {
   requestedAt: string;
   /** After this the decision is refused and the task times out (ISO). Not `expiresAt`: that is the table's TTL. */
   deadline: string;
+  /** The execution that asked: a retry of its task keeps the request, a new execution asks anew. */
+  executionName?: string;
   status: 'pending' | 'approved' | 'rejected';
   decidedBy?: string;
   decidedAt?: string;
