@@ -20,7 +20,7 @@ import { fireRuleOfSchedule } from '../shared/config/coverage';
 import type { DigestConfig } from '../shared/config/schema';
 import { fireTimesBetween } from '../shared/domain/schedule/evaluator';
 import { METRICS_NAMESPACE, RUN_OUTCOME_METRICS } from '../shared/observability/metrics';
-import { STEP_NAMES } from '../shared/ports';
+import { QUOTAS, type QuotaApi, STEP_NAMES } from '../shared/ports';
 
 export interface DigestDashboardProps {
   config: DigestConfig;
@@ -119,7 +119,7 @@ export class DigestDashboard extends Construct {
         [
           new TextWidget({
             markdown:
-              '# discord-digest\nRuns of every pipeline: outcomes, success rate, step durations, API requests, deliveries.',
+              '# discord-digest\nRuns of every pipeline: outcomes, success rate, step durations, API requests, quota use, deliveries.',
             width: 12,
             height: 6,
           }),
@@ -192,6 +192,24 @@ export class DigestDashboard extends Construct {
         ],
         [
           new GraphWidget({
+            title: 'Quota used per service (%, highest in 5 minutes; 100 = exhausted)',
+            left: config.pipelines.flatMap((p) =>
+              quotaApisOf(p).flatMap((api) =>
+                QUOTAS[api].map((quota) =>
+                  run('QuotaUsedPercent', p.id, Duration.minutes(5), {
+                    dimensions: { api, quota },
+                    statistic: 'Maximum',
+                    label: `${p.id} ${api} ${quota}`,
+                  }),
+                ),
+              ),
+            ),
+            leftYAxis: { min: 0, max: 100 },
+            width: 24,
+          }),
+        ],
+        [
+          new GraphWidget({
             title: 'Posts',
             left: config.pipelines.flatMap((p) =>
               ['PostsCollected', 'RowsAppended', 'PostsAnalysed', 'RowsArchived', 'MalformedMessages'].map(
@@ -229,6 +247,11 @@ export class DigestDashboard extends Construct {
       ],
     });
   }
+}
+
+/** The APIs whose quota use a pipeline's steps report (shared/ports.ts QUOTAS): Typefully's is not read. */
+function quotaApisOf(pipeline: DigestConfig['pipelines'][number]): QuotaApi[] {
+  return ['discord', 'sheets', 'gemini', ...(pipeline.publisher.kind === 'x' ? (['x'] as const) : [])];
 }
 
 /**

@@ -114,7 +114,13 @@ function reviewGate(scope: Construct, fn: IFunction, publish: IChainable): Choic
   const wait = new LambdaInvoke(scope, 'AwaitReview', {
     lambdaFunction: fn,
     integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: TaskInput.fromObject({ 'run.$': '$.run', 'steps.$': '$.steps', taskToken: JsonPath.taskToken }),
+    // The execution's name tells a retry of this task (same name, new token) from a resumed run's new request.
+    payload: TaskInput.fromObject({
+      'run.$': '$.run',
+      'steps.$': '$.steps',
+      taskToken: JsonPath.taskToken,
+      'executionName.$': '$$.Execution.Name',
+    }),
     retryOnServiceExceptions: false,
     taskTimeout: Timeout.at('$.run.review.timeoutSeconds'),
     resultPath: slot,

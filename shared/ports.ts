@@ -4,6 +4,30 @@
  */
 import type { PostAnalysis } from './domain/post';
 
+// ─── Quotas ─────────────────────────────────────────────────────────────────
+
+/**
+ * The service quotas whose use an adapter can learn, by API: from the answer's headers (Discord's route
+ * bucket, X's windows), from a 429 naming the spent quota (Gemini), or from its own count (Sheets, which
+ * sends no quota headers).
+ */
+export const QUOTAS = {
+  discord: ['route-bucket'],
+  sheets: ['reads-per-minute', 'writes-per-minute'],
+  gemini: ['requests-per-minute', 'requests-per-day', 'input-tokens-per-minute'],
+  x: ['15-minute-window', 'user-24-hour', 'app-24-hour'],
+} as const;
+export type QuotaApi = keyof typeof QUOTAS;
+export type QuotaName<A extends QuotaApi> = (typeof QUOTAS)[A][number];
+
+/** How much of one quota is used, as one answer (or our own count) says. */
+export type QuotaUse = {
+  [A in QuotaApi]: { api: A; quota: QuotaName<A>; used: number; limit: number };
+}[QuotaApi];
+
+/** Told each time an adapter learns a quota's use; it never throws into the request. */
+export type QuotaObserver = (use: QuotaUse) => void;
+
 // ─── Discord ────────────────────────────────────────────────────────────────
 
 export interface ChannelPageRequest {
@@ -603,6 +627,8 @@ export interface ReviewRecord {
   requestedAt: string;
   /** After this the decision is refused and the task times out (ISO). Not `expiresAt`: that is the table's TTL. */
   deadline: string;
+  /** The execution that asked: a retry of its task keeps the request, a new execution asks anew. */
+  executionName?: string;
   status: 'pending' | 'approved' | 'rejected';
   decidedBy?: string;
   decidedAt?: string;

@@ -6,26 +6,9 @@ import { ConfigError } from '../../shared/errors';
 import { logger } from '../../shared/observability/logger';
 import { parseEvent } from '../../shared/observability/step-handler';
 import { requestReview, reviewEventSchema } from '../../shared/pipeline/review';
-import type { Destination } from '../../shared/ports';
-import { destinationFactory } from '../../shared/runtime/destinations';
+import { noticeSender } from '../../shared/runtime/notifier';
 import { REVIEW_LINK_URL_ENV, reviewStoreFor, taskCallbackFor } from '../../shared/runtime/review';
-import { type StepContext, stepContext } from '../../shared/runtime/step-context';
-
-async function notifyDestinations(context: StepContext): Promise<Destination[]> {
-  const build = destinationFactory(context);
-  const built: Destination[] = [];
-  for (const spec of context.pipeline.notify) {
-    try {
-      built.push(await build(spec));
-    } catch (error) {
-      context.log('review request destination unavailable', {
-        destination: spec.name,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      });
-    }
-  }
-  return built;
-}
+import { stepContext } from '../../shared/runtime/step-context';
 
 /** AwaitReview (`lambda:invoke.waitForTaskToken`): store the token, ask for a decision, return; the task waits. */
 export const handler = middy(async (event: unknown, lambda: Context) => {
@@ -41,8 +24,8 @@ export const handler = middy(async (event: unknown, lambda: Context) => {
       store: context.store,
       ledger: context.ledger,
       reviews: reviewStoreFor(),
-      // The request goes to the pipeline's notify destinations; one that cannot be built is left out, logged.
-      destinations: await notifyDestinations(context),
+      // The request goes to the pipeline's notify destinations, journalled: a retried task sends nothing twice.
+      notify: noticeSender(context),
       links: async () => {
         if (!base) return undefined;
         try {

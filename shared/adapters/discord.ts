@@ -1,4 +1,11 @@
-import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
+import {
+  DiscordAPIError,
+  HTTPError,
+  RateLimitError,
+  REST,
+  RESTEvents,
+  type ResponseLike,
+} from '@discordjs/rest';
 import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
 import {
   AuthError,
@@ -8,7 +15,7 @@ import {
   RateLimitedError,
   TransientError,
 } from '../errors';
-import type { ChannelSource } from '../ports';
+import type { ChannelSource, QuotaObserver } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
 export interface DiscordOptions {
@@ -17,6 +24,21 @@ export interface DiscordOptions {
   baseUrl: string;
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** Told what each answer's X-RateLimit-Limit/-Remaining say of its route's bucket. */
+  onQuota?: QuotaObserver;
+}
+
+/**
+ * The route bucket's use from an answer's headers: X-RateLimit-Limit ("the number of requests that can be
+ * made") and X-RateLimit-Remaining (discord/discord-api-docs developers/topics/rate-limits.mdx, Header Format).
+ */
+function reportBucket(response: ResponseLike, onQuota: QuotaObserver): void {
+  const limit = Number(response.headers.get('x-ratelimit-limit'));
+  const remaining = Number(response.headers.get('x-ratelimit-remaining'));
+  // An answer without them (no bucket on that route) says nothing.
+  if (!response.headers.has('x-ratelimit-limit') || !Number.isFinite(limit) || !Number.isFinite(remaining))
+    return;
+  onQuota({ api: 'discord', quota: 'route-bucket', used: limit - remaining, limit });
 }
 
 /**
@@ -86,6 +108,9 @@ export function createDiscordChannelSource(options: DiscordOptions): ChannelSour
     retries: 0,
     rejectOnRateLimit: () => true,
   }).setToken(options.token);
+  const { onQuota } = options;
+  // The client hands each raw answer to its `response` listeners (a 429 too), before it reads the body.
+  if (onQuota) rest.on(RESTEvents.Response, (_request, response) => reportBucket(response, onQuota));
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxWaitMs: 10_000, ...options.retry };
   const call = <T>(channelId: string, operation: () => Promise<T>) =>
     retryMapped(operation, (error) => toDigestError(error, channelId, retry.maxWaitMs), retry);

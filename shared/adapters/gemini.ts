@@ -10,11 +10,12 @@ import {
   RateLimitedError,
   TransientError,
 } from '../errors';
-import type { Analyzer } from '../ports';
+import type { Analyzer, QuotaName, QuotaObserver } from '../ports';
 import {
   errorReason,
   type GoogleErrorBody,
   isDailyQuota,
+  type QuotaViolation,
   quotaViolations,
   retryDelayMs,
 } from './gemini-quota';
@@ -27,6 +28,35 @@ export interface GeminiOptions {
   retry?: Partial<RetryOptions>;
   /** The clock a per-day quota's reset is reckoned from (tests). */
   now?: () => number;
+  /** Told of each quota a 429 names as spent (answers that succeed say nothing of quotas). */
+  onQuota?: QuotaObserver;
+}
+
+/** Our name of a Gemini quota id (GenerateRequestsPerDayPerProjectPerModel-FreeTier, …), if we know it. */
+function quotaNameOf(violation: QuotaViolation): QuotaName<'gemini'> | undefined {
+  const id = violation.quotaId ?? '';
+  if (/InputTokens.*PerMinute/.test(id)) return 'input-tokens-per-minute';
+  if (/Requests/.test(id) && isDailyQuota(violation)) return 'requests-per-day';
+  if (/Requests.*PerMinute/.test(id)) return 'requests-per-minute';
+  return undefined;
+}
+
+/**
+ * A 429 RESOURCE_EXHAUSTED names the spent quotas in google.rpc.QuotaFailure, with their limit in
+ * `quotaValue` (https://ai.google.dev/gemini-api/docs/rate-limits; bodies in googleapis/python-genai#2044):
+ * each is used up, 100 %.
+ */
+function reportSpentQuotas(error: unknown, onQuota: QuotaObserver | undefined): void {
+  if (!onQuota || !(error instanceof ApiError) || error.status !== 429) return;
+  const reported = new Set<string>();
+  for (const violation of quotaViolations(errorBodyOf(error))) {
+    const quota = quotaNameOf(violation);
+    if (!quota || reported.has(quota)) continue;
+    reported.add(quota);
+    const limit = Number(violation.quotaValue);
+    const known = Number.isFinite(limit) && limit > 0 ? limit : 1;
+    onQuota({ api: 'gemini', quota, used: known, limit: known });
+  }
 }
 
 const SUMMARY_WORDS = 25;
@@ -182,6 +212,7 @@ export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
         text = answer.text;
         finish = answer.candidates?.[0]?.finishReason;
       } catch (error) {
+        reportSpentQuotas(error, options.onQuota);
         throw toDigestError(error, (options.now ?? Date.now)());
       }
       if (!text) {

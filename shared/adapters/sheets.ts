@@ -10,6 +10,7 @@ import {
 import type {
   ArchiveMove,
   OpenedTabs,
+  QuotaObserver,
   SheetLayout,
   SheetStore,
   SheetTable,
@@ -45,7 +46,17 @@ export interface SheetStoreOptions {
   rootUrl: string;
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** Told, at each request, how many of its kind this store sent in the last minute. */
+  onQuota?: QuotaObserver;
+  now?: () => number;
 }
+
+/**
+ * "Read requests per minute per user: 60", and the same for writes (https://developers.google.com/sheets/api/limits).
+ * Sheets answers no quota headers, so the store counts its own requests against it: a lower bound, since
+ * other steps and pipelines using the same account are not counted here.
+ */
+export const SHEETS_REQUESTS_PER_MINUTE_PER_USER = 60;
 
 const quote = (tab: string) => `'${tab.replace(/'/g, "''")}'`;
 
@@ -146,14 +157,40 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
   const random = retry.random ?? Math.random;
   // googleapis-common retries by default (nodejs-googleapis-common src/apirequest.ts): ours decide instead.
   const request = { timeout: options.timeoutMs ?? 30_000, retry: false };
-  /** `writes`: the request is not idempotent (append, add a tab, move rows). */
-  const call = <T>(operation: () => Promise<T>, writes = false) => {
+  const now = options.now ?? Date.now;
+  const sentAt = { read: [] as number[], write: [] as number[] };
+  const quotaOf = { read: 'reads-per-minute', write: 'writes-per-minute' } as const;
+  const limit = SHEETS_REQUESTS_PER_MINUTE_PER_USER;
+  /** One more request of its kind (retries count: Google counts every request). */
+  const counted =
+    <T>(kind: 'read' | 'write', operation: () => Promise<T>) =>
+    () => {
+      if (options.onQuota) {
+        const at = now();
+        const sent = sentAt[kind];
+        sent.push(at);
+        while ((sent[0] ?? at) <= at - 60_000) sent.shift();
+        options.onQuota({ api: 'sheets', quota: quotaOf[kind], used: sent.length, limit });
+      }
+      return operation();
+    };
+  /**
+   * `writes`: the request is not idempotent (append, add a tab, move rows); `kind`: the quota it counts
+   * against (an idempotent values.batchUpdate is still a write).
+   */
+  const call = <T>(
+    operation: () => Promise<T>,
+    writes = false,
+    kind: 'read' | 'write' = writes ? 'write' : 'read',
+  ) => {
     let quotaErrors = 0;
     return retryMapped(
-      operation,
+      counted(kind, operation),
       (error) => {
         const mapped = toDigestError(error, writes);
         if (!(mapped instanceof RateLimitedError)) return mapped;
+        // A 429 says the quota of this kind is spent, whatever our own count says.
+        options.onQuota?.({ api: 'sheets', quota: quotaOf[kind], used: limit, limit });
         // The per-minute quotas refill every minute; until then each 429 doubles the wait.
         const wait = quotaBackoffMs(quotaErrors++, retry.baseDelayMs, random);
         return new RateLimitedError(mapped.message, wait, { cause: error });
@@ -445,11 +482,14 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       }),
     );
     for (const chunk of byPayload(data, jsonBytes)) {
-      await call(() =>
-        api.spreadsheets.values.batchUpdate(
-          { spreadsheetId, requestBody: { valueInputOption: 'RAW', data: chunk } },
-          request,
-        ),
+      await call(
+        () =>
+          api.spreadsheets.values.batchUpdate(
+            { spreadsheetId, requestBody: { valueInputOption: 'RAW', data: chunk } },
+            request,
+          ),
+        false,
+        'write',
       );
     }
   }

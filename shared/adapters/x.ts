@@ -1,5 +1,5 @@
 import { Agent as HttpAgent } from 'node:http';
-import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
+import { ApiRequestError, ApiResponseError, TwitterApi, type TwitterRateLimit } from 'twitter-api-v2';
 import { comparableText } from '../domain/tweet-length';
 import {
   DuplicatePostError,
@@ -9,7 +9,7 @@ import {
   TransientError,
   UnknownOutcomeError,
 } from '../errors';
-import type { PublishedPart, Publisher } from '../ports';
+import type { PublishedPart, Publisher, QuotaObserver } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
 export interface XOptions {
@@ -21,6 +21,26 @@ export interface XOptions {
   baseUrl: string;
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** Told what each post's answer says of POST /2/tweets' windows. */
+  onQuota?: QuotaObserver;
+}
+
+/**
+ * The post windows' use as X's headers give it ("Every API response includes headers showing your current
+ * rate limit status": https://docs.x.com/fundamentals/rate-limits), parsed by twitter-api-v2 into
+ * `rateLimit` (x-rate-limit-*), `rateLimit.userDay` (x-user-limit-24hour-*) and `rateLimit.day`.
+ */
+function reportPostLimits(rateLimit: TwitterRateLimit | undefined, onQuota: QuotaObserver | undefined) {
+  if (!rateLimit || !onQuota) return;
+  const windows = [
+    ['15-minute-window', rateLimit],
+    ['user-24-hour', rateLimit.userDay],
+    ['app-24-hour', rateLimit.day],
+  ] as const;
+  for (const [quota, window] of windows) {
+    if (window && Number.isFinite(window.limit) && Number.isFinite(window.remaining))
+      onQuota({ api: 'x', quota, used: window.limit - window.remaining, limit: window.limit });
+  }
 }
 
 /** Looking on the account is not allowed by the plan: only the operator can tell. Never leaves this module. */
@@ -118,12 +138,15 @@ export function createXPublisher(options: XOptions): Publisher {
       let answer: { data: { id: string; text: string } };
       try {
         // Never retried here: after a lost answer the caller must look before posting again.
-        answer = await client.post(
+        const full = await client.post<{ data: { id: string; text: string } }>(
           'tweets',
           { text, ...(replyTo ? { reply: { in_reply_to_tweet_id: replyTo } } : {}) },
-          { prefix, timeout },
+          { prefix, timeout, fullResponse: true },
         );
+        reportPostLimits(full.rateLimit, options.onQuota);
+        answer = full.data;
       } catch (error) {
+        if (error instanceof ApiResponseError) reportPostLimits(error.rateLimit, options.onQuota);
         // An answer (even 429 or 5xx) means nothing was posted; no answer means we cannot know.
         throw toDigestError(error, !(error instanceof ApiResponseError));
       }

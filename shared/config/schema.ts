@@ -185,6 +185,8 @@ export const NOTIFY_EVENTS = [
   'run-missed',
   'publication-unknown',
   'quota-exhausted',
+  // A draft waiting for approval (publisher.review: approve): the request with its approve/reject links.
+  'review-requested',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RunReport } from '../pipeline/finish-run';
-import { STEP_NAMES } from '../ports';
+import { type QuotaObserver, type QuotaUse, STEP_NAMES } from '../ports';
 
 /**
  * EMF metrics the dashboard graphs and the alarms watch, by pipeline: one data point per run outcome
@@ -84,3 +84,21 @@ export function recordMissedRuns(pipelineId: string, count: number): void {
   metrics.addMetric('RunsMissed', MetricUnit.Count, count);
   metrics.publishStoredMetrics();
 }
+
+/**
+ * How much of a service quota is used, in percent, by pipeline, API and quota, as an adapter learned it
+ * (shared/ports.ts QUOTAS); an exhausted quota (a 429 naming it) is 100. Graphed as its maximum.
+ */
+export function recordQuotaUse(pipelineId: string, use: QuotaUse): void {
+  if (!(use.limit > 0) || !Number.isFinite(use.used)) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ pipelineId, api: use.api, quota: use.quota });
+  const percent = Math.min(100, Math.max(0, (100 * use.used) / use.limit));
+  single.addMetric('QuotaUsedPercent', MetricUnit.Percent, Math.round(percent * 10) / 10);
+}
+
+/** The observer the runtime hands each adapter of a pipeline's step. */
+export const quotaObserverFor =
+  (pipelineId: string): QuotaObserver =>
+  (use) =>
+    recordQuotaUse(pipelineId, use);

@@ -26,7 +26,7 @@ export interface FinishRunDeps {
   /** Automatic resume: the pipeline's `autoResumeMinutes`, and in AWS the Scheduler that fires the resume. */
   autoResume?: { backoffMinutes: readonly number[] | undefined; scheduler?: ResumeScheduler };
   /** Tell a person what needs one (a failed or partial run, a paused schedule, …); once per run and event. */
-  notify?: (notice: Notice) => Promise<void>;
+  notify?: (notice: Notice) => Promise<unknown>;
   now: () => Date;
   log: (message: string, data: Record<string, unknown>) => void;
 }

@@ -17,6 +17,15 @@ export interface Notice {
    * renders the same bytes (a signed webhook's receiver refuses one key with two bodies).
    */
   at: string;
+  /**
+   * Which occurrence of the event within the run, when it may legitimately happen more than once
+   * (a review asked again by a resumed execution): part of the journal key, the same on every retry.
+   */
+  attempt?: string;
+  /** Text shown between what happened and the command (the draft under review). */
+  body?: readonly string[];
+  /** Links to act on (a review's signed approve/reject links). */
+  links?: readonly string[];
 }
 
 export interface NotifyDeps {
@@ -33,11 +42,12 @@ const HEADLINES: Record<NotifyEvent, string> = {
   'run-missed': 'scheduled run did not happen',
   'publication-unknown': 'publication outcome unknown',
   'quota-exhausted': 'quota exhausted',
+  'review-requested': 'draft waiting for review',
 };
 
-/** The journal key of one notification: one per run, event and destination, never more. */
+/** The journal key of one notification: one per run, event (and attempt) and destination, never more. */
 export const notificationKeyOf = (notice: Notice, destination: string) =>
-  `${notice.runId}#notify-${notice.event}#${destination}`;
+  `${notice.runId}#notify-${notice.event}${notice.attempt ? `-${notice.attempt}` : ''}#${destination}`;
 
 export function noticeMessage(notice: Notice): DigestMessage {
   return {
@@ -46,10 +56,11 @@ export function noticeMessage(notice: Notice): DigestMessage {
     title: `discord-digest ${notice.pipelineId}: ${HEADLINES[notice.event]} (${notice.runId})`,
     parts: [
       notice.what,
+      ...(notice.body ?? []),
       `pipeline ${notice.pipelineId}, run ${notice.runId}`,
       `what helps: ${notice.command}`,
     ],
-    links: [],
+    links: [...(notice.links ?? [])],
     createdAt: notice.at,
   };
 }

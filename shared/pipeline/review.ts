@@ -9,7 +9,6 @@ import type { PipelineConfig } from '../config/schema';
 import { signReviewLink, verifyReviewLink } from '../domain/review-link';
 import { DigestError, PermanentError, ReviewLinkError, ReviewRejectedError } from '../errors';
 import type {
-  Destination,
   LockHolderProcess,
   ObjectStore,
   ReviewDecision,
@@ -20,10 +19,16 @@ import type {
   TaskCallback,
 } from '../ports';
 import { loadDraft } from './analyze';
+import type { DeliveryOutcome } from './deliver';
+import type { Notice } from './notify';
 import { stepInputSchema } from './run-state';
 
-/** The AwaitReview state's payload: the usual step input plus `$$.Task.Token`. */
-export const reviewEventSchema = stepInputSchema.extend({ taskToken: z.string().min(1) });
+/** The AwaitReview state's payload: the usual step input plus `$$.Task.Token` and `$$.Execution.Name`. */
+export const reviewEventSchema = stepInputSchema.extend({
+  taskToken: z.string().min(1),
+  /** `$$.Execution.Name`: a retry of the task keeps it, a resumed run's new execution does not. */
+  executionName: z.string().min(1),
+});
 export type ReviewEvent = z.infer<typeof reviewEventSchema>;
 
 /** The lock outlives the wait by the run's ordinary lease, so Publish and Archive still hold it after. */
@@ -34,8 +39,11 @@ export interface RequestReviewDeps {
   store: ObjectStore;
   ledger: RunLedger;
   reviews: ReviewStore;
-  /** Where the request goes (the pipeline's notification destinations); none: the CLI is the only way. */
-  destinations: readonly Destination[];
+  /**
+   * Send the request to the pipeline's notify destinations (those listening for `review-requested`),
+   * journalled once per destination (shared/pipeline/notify.ts `sendNotice`); none: the CLI is the only way.
+   */
+  notify: (notice: Notice) => Promise<DeliveryOutcome[]>;
   /** Signed approve/reject links, when the deployment has a link address and the pipeline a key. */
   links?: () => Promise<{ base: string; key: string } | undefined>;
   /** In AWS: resume the task at once when a decision already stands. Locally the runner reads the store. */
@@ -91,8 +99,19 @@ export async function requestReview(deps: RequestReviewDeps, event: ReviewEvent)
     await deps.callback?.succeed(event.taskToken, reviewStepRecord(earlier));
     return { runId: run.runId, deadline: earlier.deadline, notified: 0, decided: earlier.status };
   }
+  const sameExecution = earlier?.executionName === event.executionName;
+  if (earlier?.status === 'rejected' && sameExecution) {
+    // Rejected between a failed attempt of this task and its retry: the old token's callback found no task.
+    await deps.callback?.fail(event.taskToken, new ReviewRejectedError('').name, rejectionMessage(earlier));
+    return { runId: run.runId, deadline: earlier.deadline, notified: 0, decided: earlier.status };
+  }
+  // A retry of this task (Step Functions gives it a new token) keeps the request its first attempt made:
+  // the same deadline and message, so the journal sends nothing twice and links already sent still decide
+  // (they name the run; the store hands the decision the latest token). A new execution (a resume) asks anew.
+  const retried = earlier?.status === 'pending' && sameExecution ? earlier : undefined;
   const waitMs = run.review.timeoutSeconds * 1000;
-  const deadline = new Date(now.getTime() + waitMs).toISOString();
+  const requestedAt = retried?.requestedAt ?? now.toISOString();
+  const deadline = retried?.deadline ?? new Date(now.getTime() + waitMs).toISOString();
   // The ordinary lease would run out during a wait of hours and let the next run take the pipeline over.
   const lock = await deps.ledger.acquireLock(
     run.pipelineId,
@@ -112,14 +131,17 @@ export async function requestReview(deps: RequestReviewDeps, event: ReviewEvent)
       reason: `waiting for a review until ${deadline}: npm run digest -- approve ${run.runId} (or reject)`,
     },
   });
-  await deps.reviews.request({
+  const request = {
     pipelineId: run.pipelineId,
     runId: run.runId,
     taskToken: event.taskToken,
-    requestedAt: now.toISOString(),
+    requestedAt,
     deadline,
-  });
-  if (!(await loadDraft(deps.store, run.pipelineId, run.runId))) {
+    executionName: event.executionName,
+  };
+  await deps.reviews.request(request);
+  const draft = await loadDraft(deps.store, run.pipelineId, run.runId);
+  if (!draft) {
     // Nothing would be posted: no one is asked, and Publish says why it has nothing to do.
     await decideReview(deps, {
       pipelineId: run.pipelineId,
@@ -130,44 +152,39 @@ export async function requestReview(deps: RequestReviewDeps, event: ReviewEvent)
     });
     return { runId: run.runId, deadline, notified: 0, decided: 'approved' };
   }
-  const notified = await notify(deps, run.pipelineId, run.runId, deadline);
-  deps.log('review requested', { deadline, notified });
+  const outcomes = await deps.notify(await reviewNotice(deps, request, draft.parts));
+  const notified = outcomes.filter((o) => o.status === 'delivered' || o.status === 'already').length;
+  deps.log('review requested', { deadline, notified, retried: retried !== undefined });
   return { runId: run.runId, deadline, notified };
 }
 
-/** Each destination gets the draft and how to decide; one that fails is logged: the CLI still decides. */
-async function notify(deps: RequestReviewDeps, pipelineId: string, runId: string, deadline: string) {
-  if (deps.destinations.length === 0) return 0;
-  const draft = await loadDraft(deps.store, pipelineId, runId);
+/**
+ * The request as a notice: the draft and how to decide, journalled per execution (`attempt`), and built
+ * only from what the request stored, so a retry renders the same bytes.
+ */
+async function reviewNotice(
+  deps: RequestReviewDeps,
+  request: Omit<ReviewRecord, 'status'> & { executionName: string },
+  parts: readonly string[],
+): Promise<Notice> {
+  const { pipelineId, runId, deadline } = request;
   const links = await deps.links?.();
   const expires = Math.floor(Date.parse(deadline) / 1000);
-  const how = (decision: ReviewDecision) =>
+  const link = (decision: ReviewDecision) =>
     links
-      ? signReviewLink(links.base, { pipelineId, runId, decision, expires }, links.key)
-      : `npm run digest -- ${decision} ${runId} --pipeline ${pipelineId}`;
-  let delivered = 0;
-  for (const destination of deps.destinations) {
-    try {
-      await destination.deliver(
-        {
-          pipelineId,
-          runId,
-          title: `Review the ${pipelineId} digest of run ${runId} before ${deadline}`,
-          parts: draft?.parts ?? [],
-          links: [`approve: ${how('approve')}`, `reject: ${how('reject')}`],
-          createdAt: deps.now().toISOString(),
-        },
-        `review-${pipelineId}-${runId}`,
-      );
-      delivered += 1;
-    } catch (error) {
-      deps.log('review request not delivered', {
-        destination: destination.name,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      });
-    }
-  }
-  return delivered;
+      ? [`${decision}: ${signReviewLink(links.base, { pipelineId, runId, decision, expires }, links.key)}`]
+      : [];
+  return {
+    event: 'review-requested',
+    pipelineId,
+    runId,
+    at: request.requestedAt,
+    attempt: request.executionName,
+    what: `the draft waits for a decision until ${deadline}: approved, it is published; rejected or expired, nothing is`,
+    body: parts,
+    links: [...link('approve'), ...link('reject')],
+    command: `npm run digest -- approve ${runId} --pipeline ${pipelineId} (or reject ${runId} --reason "...")`,
+  };
 }
 
 export interface DecideReviewDeps {

@@ -1,4 +1,5 @@
 import { createDiscordChannelSource } from '../adapters/discord';
+import { quotaObserverFor } from '../observability/metrics';
 import type { ChannelSource } from '../ports';
 import type { StepContext } from './step-context';
 
@@ -9,5 +10,6 @@ export async function channelSourceFor(context: StepContext): Promise<ChannelSou
     baseUrl: context.endpoints.DISCORD_API_URL,
     timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
+    onQuota: quotaObserverFor(context.pipeline.id),
   });
 }

@@ -1,4 +1,5 @@
 import { createGeminiAnalyzer } from '../adapters/gemini';
+import { quotaObserverFor } from '../observability/metrics';
 import type { Analyzer } from '../ports';
 import type { StepContext } from './step-context';
 
@@ -11,5 +12,6 @@ export async function analyzerFor(context: StepContext): Promise<Analyzer> {
     timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 120_000,
     retry: context.retry,
     now: () => context.now().getTime(),
+    onQuota: quotaObserverFor(context.pipeline.id),
   });
 }

@@ -1,5 +1,6 @@
 import { createTypefullyPublisher } from '../adapters/typefully';
 import { createXPublisher } from '../adapters/x';
+import { quotaObserverFor } from '../observability/metrics';
 import type { Publisher } from '../ports';
 import type { StepContext } from './step-context';
 
@@ -27,5 +28,6 @@ export async function publisherFor(context: StepContext): Promise<Publisher | un
     baseUrl: context.endpoints.X_API_URL,
     timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
+    onQuota: quotaObserverFor(context.pipeline.id),
   });
 }

@@ -1,5 +1,6 @@
 import { createGoogleAuth, createSheetStore, type GoogleAuth } from '../adapters/sheets';
 import { checkedGoogleCredential } from '../config/google-key';
+import { quotaObserverFor } from '../observability/metrics';
 import type { SheetStore } from '../ports';
 import type { StepContext } from './step-context';
 
@@ -28,5 +29,6 @@ export async function sheetStoreFor(context: StepContext): Promise<SheetStore> {
     rootUrl: context.endpoints.SHEETS_API_URL,
     timeoutMs: context.endpoints.API_TIMEOUT_MS ?? 30_000,
     retry: context.retry,
+    onQuota: quotaObserverFor(context.pipeline.id),
   });
 }

@@ -18,6 +18,7 @@ import { createDiscordChannelSource } from '../../shared/adapters/discord';
 import { csvToPosts } from '../../shared/domain/csv';
 import { ConfigError, RateLimitedError } from '../../shared/errors';
 import { collectChannelPosts, csvKeyOf } from '../../shared/pipeline/collect';
+import type { QuotaUse } from '../../shared/ports';
 import { FakeObjectStore, FakeSheetStore, silentLog, testPipeline } from '../support/fakes';
 import { runRef } from '../support/harness';
 import { message } from '../support/messages';
@@ -303,5 +304,28 @@ describe('collect through the adapter', () => {
     expect(first.notes?.stoppedAfterId).toMatch(/^\d+$/);
     expect(records.at(-1)?.status).toBe('succeeded');
     expect(store.objects.get(csvKeyOf('demo', 'r1'))).toBe(whole.store.objects.get(csvKeyOf('demo', 'r1')));
+  });
+});
+
+describe('quota use', () => {
+  it("reports each answer's route bucket from its X-RateLimit-Limit and -Remaining headers", async () => {
+    // Prepare
+    const s = await start({ routeLimit: { limit: 2, windowMs: 200 } }, [message(T, 1, 'a')]);
+    const uses: QuotaUse[] = [];
+    const channel = createDiscordChannelSource({
+      token: 'bot-token',
+      baseUrl: `${s.url}/api`,
+      timeoutMs: 2_000,
+      retry: { baseDelayMs: 5, maxWaitMs: 2_000, maxAttempts: 6 },
+      onQuota: (use) => uses.push(use),
+    });
+
+    // Act: the third page waits for the bucket to reset (the client knows it is spent), then is answered
+    for (let i = 0; i < 3; i++) await channel.fetchPage({ channelId: CHANNEL, after: '0', limit: 100 });
+
+    // Assess
+    expect(uses).toEqual(
+      [1, 2, 1].map((used) => ({ api: 'discord', quota: 'route-bucket', used, limit: 2 })),
+    );
   });
 });

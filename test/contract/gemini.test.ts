@@ -18,6 +18,7 @@ import {
 import { createGeminiAnalyzer, thinkingConfigFor } from '../../shared/adapters/gemini';
 import { nextPacificMidnight, pacificMidnightBefore } from '../../shared/domain/pacific-day';
 import { AuthError, RateLimitedError } from '../../shared/errors';
+import type { QuotaUse } from '../../shared/ports';
 
 const KEY = 'gem-key';
 // 2026-11-24 10:00:30 UTC is 02:00:30 in Los Angeles (PST, UTC−8).
@@ -414,5 +415,31 @@ describe('midnight Pacific', () => {
     // Assess
     expect(next.toISOString()).toBe(reset);
     expect(pacificMidnightBefore(next.getTime())).toBe(next.getTime());
+  });
+});
+
+describe('quota use', () => {
+  it('reports the quota a 429 names as used up, with the limit it gives, and nothing for an answer', async () => {
+    // Prepare
+    const { sandbox } = await world();
+    const uses: QuotaUse[] = [];
+    const analyzer = createGeminiAnalyzer({
+      apiKey: KEY,
+      baseUrl: sandbox.url,
+      timeoutMs: 2_000,
+      now: () => START,
+      retry: { baseDelayMs: 5, maxWaitMs: 60_000 },
+      onQuota: (use) => uses.push(use),
+    });
+    await analyzer.analyzePosts(posts, settings);
+    const afterAnswer = uses.length;
+    sandbox.exhaustQuota('gemini-2.5-flash', 'day');
+
+    // Act
+    await analyzer.analyzePosts(posts, settings).catch(() => undefined);
+
+    // Assess
+    expect(afterAnswer).toBe(0);
+    expect(uses).toEqual([{ api: 'gemini', quota: 'requests-per-day', used: 250, limit: 250 }]);
   });
 });

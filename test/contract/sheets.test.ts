@@ -15,6 +15,7 @@ import {
 import type { RetryOptions } from '../../shared/adapters/retry';
 import { createGoogleAuth, createSheetStore, quotaBackoffMs } from '../../shared/adapters/sheets';
 import { PermanentError, RateLimitedError, UnknownOutcomeError } from '../../shared/errors';
+import type { QuotaUse } from '../../shared/ports';
 
 const BOOK = 'book-1';
 // Thirty seconds into a minute: the quota refills in 30 s.
@@ -171,6 +172,49 @@ describe('the adapter under a quota', () => {
     expect((error as Error).message).toContain('Write requests per minute per user');
     expect(sleeps).toEqual([1_500, 2_500, 4_500]);
     expect(sandbox.faults.calls.length - calls).toBe(4);
+  });
+
+  it('counts its own requests per minute against the 60 a user may send (Sheets sends no quota headers); a 429 is the quota used up', async () => {
+    // Prepare
+    const { clock, sandbox: server } = await world({ writesPerMinutePerUser: 2 });
+    const uses: QuotaUse[] = [];
+    const store = (maxWaitMs: number) =>
+      createSheetStore({
+        spreadsheetId: BOOK,
+        auth: createGoogleAuth('user-a'),
+        rootUrl: `${server.url}/`,
+        timeoutMs: 1_000,
+        now: () => clock.now,
+        retry: {
+          random: () => 0.5,
+          maxWaitMs,
+          sleep: async (ms) => {
+            clock.now += ms;
+          },
+        },
+        onQuota: (use) => uses.push(use),
+      });
+    const writes = () => uses.filter((u) => u.quota === 'writes-per-minute').map((u) => u.used);
+    // One store per invocation, as the steps build it: its count is its own.
+    const upload = store(5_000);
+    await upload.appendRows('Posts', ['message_id'], [{ message_id: '1' }]);
+    await upload.appendRows('Posts', ['message_id'], [{ message_id: '2' }]);
+    const counted = writes();
+
+    // Act: the third write of the minute, by another invocation, is refused
+    await store(1_000)
+      .appendRows('Posts', ['message_id'], [{ message_id: '3' }])
+      .catch(() => undefined);
+
+    // Assess
+    expect(counted).toEqual([1, 2]);
+    expect(uses.filter((u) => u.quota === 'writes-per-minute').at(-1)).toEqual({
+      api: 'sheets',
+      quota: 'writes-per-minute',
+      used: 60,
+      limit: 60,
+    });
+    expect(uses.every((u) => u.limit === 60)).toBe(true);
   });
 
   it('never waits more than about a minute at once', () => {

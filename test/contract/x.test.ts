@@ -13,7 +13,7 @@ import {
   TransientError,
   UnknownOutcomeError,
 } from '../../shared/errors';
-import type { PublishUnit } from '../../shared/ports';
+import type { PublishUnit, QuotaUse } from '../../shared/ports';
 
 const fast = { baseDelayMs: 5, maxWaitMs: 2_000 };
 let x: XSandbox | undefined;
@@ -100,6 +100,41 @@ describe('x', () => {
 
     // Assess
     expect(lookup).toEqual({ status: 'refused', reason: expect.stringContaining('client-not-enrolled') });
+  });
+
+  it("reports each post's windows from X's headers, and a capped post as the cap used up", async () => {
+    // Prepare
+    x = await startXSandbox({ plan: 'free', postsPer15Minutes: 50 });
+    const uses: QuotaUse[] = [];
+    const publisher = createXPublisher({
+      appKey: 'k',
+      appSecret: 's',
+      accessToken: 't',
+      accessSecret: 'ts',
+      baseUrl: x.url,
+      timeoutMs: 1_000,
+      retry: fast,
+      onQuota: (use) => uses.push(use),
+    });
+    for (let i = 0; i < 17; i++) await publisher.publish(unit(`post ${i}`));
+
+    // Act
+    await publisher.publish(unit('post 18')).catch(() => undefined);
+
+    // Assess
+    const day = uses.filter((u) => u.quota === 'user-24-hour');
+    expect(day.slice(0, 2)).toEqual([
+      { api: 'x', quota: 'user-24-hour', used: 1, limit: 17 },
+      { api: 'x', quota: 'user-24-hour', used: 2, limit: 17 },
+    ]);
+    expect(day.at(-1)).toEqual({ api: 'x', quota: 'user-24-hour', used: 17, limit: 17 });
+    expect(day).toHaveLength(18);
+    expect(uses.find((u) => u.quota === '15-minute-window')).toEqual({
+      api: 'x',
+      quota: '15-minute-window',
+      used: 1,
+      limit: 50,
+    });
   });
 
   it('the per-user 24-hour cap (free plan: 17) ends with a RateLimitedError naming the reset hours later', async () => {

@@ -98,6 +98,14 @@ describe('review before publishing, locally', () => {
     expect(result.report?.steps.publish?.status).toBe('succeeded');
     expect(tweets()).toBeGreaterThan(before);
     expect((await ledger.getRun(pipelineId, 'review-approve'))?.steps.review?.status).toBe('succeeded');
+    // The request reached the notify destination that listens for it (ops-channel), once; on-call's `on` leaves it out.
+    const requests = (environment.sandboxes.discordWebhook?.messages() ?? []).filter((m) =>
+      m.content.includes('draft waiting for review (review-approve)'),
+    );
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.content).toContain('npm run digest -- approve review-approve');
+    const mails = environment.sandboxes.ses?.sent() ?? [];
+    expect(mails.filter((m) => m.subject.includes('draft waiting for review'))).toEqual([]);
   });
 
   it('posts nothing after a rejection, ends partial and records who and why', async () => {

@@ -101,6 +101,52 @@ describe('dashboard', () => {
   });
 });
 
+/** The dashboard's widgets as CloudWatch reads them, each CDK token (an ARN, a region) as a placeholder. */
+function dashboardWidgets(): { properties: { title?: string; metrics?: unknown[][] } }[] {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = dashboard?.Properties?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return (JSON.parse(text) as { widgets: ReturnType<typeof dashboardWidgets> }).widgets;
+}
+
+describe('quota use', () => {
+  it('graphs the highest quota use per service and quota of each pipeline, as the adapters report it', () => {
+    // Act
+    const widget = dashboardWidgets().find((w) => w.properties.title?.startsWith('Quota used per service'));
+
+    // Assess: [namespace, name, ...dimension name/value pairs, options], the dimensions by name
+    const lines = (widget?.properties.metrics ?? []).map((line) => ({
+      name: line[1],
+      dimensions: Object.fromEntries(
+        line.slice(2, -1).flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])),
+      ),
+      stat: (line.at(-1) as { stat?: string }).stat,
+    }));
+    const quotas = lines.map((l) => `${l.dimensions.api} ${l.dimensions.quota}`);
+    expect(quotas).toEqual([
+      'discord route-bucket',
+      'sheets reads-per-minute',
+      'sheets writes-per-minute',
+      'gemini requests-per-minute',
+      'gemini requests-per-day',
+      'gemini input-tokens-per-minute',
+      'x 15-minute-window',
+      'x user-24-hour',
+      'x app-24-hour',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        name: 'QuotaUsedPercent',
+        dimensions: { pipelineId: 'demo', service: 'discord-digest' },
+        stat: 'Maximum',
+      });
+    }
+  });
+});
+
 describe('next scheduled runs', () => {
   it('lists the soonest runs of every enabled schedule, in UTC and local time', () => {
     // Act

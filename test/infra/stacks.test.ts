@@ -293,7 +293,14 @@ describe('state machine', () => {
       TimeoutSecondsPath: '$.run.review.timeoutSeconds',
       ResultPath: '$.steps.review',
       Next: 'Publish',
-      Parameters: { Payload: { 'run.$': '$.run', 'steps.$': '$.steps', 'taskToken.$': '$$.Task.Token' } },
+      Parameters: {
+        Payload: {
+          'run.$': '$.run',
+          'steps.$': '$.steps',
+          'taskToken.$': '$$.Task.Token',
+          'executionName.$': '$$.Execution.Name',
+        },
+      },
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.steps.review', Next: 'Publish' }],
     });
     // An expired review is never retried: only Lambda's own errors are.

@@ -1,9 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startXSandbox } from '../../infra/local/sandbox/x-server';
+import { createXPublisher } from '../../shared/adapters/x';
 import type { RunReport } from '../../shared/pipeline/finish-run';
 
 type MetricsModule = typeof import('../../shared/observability/metrics');
 let recordRunMetrics: MetricsModule['recordRunMetrics'];
 let recordNotRunMetric: MetricsModule['recordNotRunMetric'];
+let recordQuotaUse: MetricsModule['recordQuotaUse'];
+let quotaObserverFor: MetricsModule['quotaObserverFor'];
 
 /** The EMF documents written to stdout, as CloudWatch Logs turns them into metrics. */
 let documents: Record<string, unknown>[];
@@ -12,7 +16,9 @@ beforeEach(async () => {
   // The suite disables metrics (vitest.config.ts); Powertools reads that when the module builds its instance.
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   vi.resetModules();
-  ({ recordRunMetrics, recordNotRunMetric } = await import('../../shared/observability/metrics'));
+  ({ recordRunMetrics, recordNotRunMetric, recordQuotaUse, quotaObserverFor } = await import(
+    '../../shared/observability/metrics'
+  ));
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     for (const line of String(chunk).split('\n').filter(Boolean)) {
       const parsed = JSON.parse(line) as Record<string, unknown>;
@@ -79,5 +85,52 @@ describe('run metrics', () => {
       documents.map((d) => ('RunsSkipped' in d ? 'skipped' : 'RunsDuplicate' in d ? 'duplicate' : '?')),
     ).toEqual(['skipped', 'duplicate']);
     expect(documents[0]).toMatchObject({ pipelineId: 'demo', service: 'discord-digest' });
+  });
+});
+
+describe('quota use', () => {
+  it('sends the percent used by pipeline, API and quota, capped at 100, and nothing for an unknown limit', () => {
+    // Act
+    recordQuotaUse('demo', { api: 'discord', quota: 'route-bucket', used: 2, limit: 5 });
+    recordQuotaUse('demo', { api: 'sheets', quota: 'writes-per-minute', used: 61, limit: 60 });
+    recordQuotaUse('demo', { api: 'x', quota: 'user-24-hour', used: 3, limit: 0 });
+
+    // Assess
+    expect(documents).toHaveLength(2);
+    expect(documents[0]).toMatchObject({
+      pipelineId: 'demo',
+      api: 'discord',
+      quota: 'route-bucket',
+      service: 'discord-digest',
+      QuotaUsedPercent: 40,
+    });
+    expect(documents[1]).toMatchObject({ api: 'sheets', quota: 'writes-per-minute', QuotaUsedPercent: 100 });
+    const emf = documents[0]?._aws as { CloudWatchMetrics: { Metrics: { Unit: string }[] }[] } | undefined;
+    expect(emf?.CloudWatchMetrics[0]?.Metrics[0]?.Unit).toBe('Percent');
+  });
+
+  it("sends what X's answer to a post says of its windows (the X sandbox's headers)", async () => {
+    // Prepare
+    const x = await startXSandbox({ postsPer15Minutes: 10, postsPer24Hours: 4 });
+    const publisher = createXPublisher({
+      appKey: 'k',
+      appSecret: 's',
+      accessToken: 't',
+      accessSecret: 'ts',
+      baseUrl: x.url,
+      onQuota: quotaObserverFor('demo'),
+    });
+
+    // Act
+    try {
+      await publisher.publish({ pipelineId: 'demo', runId: 'r1', index: 0, parts: ['gm'] });
+    } finally {
+      await x.close();
+    }
+
+    // Assess
+    const used = Object.fromEntries(documents.map((d) => [d.quota, d.QuotaUsedPercent]));
+    expect(used).toEqual({ '15-minute-window': 10, 'user-24-hour': 25 });
+    expect(documents[0]).toMatchObject({ pipelineId: 'demo', api: 'x' });
   });
 });
