@@ -13,6 +13,8 @@ import './quiet';
 import { pathToFileURL } from 'node:url';
 import { startLocalEnvironment } from '../infra/local/environment';
 import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
+import { geminiQuotasFromEnv } from '../infra/local/sandbox/gemini-server';
+import { MAX_ANALYSIS_CONCURRENCY } from '../infra/state-machine';
 import { createDynamoDocumentClient, createS3Client } from '../shared/adapters/aws-clients';
 import { loadConfigFile } from '../shared/config/load';
 import { configSchema } from '../shared/config/schema';
@@ -64,11 +66,20 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
   const base = loadConfigFile('digest.config.json');
   const pipeline = base.pipelines[0];
   if (!pipeline) throw new Error('the sample config has no pipeline');
+  // The project's requests per minute are those of the tier the sandbox plays: they size the Map's concurrency.
+  const quotas = geminiQuotasFromEnv();
+  const requestsPerMinute = quotas
+    ? quotas[pipeline.gemini.model]?.requestsPerMinute
+    : MAX_ANALYSIS_CONCURRENCY * 60;
   // Read the whole seeded span (three days) and every message in it.
   const config = configSchema.parse({
     pipelines: [
       {
         ...pipeline,
+        gemini: {
+          ...pipeline.gemini,
+          ...(requestsPerMinute ? { requestsPerMinute: Math.min(requestsPerMinute, 30_000) } : {}),
+        },
         discord: {
           ...pipeline.discord,
           window: { mode: 'hours', hours: 96 },
