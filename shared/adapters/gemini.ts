@@ -1,5 +1,5 @@
 import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PostAnalysis } from '../domain/post';
 import {
   AuthError,
