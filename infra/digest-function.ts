@@ -6,7 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CONFIG_FILE_NAME } from '../shared/config/load';
-import { BUNDLE_OPTIONS } from './bundling';
+import { BUNDLE_OPTIONS, CDK_ESBUILD_ARGS } from './bundling';
 
 export interface DigestFunctionProps {
   /** Folder under functions/ holding handler.ts. */
@@ -51,6 +51,7 @@ export class DigestFunction extends NodejsFunction {
         mainFields: [...BUNDLE_OPTIONS.mainFields],
         banner: BUNDLE_OPTIONS.banner.js,
         externalModules: [...BUNDLE_OPTIONS.external],
+        esbuildArgs: CDK_ESBUILD_ARGS,
         // The config travels in the asset, not the 4 KB environment: the asset hash follows the output,
         // so a changed config deploys new code. (ICommandHooks: "copies a file … to include it in the
         // bundled asset", docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs.ICommandHooks.html)
