@@ -11,15 +11,13 @@ import {
 import type { ChannelSource } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
-export interface DiscordClientOptions {
+export interface DiscordOptions {
   token: string;
   /** e.g. https://discord.com/api; the client appends /v10. */
   baseUrl: string;
   timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
 }
-
-/** The client to send through (one per container, shared/runtime/discord.ts), or what to make one from. */
-export type DiscordOptions = (DiscordClientOptions | { rest: REST }) & { retry?: Partial<RetryOptions> };
 
 /**
  * Our error for a Discord failure. The JSON error codes name what is missing
@@ -75,13 +73,19 @@ function toDigestError(error: unknown, channelId: string, maxWaitMs: number): Er
 }
 
 /**
- * The REST client: its token, base URL and the routes' rate-limit state, all the same for every invocation
- * of a container. Requests go through Node's global fetch ("to use global fetch, simply provide
- * `makeRequest: fetch`": @discordjs/rest RESTOptions.makeRequest), the transport of the package's web build
- * the bundles take (infra/bundling.ts), so tests and Lambda send the same way.
+ * Discord over REST only (no gateway socket to hold a Lambda open). 429s are
+ * rejected, not waited for inside the client: `retryMapped` honours the wait
+ * (route, shared or global) while it fits the caller's budget and hands longer
+ * waits to the state machine as a RateLimitedError naming the reset.
  */
-export function createDiscordRest(options: DiscordClientOptions): REST {
-  return new REST({
+export function createDiscordChannelSource(options: DiscordOptions): ChannelSource {
+  // One per invocation, unlike the other SDK clients: it remembers each route's limit until the reset it was
+  // told and refuses requests until then, while when to wait and when to resume is decided from Discord's
+  // answers by this adapter and the state machine (test/e2e/rate-limit-wait.test.ts resumes a run whose
+  // limit was lifted). Connections are pooled by Node's fetch whatever the instance. Requests go through global fetch ("to use global fetch, simply provide
+  // `makeRequest: fetch`": @discordjs/rest RESTOptions.makeRequest), the transport of the package's web
+  // build the bundles take (infra/bundling.ts), so tests and Lambda send the same way.
+  const rest = new REST({
     api: options.baseUrl,
     version: '10',
     timeout: options.timeoutMs ?? 15_000,
@@ -89,16 +93,6 @@ export function createDiscordRest(options: DiscordClientOptions): REST {
     rejectOnRateLimit: () => true,
     makeRequest: fetch,
   }).setToken(options.token);
-}
-
-/**
- * Discord over REST only (no gateway socket to hold a Lambda open). 429s are
- * rejected, not waited for inside the client: `retryMapped` honours the wait
- * (route, shared or global) while it fits the caller's budget and hands longer
- * waits to the state machine as a RateLimitedError naming the reset.
- */
-export function createDiscordChannelSource(options: DiscordOptions): ChannelSource {
-  const rest = 'rest' in options ? options.rest : createDiscordRest(options);
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxWaitMs: 10_000, ...options.retry };
   const call = <T>(channelId: string, operation: () => Promise<T>) =>
     retryMapped(operation, (error) => toDigestError(error, channelId, retry.maxWaitMs), retry);
