@@ -41,31 +41,49 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function loadTimeMs(file: string): number {
-  const samples: number[] = [];
-  for (let i = 0; i < LOADS; i += 1) {
-    // A fresh process each time: nothing cached, as in a new Lambda container.
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});console.log(performance.now()-t)`,
-      ],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, AWS_REGION: 'us-east-1' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    samples.push(Number(out.trim()));
-  }
-  return median(samples);
+/** One cold load: a fresh process each time, nothing cached, as in a new Lambda container. */
+function loadOnceMs(file: string): number {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});console.log(performance.now()-t)`,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_REGION: 'us-east-1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  return Number(out.trim());
 }
 
-/** Build and load every function's bundle; the metafile says what each one holds. */
-export async function measureFunctionBundles(): Promise<BundleMeasure[]> {
-  const rows: BundleMeasure[] = [];
+interface BuiltBundle {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+/**
+ * Median load of each bundle, the bundles taken in turn round after round (ours and the naive one side by
+ * side): a machine whose load drifts during the run slows every bundle's samples alike, so the ratios
+ * compare like with like.
+ */
+function loadSideBySide(bundles: readonly BuiltBundle[]): BundleMeasure[] {
+  const samples = bundles.map(() => [] as number[]);
+  for (let round = 0; round < LOADS; round += 1)
+    for (const [i, bundle] of bundles.entries()) samples[i]?.push(loadOnceMs(bundle.file));
+  return bundles.map((bundle, i) => ({
+    name: bundle.name,
+    bytes: bundle.bytes,
+    loadMs: median(samples[i] ?? []),
+  }));
+}
+
+/** Build every function's bundle; the metafile says what each one holds. */
+async function buildFunctionBundles(): Promise<BuiltBundle[]> {
+  const built: BuiltBundle[] = [];
   for (const { dir } of Object.values(TASK_STATES)) {
     const outfile = join(OUT, dir, 'index.mjs');
     mkdirSync(join(OUT, dir), { recursive: true });
@@ -77,16 +95,30 @@ export async function measureFunctionBundles(): Promise<BundleMeasure[]> {
       logLevel: 'error',
     });
     writeFileSync(join(OUT, dir, 'meta.json'), JSON.stringify(result.metafile));
-    rows.push({ name: dir, bytes: statSync(outfile).size, loadMs: loadTimeMs(outfile) });
+    built.push({ name: dir, file: outfile, bytes: statSync(outfile).size });
   }
-  return rows;
+  return built;
+}
+
+/** Every function's bundle and the naive one, built, then loaded side by side. */
+export async function measureBundles(): Promise<{
+  functions: BundleMeasure[];
+  naive: BundleMeasure | { skipped: string };
+}> {
+  const functions = await buildFunctionBundles();
+  const naive = await buildNaiveBundle();
+  const measured = loadSideBySide('file' in naive ? [...functions, naive] : functions);
+  return {
+    functions: measured.slice(0, functions.length),
+    naive: 'file' in naive ? (measured[functions.length] as BundleMeasure) : naive,
+  };
 }
 
 /**
  * The naive bundle, built with the same options, or a reason it could not be
  * (offline: the packages cannot be installed).
  */
-export async function measureNaiveBundle(): Promise<BundleMeasure | { skipped: string }> {
+async function buildNaiveBundle(): Promise<BuiltBundle | { skipped: string }> {
   if (!NAIVE_PACKAGES.every((p) => existsSync(join(NAIVE_DIR, 'node_modules', p, 'package.json')))) {
     mkdirSync(NAIVE_DIR, { recursive: true });
     writeFileSync(
@@ -125,15 +157,16 @@ export async function measureNaiveBundle(): Promise<BundleMeasure | { skipped: s
     absWorkingDir: NAIVE_DIR,
     // discord.js's optional native speed-ups are not installed; it loads without them.
     external: ['zlib-sync', 'bufferutil', 'utf-8-validate', 'erlpack'],
+    // The aliases are this project's trims of its own packages (paths under its root): not the naive bundle's.
+    alias: {},
     logLevel: 'error',
   });
-  return { name: 'naive', bytes: statSync(outfile).size, loadMs: loadTimeMs(outfile) };
+  return { name: 'naive', file: outfile, bytes: statSync(outfile).size };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const functions = await measureFunctionBundles();
-  const naive = await measureNaiveBundle();
-  console.log(`node ${process.version}; median of ${LOADS} cold loads in fresh processes`);
+  const { functions, naive } = await measureBundles();
+  console.log(`node ${process.version}; median of ${LOADS} cold loads in fresh processes, taken in turn`);
   for (const f of functions) {
     const ratio = 'loadMs' in naive ? ` ${(naive.loadMs / f.loadMs).toFixed(1)}× faster than naive` : '';
     console.log(

@@ -8,7 +8,7 @@
 import './quiet';
 import { cpus, totalmem } from 'node:os';
 import { TASK_STATES } from '../shared/config/resources';
-import { measureFunctionBundles, measureNaiveBundle } from './bundles';
+import { measureBundles } from './bundles';
 import { modelRunCost, usageOfRun } from './cost-model';
 import { benchPipeline } from './pipeline';
 import { measureStepMemory } from './step-memory';
@@ -37,8 +37,7 @@ out(
 out(`latency: ${fast ? 'fast (none)' : 'realistic'}; Gemini tier: ${tier ?? 'free'}`);
 out();
 
-const functions = await measureFunctionBundles();
-const naive = await measureNaiveBundle();
+const { functions, naive } = await measureBundles();
 out('| function | bundle | cold load | naive cold load | naive / ours |');
 out('|---|---:|---:|---:|---:|');
 for (const f of functions) {

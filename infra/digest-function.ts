@@ -1,12 +1,12 @@
 import { type Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CONFIG_FILE_NAME } from '../shared/config/load';
-import { BUNDLE_OPTIONS } from './bundling';
+import { BUNDLE_OPTIONS, CDK_ESBUILD_ARGS } from './bundling';
 
 export interface DigestFunctionProps {
   /** Folder under functions/ holding handler.ts. */
@@ -37,7 +37,8 @@ export class DigestFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: props.timeout,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // No --enable-source-maps: the map beside the bundle is unlinked (infra/bundling.ts says why).
+      environment: props.environment,
       logGroup,
       role,
       tracing: Tracing.ACTIVE,
@@ -45,12 +46,15 @@ export class DigestFunction extends NodejsFunction {
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       bundling: {
         minify: BUNDLE_OPTIONS.minify,
-        sourceMap: BUNDLE_OPTIONS.sourcemap,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.EXTERNAL,
+        sourcesContent: BUNDLE_OPTIONS.sourcesContent,
         format: OutputFormat.ESM,
         target: BUNDLE_OPTIONS.target,
         mainFields: [...BUNDLE_OPTIONS.mainFields],
         banner: BUNDLE_OPTIONS.banner.js,
         externalModules: [...BUNDLE_OPTIONS.external],
+        esbuildArgs: CDK_ESBUILD_ARGS,
         // The config travels in the asset, not the 4 KB environment: the asset hash follows the output,
         // so a changed config deploys new code. (ICommandHooks: "copies a file … to include it in the
         // bundled asset", docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs.ICommandHooks.html)

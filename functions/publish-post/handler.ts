@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { createScheduledPostStore } from '../../shared/adapters/dynamo-post-store';
 import { runtimeEnvFromEnv } from '../../shared/config/env';

@@ -101,12 +101,19 @@ function toDigestError(error: unknown, channelId: string, maxWaitMs: number): Er
  * waits to the state machine as a RateLimitedError naming the reset.
  */
 export function createDiscordChannelSource(options: DiscordOptions): ChannelSource {
+  // One per invocation, unlike the other SDK clients: it remembers each route's limit until the reset it was
+  // told and refuses requests until then, while when to wait and when to resume is decided from Discord's
+  // answers by this adapter and the state machine (test/e2e/rate-limit-wait.test.ts resumes a run whose
+  // limit was lifted). Connections are pooled by Node's fetch whatever the instance. Requests go through global fetch ("to use global fetch, simply provide
+  // `makeRequest: fetch`": @discordjs/rest RESTOptions.makeRequest), the transport of the package's web
+  // build the bundles take (infra/bundling.ts), so tests and Lambda send the same way.
   const rest = new REST({
     api: options.baseUrl,
     version: '10',
     timeout: options.timeoutMs ?? 15_000,
     retries: 0,
     rejectOnRateLimit: () => true,
+    makeRequest: fetch,
   }).setToken(options.token);
   const { onQuota } = options;
   // The client hands each raw answer to its `response` listeners (a 429 too), before it reads the body.

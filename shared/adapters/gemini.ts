@@ -1,5 +1,8 @@
-import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai';
-import { z } from 'zod';
+// The package's `./web` export: the same client over global fetch, without google-auth-library, ws and the
+// Node file helpers, which only Vertex AI auth, Live sessions and file uploads use (@google/genai package.json
+// "exports"; dist/web/index.mjs). Node 22 has fetch. An API key is all this adapter authenticates with.
+import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai/web';
+import * as z from 'zod';
 import { nextPacificMidnight } from '../domain/pacific-day';
 import type { PostAnalysis } from '../domain/post';
 import {
@@ -21,16 +24,20 @@ import {
 } from './gemini-quota';
 import { type RetryOptions, retryTransient } from './retry';
 
-export interface GeminiOptions {
+export interface GeminiClientOptions {
   apiKey: string;
   baseUrl: string;
   timeoutMs?: number;
+}
+
+/** The client to send through (one per container, shared/runtime/gemini.ts), or what to make one from. */
+export type GeminiOptions = (GeminiClientOptions | { client: GoogleGenAI }) & {
   retry?: Partial<RetryOptions>;
   /** The clock a per-day quota's reset is reckoned from (tests). */
   now?: () => number;
   /** Told of each quota a 429 names as spent (answers that succeed say nothing of quotas). */
   onQuota?: QuotaObserver;
-}
+};
 
 /** Our name of a Gemini quota id (GenerateRequestsPerDayPerProjectPerModel-FreeTier, …), if we know it. */
 function quotaNameOf(violation: QuotaViolation): QuotaName<'gemini'> | undefined {
@@ -172,6 +179,14 @@ export function toDigestError(error: unknown, now = Date.now()): Error {
   return new RateLimitedError(`gemini answered 429: ${detail}`, delay, { now });
 }
 
+/** The SDK client: it holds only its key, base URL and timeout, so a container can keep one for all its invocations. */
+export function createGeminiClient(options: GeminiClientOptions): GoogleGenAI {
+  return new GoogleGenAI({
+    apiKey: options.apiKey,
+    httpOptions: { baseUrl: options.baseUrl, timeout: options.timeoutMs ?? 60_000 },
+  });
+}
+
 /**
  * Gemini through @google/genai with structured JSON output: one request per
  * batch of posts, one for the draft. The SDK's own retries stay off (it retries
@@ -180,10 +195,7 @@ export function toDigestError(error: unknown, now = Date.now()): Error {
  * and a quota that resets later than that ends the step with RateLimitedError.
  */
 export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
-  const ai = new GoogleGenAI({
-    apiKey: options.apiKey,
-    httpOptions: { baseUrl: options.baseUrl, timeout: options.timeoutMs ?? 60_000 },
-  });
+  const ai = 'client' in options ? options.client : createGeminiClient(options);
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 20_000, ...options.retry };
 
   async function generate<T>(

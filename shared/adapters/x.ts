@@ -12,18 +12,22 @@ import {
 import type { PublishedPart, Publisher, QuotaObserver } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
-export interface XOptions {
+export interface XClientOptions {
   appKey: string;
   appSecret: string;
   accessToken: string;
   accessSecret: string;
   /** e.g. https://api.x.com */
   baseUrl: string;
+}
+
+/** The client to send through (one per container, shared/runtime/publisher.ts), or what to make one from. */
+export type XOptions = (XClientOptions | { client: TwitterApi; baseUrl: string }) & {
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
   /** Told what each post's answer says of POST /2/tweets' windows. */
   onQuota?: QuotaObserver;
-}
+};
 
 /**
  * The post windows' use as X's headers give it ("Every API response includes headers showing your current
@@ -97,12 +101,13 @@ function toDigestError(error: unknown, sideEffect: boolean, now = Date.now()): E
     : new TransientError(message, { cause: error });
 }
 
-/** X API v2 through twitter-api-v2, OAuth 1.0a user context. */
-export function createXPublisher(options: XOptions): Publisher {
-  const base = options.baseUrl.replace(/\/$/, '');
+/** The twitter-api-v2 client: the account's OAuth 1.0a keys and its agent, the same for every invocation. */
+export function createXClient(options: XClientOptions): TwitterApi {
   // The library calls https.request; with an http:// base (a sandbox, a proxy) an http agent makes that work.
-  const settings = base.startsWith('http://') ? { httpAgent: new HttpAgent({ keepAlive: true }) } : {};
-  const client = new TwitterApi(
+  const settings = options.baseUrl.startsWith('http://')
+    ? { httpAgent: new HttpAgent({ keepAlive: true }) }
+    : {};
+  return new TwitterApi(
     {
       appKey: options.appKey,
       appSecret: options.appSecret,
@@ -111,6 +116,12 @@ export function createXPublisher(options: XOptions): Publisher {
     },
     settings,
   );
+}
+
+/** X API v2 through twitter-api-v2, OAuth 1.0a user context. */
+export function createXPublisher(options: XOptions): Publisher {
+  const base = options.baseUrl.replace(/\/$/, '');
+  const client = 'client' in options ? options.client : createXClient(options);
   const prefix = `${base}/2/`;
   const timeout = options.timeoutMs ?? 20_000;
   const retry: RetryOptions = { maxAttempts: 3, baseDelayMs: 1000, maxWaitMs: 15_000, ...options.retry };

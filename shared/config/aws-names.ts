@@ -62,7 +62,6 @@ export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
  * generates (`DigestStateful-Ledger…-…`) is given 128 as a generous bound.
  */
 export const FUNCTION_VARIABLES: Readonly<Record<string, number>> = {
-  NODE_OPTIONS: '--enable-source-maps'.length,
   BUCKET_NAME: 63,
   LEDGER_TABLE: 128,
   SECRETS_SOURCE: 'secretsmanager'.length,

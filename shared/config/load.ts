@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from '../errors';
 import { scheduleCoverage } from './coverage';
 import { configSchema, type DigestConfig, type PipelineConfig } from './schema';

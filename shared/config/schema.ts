@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCronProblem } from '../domain/schedule/aws-cron';
 import { timeZoneProblem } from '../domain/schedule/time-zone';
 import { SCHEDULE_NAME_PATTERN, schedulerScheduleName } from './aws-names';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SheetLayout } from '../ports';
 
 /** Google's own cap on one spreadsheet (developers.google.com/sheets/api/limits, "Files you can store in Google Drive"). */

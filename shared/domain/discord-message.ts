@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { extractUrls, extractXStatusLinks, isAnonymousLink, type XStatusLink } from './links';
 import type { CollectedPost } from './post';
 

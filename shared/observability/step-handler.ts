@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { PermanentError, RateLimitedError } from '../errors';
 import { type StepInput, stepInputSchema } from '../pipeline/run-state';
 import type { StepName, StepRecord } from '../ports';

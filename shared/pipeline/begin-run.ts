@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findPipeline } from '../config/load';
 import type { DigestConfig } from '../config/schema';
 import { manualRunId, RUN_ID_PATTERN, scheduledRunId } from '../domain/run-id';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LockHolderProcess, LockInfo, RunLedger, RunRecord } from '../ports';
 
 /** EventBridge's "Step Functions Execution Status Change" for a failed, timed-out or aborted execution. */

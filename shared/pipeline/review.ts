@@ -4,7 +4,7 @@
  * records the decision and resumes the task. Approved, Publish posts; rejected or expired, nothing is
  * posted and the run ends partial.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineConfig } from '../config/schema';
 import { signReviewLink, verifyReviewLink } from '../domain/review-link';
 import { DigestError, PermanentError, ReviewLinkError, ReviewRejectedError } from '../errors';

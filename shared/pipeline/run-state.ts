@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RUN_ID_PATTERN } from '../domain/run-id';
 import type { StepName, StepRecord } from '../ports';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fireRuleOfSchedule } from '../config/coverage';
 import type { DigestConfig, PipelineConfig } from '../config/schema';
 import { scheduledRunId } from '../domain/run-id';

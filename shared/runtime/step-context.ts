@@ -10,7 +10,9 @@ import { loadServiceSecrets } from '../adapters/secrets';
 import {
   type Endpoints,
   endpointsFromEnv,
+  endpointsSchema,
   runtimeEnvFromEnv,
+  runtimeEnvSchema,
   type SecretService,
   type ServiceSecrets,
 } from '../config/env';
@@ -56,24 +58,58 @@ export function maxWaitFor(lambda: Pick<Context, 'getRemainingTimeInMillis'>): n
   return Math.max(0, Math.min(MAX_IN_PROCESS_WAIT_MS, lambda.getRemainingTimeInMillis() - SAFETY_MARGIN_MS));
 }
 
-export function stepContext(
-  pipelineId: string,
-  lambda: Pick<Context, 'getRemainingTimeInMillis'>,
-): StepContext {
-  const config = loadRuntimeConfig();
-  const runtime = runtimeEnvFromEnv();
+/** The variables the container's part of a context is built from: the same in every invocation in Lambda. */
+const CONTAINER_VARIABLES = [
+  ...Object.keys(runtimeEnvSchema.shape),
+  ...Object.keys(endpointsSchema.shape),
+  // What the S3 and DynamoDB clients are made from (shared/adapters/aws-clients.ts).
+  'AWS_REGION',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ACCESS_KEY_ID',
+];
+
+type ContainerPart = Pick<
+  StepContext,
+  'endpoints' | 'store' | 'ledger' | 'journal' | 'deliveries' | 'schedules'
+>;
+
+/**
+ * The environment's settings, parsed, and the stores over the container's S3 and DynamoDB clients: built
+ * once per container and reused by its warm invocations. Keyed by the variables they come from, so a
+ * local run or a test that points the environment elsewhere gets new ones rather than stale ones.
+ */
+let containerPart: { key: string; part: ContainerPart } | undefined;
+
+function containerPartOf(env: NodeJS.ProcessEnv): ContainerPart {
+  const key = JSON.stringify(CONTAINER_VARIABLES.map((name) => env[name] ?? null));
+  if (containerPart?.key === key) return containerPart.part;
+  const runtime = runtimeEnvFromEnv(env);
   const s3 = createS3Client();
   const dynamo = createDynamoDocumentClient();
-  const endpoints = endpointsFromEnv();
-  return {
-    config,
-    pipeline: findPipeline(config, pipelineId),
-    endpoints,
+  const part: ContainerPart = {
+    endpoints: endpointsFromEnv(env),
     store: createObjectStore({ client: s3, bucket: runtime.BUCKET_NAME }),
     ledger: createRunLedger({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     journal: createPublicationJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     deliveries: createDeliveryJournal({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
     schedules: createScheduleStateStore({ client: dynamo, tableName: runtime.LEDGER_TABLE }),
+  };
+  containerPart = { key, part };
+  return part;
+}
+
+export function stepContext(
+  pipelineId: string,
+  lambda: Pick<Context, 'getRemainingTimeInMillis'>,
+): StepContext {
+  const config = loadRuntimeConfig();
+  const container = containerPartOf(process.env);
+  const { endpoints } = container;
+  return {
+    ...container,
+    config,
+    pipeline: findPipeline(config, pipelineId),
     remainingMs: () => lambda.getRemainingTimeInMillis(),
     retry: {
       maxWaitMs: maxWaitFor(lambda),

@@ -5,7 +5,8 @@
  * bad key. The sandbox's clock is a variable the tests move, and the adapter's
  * sleep moves it too, so no test waits for real.
  */
-import { ApiError, GoogleGenAI, Type } from '@google/genai';
+// The entry the adapter ships (shared/adapters/gemini.ts).
+import { ApiError, GoogleGenAI, Type } from '@google/genai/web';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FREE_TIER_QUOTAS,

@@ -16,8 +16,9 @@ describe('a function asset', () => {
     writeFileSync(configFile, text);
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')) });
     const stack = new Stack(app, 'AssetTest');
-    new DigestFunction(stack, 'BeginRunFunction', {
-      dir: 'begin-run',
+    // Collect: it holds both trims the CDK must pass on to esbuild (infra/bundling.ts CDK_ESBUILD_ARGS).
+    new DigestFunction(stack, 'CollectFunction', {
+      dir: 'collect',
       environment: {},
       configFile,
       timeout: Duration.seconds(30),
@@ -30,7 +31,14 @@ describe('a function asset', () => {
     const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
     expect(assets).toHaveLength(1);
     const dir = join(assembly.directory, assets[0] ?? '');
-    expect(readdirSync(dir).sort()).toEqual([CONFIG_FILE_NAME, 'index.mjs']);
+    expect(readdirSync(dir).sort()).toEqual([CONFIG_FILE_NAME, 'index.mjs', 'index.mjs.map']);
     expect(readFileSync(join(dir, CONFIG_FILE_NAME), 'utf8')).toBe(text);
+    // The aliases arrived: no ESM import of node:http (its wrapper loads Node's undici), and @discordjs/rest's
+    // web build, without the undici package (whose errors are coded UND_ERR_…).
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.match(/from\s*["'](node:)?http["']/)?.[0]).toBeUndefined();
+    expect(code.match(/UND_ERR_\w+/)?.[0]).toBeUndefined();
+    // The map is beside the bundle, not linked from it: Node never parses it at a cold start.
+    expect(code).not.toContain('sourceMappingURL');
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/upload/handler';
 import { sharedSchedulerClient } from '../../shared/runtime/scheduler-sync';
 import { googleAuthFor } from '../../shared/runtime/sheets';
+import { stepContext } from '../../shared/runtime/step-context';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -99,5 +100,20 @@ describe('one set of clients per container', () => {
     expect(auths[0]).toBe(auths[1]);
     expect(googleAuthFor('token-b')).not.toBe(auths[0]);
     expect(schedulers[0]).toBe(schedulers[1]);
+  });
+
+  it("builds a context's settings and stores once, and anew when the environment points elsewhere", () => {
+    // Act
+    const first = stepContext('demo', lambda);
+    const second = stepContext('demo', lambda);
+    process.env.BUCKET_NAME = 'other-bucket';
+    const elsewhere = stepContext('demo', lambda);
+    process.env.BUCKET_NAME = ENV.BUCKET_NAME;
+
+    // Assess
+    expect(second.store).toBe(first.store);
+    expect(second.ledger).toBe(first.ledger);
+    expect(second.endpoints).toBe(first.endpoints);
+    expect(elsewhere.store).not.toBe(first.store);
   });
 });

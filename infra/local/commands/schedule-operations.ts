@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schedulerScheduleName } from '../../../shared/config/aws-names';
 import { fireRuleOfSchedule } from '../../../shared/config/coverage';
 import { kindName, localInstant, scheduleKindOf } from '../../../shared/config/schedule-kind';

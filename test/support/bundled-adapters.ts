@@ -1,0 +1,51 @@
+/**
+ * The entry test/infra/bundle-runtime.test.ts bundles with the functions' options: the adapters whose
+ * bundled form differs from what the other tests import (aliased packages and builtins), each making a
+ * real request.
+ */
+
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
+import { createDiscordChannelSource } from '../../shared/adapters/discord';
+import { createGeminiAnalyzer } from '../../shared/adapters/gemini';
+
+export interface Endpoints {
+  discordUrl: string;
+  discordToken: string;
+  channelId: string;
+  geminiUrl: string;
+  geminiKey: string;
+}
+
+export async function exercise(endpoints: Endpoints) {
+  const buckets = await createS3Client().send(new ListBucketsCommand({}));
+  const tables = await createDynamoDocumentClient().send(new ListTablesCommand({}));
+  const channel = createDiscordChannelSource({
+    token: endpoints.discordToken,
+    baseUrl: `${endpoints.discordUrl}/api`,
+    timeoutMs: 5_000,
+  });
+  const page = await channel.fetchPage({ channelId: endpoints.channelId, after: '0', limit: 100 });
+  const analyses = await createGeminiAnalyzer({
+    apiKey: endpoints.geminiKey,
+    baseUrl: endpoints.geminiUrl,
+    timeoutMs: 5_000,
+  }).analyzePosts(
+    [
+      {
+        messageId: '1',
+        content: 'Launching our agent today',
+        postLink: 'https://x.com/a/status/1',
+        author: '@a',
+      },
+    ],
+    { model: 'gemini-2.5-flash', topic: 'AI', language: 'English', temperature: 0.2 },
+  );
+  return {
+    buckets: buckets.Buckets?.map((b) => b.Name),
+    tables: tables.TableNames,
+    messages: page.length,
+    analysed: analyses.map((a) => a.messageId),
+  };
+}
