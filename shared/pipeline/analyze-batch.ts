@@ -1,5 +1,4 @@
 import type { PipelineConfig } from '../config/schema';
-import { nextPacificMidnight } from '../domain/pacific-day';
 import { PermanentError, RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore } from '../ports';
 import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
@@ -41,10 +40,13 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
   const stored = await loadBatchResult(deps.store, run.pipelineId, run.runId, round, batch);
   if (stored) return { batch, status: 'reused', posts: stored.rows.length, requests: 0 };
 
-  // A batch of this round found the daily quota spent: until its reset the others ask nothing (each would be a 429).
-  const dailyReset = nextPacificMidnight(started).toISOString();
-  if (await deps.store.getText(quotaStopKeyOf(run.pipelineId, run.runId, round, dailyReset)))
-    return { batch, status: 'waiting', resetAt: dailyReset };
+  // A batch of this execution found a quota spent: until its reset the others ask nothing (each would be a 429).
+  // Per execution, not per run: a resume (a paid tier since, or the reset come) asks again.
+  const executionStop = quotaStopKeyOf(run.pipelineId, run.runId, round, `execution-${run.startedAt}`);
+  const known = await deps.store.getText(executionStop);
+  const knownReset = known ? (JSON.parse(known) as { resetAt: string }).resetAt : undefined;
+  if (knownReset && Date.parse(knownReset) > started)
+    return { batch, status: 'waiting', resetAt: knownReset };
 
   const inputKey = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
   const text = await deps.store.getText(inputKey);
@@ -71,11 +73,13 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
     deps.log('batch rate limited', { batch, waitSeconds, resetAt, reason: withResetTime(error) });
     if (waitSeconds !== undefined) return { batch, status: 'waiting', waitSeconds };
     // The reason is stored once per reset, not carried by each of a thousand outcomes (the state's 256 KiB).
+    const stop = JSON.stringify({ resetAt, reason: withResetTime(error) });
     await deps.store.putIfAbsent(
       quotaStopKeyOf(run.pipelineId, run.runId, round, resetAt),
-      JSON.stringify({ resetAt, reason: withResetTime(error) }),
+      stop,
       'application/json',
     );
+    await deps.store.putIfAbsent(executionStop, stop, 'application/json');
     return { batch, status: 'waiting', resetAt };
   }
 

@@ -16,6 +16,7 @@ import { runPipeline, runRef, World } from '../support/harness';
 import { linkMessages } from '../support/messages';
 
 const T = '2026-11-24T09:00:00.000Z';
+const LATER = '2026-11-24T10:00:00.000Z';
 const RESET = new Date(Date.now() + 12 * 3_600_000);
 const dailyQuota = () =>
   quotaExhausted(
@@ -98,7 +99,8 @@ describe('analysis stopped by a quota', () => {
     w.analyzer.batches.length = 0;
 
     // Act
-    const resumed = await runPipeline(w, runRef('r1', T));
+    // A resume is a new execution: BeginRun gives it a start of its own.
+    const resumed = await runPipeline(w, runRef('r1', T, { startedAt: LATER }));
 
     // Assess
     expect(w.analyzer.batches).toEqual([100, 50]);
