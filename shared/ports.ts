@@ -79,7 +79,7 @@ export interface SheetLayout {
 }
 
 export interface OpenedTabs {
-  /** Each ensured tab's header row afterwards. */
+  /** Each ensured tab's header row afterwards, and the window's tab's. */
   headers: Map<string, string[]>;
   tables: Map<string, SheetTable>;
   /** Values of each requested column, by tab; [] for a tab without that header. */

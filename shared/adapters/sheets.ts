@@ -344,6 +344,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       );
     }
     for (const spec of specs) result.headers.set(spec.tab, [...(headerCache.get(spec.tab) ?? spec.headers)]);
+    if (windowTab && !result.headers.has(windowTab))
+      result.headers.set(windowTab, [...(headerCache.get(windowTab) ?? [])]);
 
     const offset = tables.length + headerTabs.length;
     const again: { tab: string; header: string; index: number }[] = [];

@@ -80,6 +80,19 @@ export async function* readRunPosts(
   if (csv) yield csvToPosts(csv.text);
 }
 
+/**
+ * The run's chunk files, manifest first, where they are now: Archive moves them under processed/ with the
+ * CSV, manifest first, so a reader never finds a manifest whose chunks are gone (it reads the CSV then).
+ */
+export async function chunkFilesOf(store: ObjectStore, pipelineId: string, runId: string): Promise<string[]> {
+  const key = manifestKeyOf(pipelineId, runId);
+  const moved = `${processedPrefix(pipelineId, runId)}chunks/manifest.json`;
+  const text = (await store.getText(key)) ?? (await store.getText(moved));
+  if (text === undefined) return [];
+  const { chunks } = JSON.parse(text) as CollectManifest;
+  return [key, ...Array.from({ length: chunks }, (_, i) => chunkKeyOf(pipelineId, runId, i + 1))];
+}
+
 /** Where the run's CSV is, if its posts are stored (the manifest, or the CSV itself for older runs). */
 export async function runPostsKey(store: ObjectStore, pipelineId: string, runId: string) {
   if (await loadManifest(store, pipelineId, runId)) return csvKeyOf(pipelineId, runId);

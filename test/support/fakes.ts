@@ -178,6 +178,8 @@ export class FakeSheetStore implements SheetStore {
       columns.set(tab, values);
       byHeader.set(`${tab}\n${header}`, values);
     }
+    if (reads.window && !headers.has(reads.window.tab))
+      headers.set(reads.window.tab, [...(this.tabs.get(reads.window.tab)?.[0] ?? [])]);
     const window = reads.window
       ? (this.tabs.get(reads.window.tab) ?? []).slice(1, 1 + reads.window.rows).map((r) => [...r])
       : [];
