@@ -7,7 +7,7 @@ import {
   grownLayout,
   layoutFromNotes,
 } from '../domain/archive-tab';
-import { ARCHIVE_TAB_HEADERS, KEY_COLUMN } from '../domain/post';
+import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
 import { FIRST_WINDOW_ROWS, nextWindowRows, rowBytes } from '../domain/sheet-payload';
 import { SheetFullError } from '../errors';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
@@ -65,8 +65,13 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
   const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
+  // The main tab is named with its headers so its key column's place is known before its header row
+  // is read (Upload made sure of them): no second read.
   const opened = await deps.sheet.openTabs(
-    archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : [],
+    [
+      { tab: mainTab, headers: MAIN_TAB_HEADERS },
+      ...(archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : []),
+    ],
     {
       columns: [mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })),
       window: { tab: mainTab, rows: FIRST_WINDOW_ROWS },
