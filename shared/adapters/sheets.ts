@@ -95,6 +95,9 @@ export function byPayload<T>(
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
+/** `{"userEnteredValue":{"stringValue":` and `}}` around a cell's JSON string in appendCells. */
+const CELL_WRAPPING_BYTES = JSON.stringify({ userEnteredValue: { stringValue: '' } }).length - 2;
+
 /** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
 export const SHEETS_MAX_BACKOFF_MS = 64_000;
 
@@ -244,7 +247,10 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
   /** An answer's rows as arrays of strings: compact, unlike a record per row (100,000 rows of them are hundreds of MB). */
   const cellsOf = (rows: unknown[][] | null | undefined): string[][] =>
-    (rows ?? []).map((cells) => cells.map((c) => String(c ?? '')));
+    // Formatted values are strings already: the answer's arrays are kept, not copied, unless one is not.
+    (rows ?? []).map((cells) =>
+      cells.every((c) => typeof c === 'string') ? (cells as string[]) : cells.map((c) => String(c ?? '')),
+    );
 
   const columnRange = (tab: string, index: number) => {
     const letter = columnLetter(index);
@@ -522,7 +528,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
    * the next row would take it over the limit, so only its rows are held.
    */
   function rowMover(mainTab: string, archiveTab: string, archiveHeaders: readonly string[]): RowMover {
-    let pending: { rowNumber: number; row: sheets_v4.Schema$RowData | undefined }[] = [];
+    // Rows held as their cells, the request's objects (three a cell) made only when it is sent.
+    let pending: { rowNumber: number; cells: string[] | undefined }[] = [];
     let bytes = 0;
     let deleted = 0;
     let last = 0;
@@ -534,7 +541,9 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       // A month's first move adds its tab, in the same atomic batchUpdate as the first chunk.
       const requests = sheetIdOf(archiveTab) === undefined ? addTabRequests(archiveTab, archiveHeaders) : [];
       const archiveId = sheetIdOf(archiveTab) ?? 0;
-      const rows = chunk.flatMap((m) => m.row ?? []);
+      const rows = chunk.flatMap((m) =>
+        m.cells ? [{ values: m.cells.map((v) => ({ userEnteredValue: { stringValue: v } })) }] : [],
+      );
       if (rows.length > 0)
         requests.push({ appendCells: { sheetId: archiveId, fields: 'userEnteredValue', rows } });
       // Adjacent rows are one deleteDimension; from the bottom up so the row numbers still in the list stay true.
@@ -589,16 +598,11 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         if (move.rowNumber <= last)
           throw new PermanentError(`archive moves out of row order: ${move.rowNumber} after ${last}`);
         last = move.rowNumber;
-        const row = move.archiveValues
-          ? {
-              values: rowOf(archiveHeaders, move.archiveValues).map((v) => ({
-                userEnteredValue: { stringValue: v },
-              })),
-            }
-          : undefined;
-        const size = jsonBytes(row ?? {}) + 120;
+        const cells = move.archiveValues ? rowOf(archiveHeaders, move.archiveValues) : undefined;
+        // The cells' JSON and each cell's {"userEnteredValue":{"stringValue":…}} around it, and the delete.
+        const size = (cells ? jsonBytes(cells) + cells.length * CELL_WRAPPING_BYTES : 2) + 120;
         if (pending.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
-        pending.push({ rowNumber: move.rowNumber, row });
+        pending.push({ rowNumber: move.rowNumber, cells });
         bytes += size;
       },
       async close() {
