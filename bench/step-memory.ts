@@ -63,7 +63,8 @@ class StepProcess {
 
   constructor(bundle: string, env: NodeJS.ProcessEnv) {
     this.child = fork(bundle, [], {
-      execArgv: [],
+      // STEP_EXEC_ARGV (e.g. `--max-old-space-size=128`) tells a step's garbage from what it holds.
+      execArgv: process.env.STEP_EXEC_ARGV?.split(' ').filter(Boolean) ?? [],
       env,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
