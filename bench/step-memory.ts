@@ -7,7 +7,10 @@
  * process's peak RSS in MiB over every invocation it ran (AnalyzeBatch: all
  * the Map's batches, one at a time, in one warm container).
  *
- * `npx tsx bench/step-memory.ts 1000 10000 100000` prints the figures.
+ * `npx tsx bench/step-memory.ts 1000 10000 100000` prints the figures; with
+ * `--lambda-heap` each process gets the heap flags Lambda's Node.js runtime
+ * gives a function of its memory size (lambdaHeapFlags), so V8 collects as it
+ * would there instead of growing towards this machine's multi-GB default limit.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -29,6 +32,19 @@ type Reply =
   | { kind: 'result'; id: number; ok: false; name: string; message: string };
 
 const BUNDLES = resolve('.local/bench/step-memory');
+
+/** Every function's memory unless TASK_STATES sets memoryMB (infra/digest-function.ts). */
+const DEPLOYED_MEMORY_MB = 512;
+
+/**
+ * The flags the Lambda Node.js runtime starts node with for a function of `memoryMB`: a tenth for the
+ * young generation (half of it a semi-space), the rest for the old one (the nodejs image's
+ * /var/runtime/bootstrap, as printed in "Custom Binaries on AWS Lambda + Poking Around", 2023).
+ */
+export function lambdaHeapFlags(memoryMB: number): string[] {
+  const newSpace = Math.floor(memoryMB / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMB - newSpace}`];
+}
 
 /** The step's handler and the invocation loop, bundled as the function ships (infra/bundling.ts). */
 async function bundleStep(state: TaskStateName): Promise<string> {
@@ -61,9 +77,10 @@ class StepProcess {
   readonly ready: Promise<void>;
   private peak: ((mib: number) => void) | undefined;
 
-  constructor(bundle: string, env: NodeJS.ProcessEnv) {
+  constructor(bundle: string, env: NodeJS.ProcessEnv, execArgv: string[]) {
     this.child = fork(bundle, [], {
-      execArgv: [],
+      // STEP_EXEC_ARGV (e.g. `--max-old-space-size=128`) tells a step's garbage from what it holds.
+      execArgv: [...execArgv, ...(process.env.STEP_EXEC_ARGV?.split(' ').filter(Boolean) ?? [])],
       env,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -116,7 +133,10 @@ class StepProcess {
  * Peak RSS in MiB of each step's handler process for one run of
  * `messageCount` seeded messages, keyed by state name (BeginRun, Collect, …).
  */
-export async function measureStepMemory(messageCount: number): Promise<Record<string, number>> {
+export async function measureStepMemory(
+  messageCount: number,
+  options: { lambdaHeap?: boolean } = {},
+): Promise<Record<string, number>> {
   // Set before any sandbox starts: each reads its profile when it is created.
   process.env.DIGEST_SANDBOX_LATENCY = 'fast';
   // Memory, not quotas, is measured: a day's free-tier Gemini quota would stop 100,000 messages midway.
@@ -149,7 +169,13 @@ export async function measureStepMemory(messageCount: number): Promise<Record<st
   const states = Object.keys(TASK_STATES) as TaskStateName[];
   const bundles = await Promise.all(states.map(bundleStep));
   const processes = Object.fromEntries(
-    states.map((state, i) => [state, new StepProcess(bundles[i] ?? '', env)]),
+    states.map((state, i) => {
+      const memoryMB = (TASK_STATES[state] as { memoryMB?: number }).memoryMB ?? DEPLOYED_MEMORY_MB;
+      return [
+        state,
+        new StepProcess(bundles[i] ?? '', env, options.lambdaHeap ? lambdaHeapFlags(memoryMB) : []),
+      ];
+    }),
   ) as Record<TaskStateName, StepProcess>;
   const definition = synthesizeDefinition(config).definition;
   const input = {
@@ -197,10 +223,12 @@ export async function measureStepMemory(messageCount: number): Promise<Record<st
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const counts = process.argv.slice(2).map(Number).filter(Number.isFinite);
+  const args = process.argv.slice(2);
+  const lambdaHeap = args.includes('--lambda-heap');
+  const counts = args.map(Number).filter(Number.isFinite);
   for (const count of counts.length > 0 ? counts : [1_000]) {
     const started = performance.now();
-    const peaks = await measureStepMemory(count);
+    const peaks = await measureStepMemory(count, { lambdaHeap });
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     console.log(
       `${count} messages (${seconds} s): ${Object.entries(peaks)

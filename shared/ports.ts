@@ -89,6 +89,11 @@ export interface SheetReads {
   tables?: readonly string[];
   /** One column (by header name) of a tab: data rows only. */
   columns?: readonly { tab: string; header: string }[];
+  /**
+   * The first `rows` data rows of a tab (row 2 on) as arrays in its header order, read with the rest:
+   * a tab too long to hold is read a window at a time, the first one in this read, `readRows` after it.
+   */
+  window?: { tab: string; rows: number };
 }
 
 /** Every tab of the spreadsheet and the grid cells they hold (Google counts rowCount × columnCount). */
@@ -98,11 +103,34 @@ export interface SheetLayout {
 }
 
 export interface OpenedTabs {
-  /** Each ensured tab's header row afterwards. */
+  /** Each ensured tab's header row afterwards, and the window's tab's. */
   headers: Map<string, string[]>;
   tables: Map<string, SheetTable>;
   /** Values of each requested column, by tab; [] for a tab without that header. */
   columns: Map<string, string[]>;
+  /** A requested column by tab and header: several columns of one tab are read at once. */
+  column(tab: string, header: string): string[];
+  /** The window's data rows, cells in header order (trailing empty rows and cells left out). */
+  window: string[][];
+}
+
+/** Cell writes of several tabs, each values:batchUpdate sent as soon as the next range would take it over the payload limit. */
+export interface CellWriter {
+  write(tab: string, headers: readonly string[], update: RowUpdate): Promise<void>;
+  /** Send what is left; nothing is sent when nothing was written. */
+  close(): Promise<void>;
+}
+
+/**
+ * An archive move given a row at a time, in ascending row order: each atomic batchUpdate (rows appended to
+ * the archive tab and deleted from the main tab together) is sent as soon as the next row would take it
+ * over the payload limit, so only one request's rows are held.
+ */
+export interface RowMover {
+  add(move: ArchiveMove): Promise<void>;
+  /** Main-tab rows deleted by the requests sent so far: rows below them are that many rows higher now. */
+  readonly rowsDeleted: number;
+  close(): Promise<void>;
 }
 
 /** Cells of existing rows of one tab to write; a row past the last is an append at a known row. */
@@ -126,8 +154,21 @@ export interface SheetStore {
   readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>>;
   /** Header row and all data rows of a tab (empty rows are kept so row numbers stay true). */
   readTable(tab: string): Promise<SheetTable>;
-  /** Append rows in one request, each value placed under the header of its key. */
-  appendRows(tab: string, headers: readonly string[], rows: readonly Record<string, string>[]): Promise<void>;
+  /**
+   * Append rows, each value placed under the header of its key: one request, or one each time the next
+   * row would take it over the payload limit. The rows may come from an async iterable, so only one
+   * request's rows are held.
+   */
+  appendRows(
+    tab: string,
+    headers: readonly string[],
+    rows: Iterable<Record<string, string>> | AsyncIterable<Record<string, string>>,
+  ): Promise<void>;
+  /**
+   * `count` rows of a tab from row `firstRow` (1-based, A1 rows), cells in header order, in one read;
+   * trailing empty rows are left out, as the API does.
+   */
+  readRows(tab: string, firstRow: number, count: number): Promise<string[][]>;
   /**
    * The spreadsheet's tabs and cells in use: one spreadsheets.get, kept for the
    * store's lifetime. A layout handed over by an earlier step of the same run
@@ -143,6 +184,8 @@ export interface SheetStore {
   openTabs(tabs: readonly TabSpec[], reads: SheetReads): Promise<OpenedTabs>;
   /** Write cells of several tabs in one values:batchUpdate (split only where the payload limit says). */
   updateTabs(writes: readonly TabUpdate[]): Promise<void>;
+  /** The same writes given one row at a time, sent as each request fills. */
+  cellWriter(): CellWriter;
   /** Write some cells of existing rows, in one request. */
   updateRows(tab: string, headers: readonly string[], updates: readonly RowUpdate[]): Promise<void>;
   /**
@@ -156,6 +199,8 @@ export interface SheetStore {
     archiveHeaders: readonly string[],
     moves: readonly ArchiveMove[],
   ): Promise<void>;
+  /** The same move given a row at a time (see RowMover). */
+  rowMover(mainTab: string, archiveTab: string, archiveHeaders: readonly string[]): RowMover;
   /** The tabs and cells in use of another spreadsheet the same credentials reach: one spreadsheets.get. */
   layoutOf(spreadsheetId: string): Promise<SheetLayout>;
   /**

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
+import { MAX_PAYLOAD_BYTES } from '../domain/sheet-payload';
 import {
   errorForStatus,
   PermanentError,
@@ -9,8 +10,11 @@ import {
 } from '../errors';
 import type {
   ArchiveMove,
+  CellWriter,
   OpenedTabs,
   QuotaObserver,
+  RowMover,
+  RowUpdate,
   SheetLayout,
   SheetStore,
   SheetTable,
@@ -71,13 +75,7 @@ function columnLetter(index: number): string {
   return letters;
 }
 
-/**
- * "To speed up requests, we recommend a 2 MB maximum payload"
- * (https://developers.google.com/sheets/api/limits, Quota limits): a write
- * bigger than this is split, so at 100,000 rows one logical write may be
- * several requests (the documentation wins over a fixed request count).
- */
-export const MAX_PAYLOAD_BYTES = 2_000_000;
+export { MAX_PAYLOAD_BYTES };
 
 /** "Unable to parse range: 'Drafts'!1:1": the API's 400 for a range in a tab the spreadsheet lacks. */
 const isMissingTab = (error: unknown) =>
@@ -107,6 +105,9 @@ export function byPayload<T>(
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/** `{"userEnteredValue":{"stringValue":` and `}}` around a cell's JSON string in appendCells. */
+const CELL_WRAPPING_BYTES = JSON.stringify({ userEnteredValue: { stringValue: '' } }).length - 2;
 
 /** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
 export const SHEETS_MAX_BACKOFF_MS = 64_000;
@@ -351,6 +352,17 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     };
   };
 
+  /** `count` whole rows from `first` (A1 row numbers). */
+  const rowsRange = (tab: string, first: number, count: number) =>
+    `${quote(tab)}!${first}:${first + Math.max(1, count) - 1}`;
+
+  /** An answer's rows as arrays of strings: compact, unlike a record per row (100,000 rows of them are hundreds of MB). */
+  const cellsOf = (rows: unknown[][] | null | undefined): string[][] =>
+    // Formatted values are strings already: the answer's arrays are kept, not copied, unless one is not.
+    (rows ?? []).map((cells) =>
+      cells.every((c) => typeof c === 'string') ? (cells as string[]) : cells.map((c) => String(c ?? '')),
+    );
+
   const columnRange = (tab: string, index: number) => {
     const letter = columnLetter(index);
     return `${quote(tab)}!${letter}2:${letter}`;
@@ -369,8 +381,13 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     const tables = [...new Set(reads.tables ?? [])].filter(exists);
     const specOf = (tab: string) => specs.find((s) => s.tab === tab);
     // Every tab whose header row matters: the ensured ones and those a column is read from.
+    const windowTab = reads.window && exists(reads.window.tab) ? reads.window.tab : undefined;
     const headerTabs = [
-      ...new Set([...specs.map((s) => s.tab), ...(reads.columns ?? []).map((c) => c.tab)]),
+      ...new Set([
+        ...specs.map((s) => s.tab),
+        ...(reads.columns ?? []).map((c) => c.tab),
+        ...(windowTab ? [windowTab] : []),
+      ]),
     ].filter((t) => exists(t) && !tables.includes(t));
     // A column's place is known before its header row is read: where we put it (the spec's order),
     // checked against the header row in the same answer and read again only if the user moved it.
@@ -385,6 +402,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       ...tables.map(quote),
       ...headerTabs.map((t) => `${quote(t)}!1:1`),
       ...withGuess.map((c) => columnRange(c.tab, c.index)),
+      ...(windowTab && reads.window ? [rowsRange(windowTab, 2, reads.window.rows)] : []),
     ];
     let answers: sheets_v4.Schema$ValueRange[];
     try {
@@ -397,7 +415,19 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       }
       throw error;
     }
-    const result: OpenedTabs = { headers: new Map(), tables: new Map(), columns: new Map() };
+    const byHeader = new Map<string, string[]>();
+    const columnKey = (tab: string, header: string) => `${tab}\n${header}`;
+    const result: OpenedTabs = {
+      headers: new Map(),
+      tables: new Map(),
+      columns: new Map(),
+      column: (tab, header) => byHeader.get(columnKey(tab, header)) ?? [],
+      window: windowTab ? cellsOf(answers[ranges.length - 1]?.values) : [],
+    };
+    const setColumn = (tab: string, header: string, values: string[]) => {
+      result.columns.set(tab, values);
+      byHeader.set(columnKey(tab, header), values);
+    };
     tables.forEach((tab, i) => {
       const table = tableOf(answers[i]?.values);
       result.tables.set(tab, table);
@@ -431,6 +461,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       );
     }
     for (const spec of specs) result.headers.set(spec.tab, [...(headerCache.get(spec.tab) ?? spec.headers)]);
+    if (windowTab && !result.headers.has(windowTab))
+      result.headers.set(windowTab, [...(headerCache.get(windowTab) ?? [])]);
 
     const offset = tables.length + headerTabs.length;
     const again: { tab: string; header: string; index: number }[] = [];
@@ -438,50 +470,60 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       const table = result.tables.get(c.tab);
       const actual = (table?.headers ?? headerCache.get(c.tab) ?? []).indexOf(c.header);
       if (table) {
-        result.columns.set(c.tab, actual < 0 ? [] : table.rows.map((r) => r.values[c.header] ?? ''));
+        setColumn(c.tab, c.header, actual < 0 ? [] : table.rows.map((r) => r.values[c.header] ?? ''));
         continue;
       }
       const guess = withGuess.findIndex((g) => g.tab === c.tab && g.header === c.header);
-      if (actual < 0 || !exists(c.tab)) result.columns.set(c.tab, []);
+      if (actual < 0 || !exists(c.tab)) setColumn(c.tab, c.header, []);
       else if (guess >= 0 && withGuess[guess]?.index === actual)
-        result.columns.set(
+        setColumn(
           c.tab,
+          c.header,
           (answers[offset + guess]?.values ?? []).map((r) => String(r[0] ?? '')),
         );
       else again.push({ ...c, index: actual });
     }
     const late = await batchGet(again.map((c) => columnRange(c.tab, c.index)));
     again.forEach((c, i) => {
-      result.columns.set(
+      setColumn(
         c.tab,
+        c.header,
         (late[i]?.values ?? []).map((r) => String(r[0] ?? '')),
       );
     });
     return result;
   }
 
-  async function updateTabs(writes: readonly TabUpdate[]) {
-    // One range per run of adjacent columns in a row (not one per cell): a day's write-back of
-    // thousands of rows stays one request of a size the API takes quickly.
-    const data: sheets_v4.Schema$ValueRange[] = writes.flatMap(({ tab, headers, updates }) =>
-      updates.flatMap((u) => {
-        const cells = Object.entries(u.values)
-          .map(([h, v]) => [headers.indexOf(h), v] as const)
-          .filter(([column]) => column >= 0)
-          .sort((a, b) => a[0] - b[0]);
-        const runs: { first: number; values: string[] }[] = [];
-        for (const [column, value] of cells) {
-          const last = runs.at(-1);
-          if (last && last.first + last.values.length === column) last.values.push(value);
-          else runs.push({ first: column, values: [value] });
-        }
-        return runs.map((run) => ({
-          range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
-          values: [run.values],
-        }));
-      }),
-    );
-    for (const chunk of byPayload(data, jsonBytes)) {
+  /** One range per run of adjacent columns of the row (not one per cell). */
+  function rangesOf(tab: string, headers: readonly string[], u: RowUpdate): sheets_v4.Schema$ValueRange[] {
+    const cells = Object.entries(u.values)
+      .map(([h, v]) => [headers.indexOf(h), v] as const)
+      .filter(([column]) => column >= 0)
+      .sort((a, b) => a[0] - b[0]);
+    const runs: { first: number; values: string[] }[] = [];
+    for (const [column, value] of cells) {
+      const last = runs.at(-1);
+      if (last && last.first + last.values.length === column) last.values.push(value);
+      else runs.push({ first: column, values: [value] });
+    }
+    return runs.map((run) => ({
+      range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
+      values: [run.values],
+    }));
+  }
+
+  /**
+   * Ranges gathered into one values:batchUpdate until the next would take it over the payload limit: the
+   * same requests as splitting the whole list (a day's write-back of thousands of rows stays one request),
+   * holding only one request's ranges.
+   */
+  function cellWriter(): CellWriter {
+    let data: sheets_v4.Schema$ValueRange[] = [];
+    let bytes = 0;
+    const send = async () => {
+      const chunk = data;
+      data = [];
+      bytes = 0;
       await call(
         () =>
           api.spreadsheets.values.batchUpdate(
@@ -491,7 +533,28 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         false,
         'write',
       );
+    };
+    return {
+      async write(tab, headers, update) {
+        for (const range of rangesOf(tab, headers, update)) {
+          const size = jsonBytes(range);
+          if (data.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
+          data.push(range);
+          bytes += size;
+        }
+      },
+      async close() {
+        if (data.length > 0) await send();
+      },
+    };
+  }
+
+  async function updateTabs(writes: readonly TabUpdate[]) {
+    const writer = cellWriter();
+    for (const { tab, headers, updates } of writes) {
+      for (const u of updates) await writer.write(tab, headers, u);
     }
+    await writer.close();
   }
 
   return {
@@ -521,11 +584,12 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     },
 
     async appendRows(tab, headers, rows) {
-      if (rows.length === 0) return;
-      for (const chunk of byPayload(
-        rows.map((r) => rowOf(headers, r)),
-        jsonBytes,
-      )) {
+      let chunk: string[][] = [];
+      let bytes = 0;
+      const send = async () => {
+        const values = chunk;
+        chunk = [];
+        bytes = 0;
         await call(
           () =>
             api.spreadsheets.values.append(
@@ -534,13 +598,29 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
                 range: `${quote(tab)}!A1`,
                 valueInputOption: 'RAW',
                 insertDataOption: 'INSERT_ROWS',
-                requestBody: { values: chunk },
+                requestBody: { values },
               },
               request,
             ),
           true,
         );
+      };
+      // Rows are sent as each request fills (the same requests as splitting them all), so an
+      // async source of 100,000 rows is held one request at a time.
+      for await (const record of rows) {
+        const row = rowOf(headers, record);
+        const size = jsonBytes(row);
+        if (chunk.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
+        chunk.push(row);
+        bytes += size;
       }
+      if (chunk.length > 0) await send();
+    },
+
+    async readRows(tab, firstRow, count) {
+      // batchGet, not values.get: one method for every read of values.
+      const [answer] = await batchGet([rowsRange(tab, firstRow, count)]);
+      return cellsOf(answer?.values);
     },
 
     async updateRows(tab, headers, updates) {
@@ -549,72 +629,101 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     },
 
     async moveRows(mainTab, archiveTab, archiveHeaders, moves: readonly ArchiveMove[]) {
-      if (moves.length === 0) return;
-      try {
-        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
-      } catch (error) {
-        // "No grid with id": a tab was replaced since the layout was handed over. The batchUpdate
-        // is atomic, so nothing happened: look at the spreadsheet and move again.
-        if (!handedOverLayout || !(error instanceof Error) || !/No grid with id/.test(error.message))
-          throw error;
-        layoutCache = undefined;
-        handedOverLayout = false;
-        await loadLayout();
-        await moveRowsOnce(mainTab, archiveTab, archiveHeaders, moves);
-      }
+      const mover = rowMover(mainTab, archiveTab, archiveHeaders);
+      for (const move of [...moves].sort((a, b) => a.rowNumber - b.rowNumber)) await mover.add(move);
+      await mover.close();
     },
+
+    rowMover,
+    cellWriter,
   };
 
-  async function moveRowsOnce(
-    mainTab: string,
-    archiveTab: string,
-    archiveHeaders: readonly string[],
-    moves: readonly ArchiveMove[],
-  ) {
-    {
+  /**
+   * Top down in chunks under the payload limit, each one atomic batchUpdate: a chunk's rows are appended
+   * and deleted together, so a crash between chunks loses and repeats nothing. A chunk is sent as soon as
+   * the next row would take it over the limit, so only its rows are held.
+   */
+  function rowMover(mainTab: string, archiveTab: string, archiveHeaders: readonly string[]): RowMover {
+    // Rows held as their cells, the request's objects (three a cell) made only when it is sent.
+    let pending: { rowNumber: number; cells: string[] | undefined }[] = [];
+    let bytes = 0;
+    let deleted = 0;
+    let last = 0;
+
+    async function requestsFor(chunk: typeof pending): Promise<sheets_v4.Schema$Request[]> {
       await loadLayout();
       const mainId = sheetIdOf(mainTab);
       if (mainId === undefined) throw new TransientError('sheet tabs are not known yet');
-      const structure = sheetIdOf(archiveTab) === undefined ? addTabRequests(archiveTab, archiveHeaders) : [];
+      // A month's first move adds its tab, in the same atomic batchUpdate as the first chunk.
+      const requests = sheetIdOf(archiveTab) === undefined ? addTabRequests(archiveTab, archiveHeaders) : [];
       const archiveId = sheetIdOf(archiveTab) ?? 0;
-      // Top down in chunks under the payload limit, each one atomic batchUpdate: a chunk's rows
-      // are appended and deleted together, so a crash between chunks loses and repeats nothing.
-      const ordered = [...moves].sort((a, b) => a.rowNumber - b.rowNumber);
-      const cellsOf = (m: ArchiveMove) =>
-        m.archiveValues
-          ? {
-              values: rowOf(archiveHeaders, m.archiveValues).map((v) => ({
-                userEnteredValue: { stringValue: v },
-              })),
-            }
-          : undefined;
-      let deletedAbove = 0;
-      for (const [i, chunk] of byPayload(ordered, (m) => jsonBytes(cellsOf(m) ?? {}) + 120).entries()) {
-        const requests: sheets_v4.Schema$Request[] = i === 0 ? [...structure] : [];
-        const rows = chunk.flatMap((m) => cellsOf(m) ?? []);
-        if (rows.length > 0)
-          requests.push({ appendCells: { sheetId: archiveId, fields: 'userEnteredValue', rows } });
-        // Adjacent rows are one deleteDimension; from the bottom up so the row numbers still in the list stay true.
-        const spans: { start: number; end: number }[] = [];
-        for (const m of chunk) {
-          const row = m.rowNumber - deletedAbove;
-          const last = spans.at(-1);
-          if (last && last.end === row - 1) last.end = row;
-          else spans.push({ start: row, end: row });
-        }
-        for (const span of spans.reverse()) {
-          requests.push({
-            deleteDimension: {
-              range: { sheetId: mainId, dimension: 'ROWS', startIndex: span.start - 1, endIndex: span.end },
-            },
-          });
-        }
+      const rows = chunk.flatMap((m) =>
+        m.cells ? [{ values: m.cells.map((v) => ({ userEnteredValue: { stringValue: v } })) }] : [],
+      );
+      if (rows.length > 0)
+        requests.push({ appendCells: { sheetId: archiveId, fields: 'userEnteredValue', rows } });
+      // Adjacent rows are one deleteDimension; from the bottom up so the row numbers still in the list stay true.
+      const spans: { start: number; end: number }[] = [];
+      for (const m of chunk) {
+        const row = m.rowNumber - deleted;
+        const span = spans.at(-1);
+        if (span && span.end === row - 1) span.end = row;
+        else spans.push({ start: row, end: row });
+      }
+      for (const span of spans.reverse()) {
+        requests.push({
+          deleteDimension: {
+            range: { sheetId: mainId, dimension: 'ROWS', startIndex: span.start - 1, endIndex: span.end },
+          },
+        });
+      }
+      return requests;
+    }
+
+    async function send() {
+      const chunk = pending;
+      pending = [];
+      bytes = 0;
+      const once = async () => {
+        const requests = await requestsFor(chunk);
         await call(
           () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } }, request),
           true,
         );
-        deletedAbove += chunk.length;
+      };
+      try {
+        await once();
+      } catch (error) {
+        // "No grid with id": a tab was replaced since the layout was handed over. The batchUpdate
+        // is atomic, so nothing happened: look at the spreadsheet and send the chunk again.
+        if (!handedOverLayout || !(error instanceof Error) || !/No grid with id/.test(error.message))
+          throw error;
+        layoutCache = undefined;
+        handedOverLayout = false;
+        await once();
       }
+      deleted += chunk.length;
     }
+
+    return {
+      get rowsDeleted() {
+        return deleted;
+      },
+      async add(move) {
+        // The deletes of a chunk are counted off the rows below it: that needs the rows top down.
+        if (move.rowNumber <= last)
+          throw new PermanentError(`archive moves out of row order: ${move.rowNumber} after ${last}`);
+        last = move.rowNumber;
+        const cells = move.archiveValues ? rowOf(archiveHeaders, move.archiveValues) : undefined;
+        // The cells' JSON and each cell's {"userEnteredValue":{"stringValue":…}} around it, and the delete.
+        const size = (cells ? jsonBytes(cells) + cells.length * CELL_WRAPPING_BYTES : 2) + 120;
+        if (pending.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
+        pending.push({ rowNumber: move.rowNumber, cells });
+        bytes += size;
+      },
+      async close() {
+        if (pending.length > 0) await send();
+      },
+    };
   }
 }

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { canonicalPostLink, keepOnlyCollectedLinks } from '../domain/draft-links';
 import { DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS, type PostAnalysis } from '../domain/post';
 import { fitSinglePost, MAX_POST_LENGTH, splitIntoThread } from '../domain/tweet-length';
 import { PermanentError, RateLimitedError } from '../errors';
-import type { Analyzer, ObjectStore, RowUpdate, SheetRow, SheetStore, StepRecord } from '../ports';
+import type { Analyzer, ObjectStore, RowUpdate, SheetStore, StepRecord } from '../ports';
 import {
   analysisPrefixOf,
   type BatchOutcome,
@@ -102,44 +102,49 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   if (!plan) throw new PermanentError(`no analysis plan for run ${run.runId}: PlanAnalysis did not run`);
   const outcomes = new Map((input.batches ?? []).map((o) => [o.batch, o]));
 
-  // One read: the main tab as it is now (a result is written back only to its own row, still unanalysed)
-  // and the Drafts tab's run ids. Upload made sure both exist: no look at the spreadsheet first.
+  // One read: the main tab's columns a result or the draft needs, as they are now (a result is written
+  // back only to its own row, still unanalysed), and the Drafts tab's run ids. Upload made sure both tabs
+  // exist: no look at the spreadsheet first. Columns, not the tab: its posts' text is not needed here.
   const opened = await deps.sheet.openTabs(
     [
       { tab: mainTab, headers: MAIN_TAB_HEADERS },
       { tab: draftsTab, headers: DRAFTS_TAB_HEADERS },
     ],
-    { tables: [mainTab], columns: [{ tab: draftsTab, header: 'run_id' }] },
+    {
+      columns: [
+        ...SHEET_COLUMNS.map((header) => ({ tab: mainTab, header })),
+        { tab: draftsTab, header: 'run_id' },
+      ],
+    },
   );
   const headers = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
-  const table = opened.tables.get(mainTab) ?? { headers, rows: [] };
+  const sheet = new MainTabColumns(opened.column.bind(opened), mainTab);
   const drafts = {
     tab: draftsTab,
     headers: opened.headers.get(draftsTab) ?? [...DRAFTS_TAB_HEADERS],
     runIds: opened.columns.get(draftsTab) ?? [],
   };
-  const rowsByNumber = new Map(table.rows.map((r) => [r.rowNumber, r]));
-  const updates: RowUpdate[] = [];
-  // One write for the analyses and the run's Drafts row (Sheets allows 60 writes a minute); the round is
-  // marked written back only after it, so a crash before it leaves the round for a resume to write again.
-  // A dry run writes nothing: the next real run must find the same work.
+  // Each result is written as it is read: the store sends a request as each fills to the payload limit.
+  // One write for the analyses and the run's Drafts row when they fit (Sheets allows 60 writes a minute);
+  // the round is marked written back only after the last, so a crash before it leaves the round for a
+  // resume to write again (the rows written already are skipped then). A dry run writes nothing: the
+  // next real run must find the same work.
+  const writer = deps.sheet.cellWriter();
+  let updates = 0;
   let writtenBack = false;
   const writeBack = async (draftRow: RowUpdate[] = []) => {
     if (writtenBack) return;
     writtenBack = true;
-    if (run.dryRun || (updates.length === 0 && draftRow.length === 0)) return;
-    await deps.sheet.updateTabs([
-      { tab: mainTab, headers, updates },
-      { tab: drafts.tab, headers: drafts.headers, updates: draftRow },
-    ]);
+    if (run.dryRun) return;
+    for (const update of draftRow) await writer.write(drafts.tab, drafts.headers, update);
+    await writer.close();
   };
   const roundWrittenBack = () =>
     deps.store.putIfAbsent(
       roundDoneKeyOf(run.pipelineId, run.runId, round),
-      JSON.stringify({ round, writtenBack: updates.length, at: new Date().toISOString() }),
+      JSON.stringify({ round, writtenBack: updates, at: new Date().toISOString() }),
       'application/json',
     );
-  const analysed: ReadyAnalysis[] = [];
   const missing: number[] = [];
   let answered = 0;
   let postsAnalysed = 0;
@@ -154,21 +159,23 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
     const fresh = outcomes.get(batch)?.status === 'done';
     for (const row of result.rows) {
       answered += 1;
-      analysed.push(toAnalysis(row.messageId, row.postLink, row.cells));
       if (fresh) {
         postsAnalysed += 1;
         if (row.cells.is_new_project === 'true') projects += 1;
       }
+      const analysis = toAnalysis(row.messageId, row.postLink, row.cells);
       // Results of earlier attempts too (their write-back may have died with them), but never over a
       // row that moved (archived by a finished run, or the user's edit): its post is analysed again later.
-      const current = rowsByNumber.get(row.rowNumber);
-      if (current?.values[KEY_COLUMN] !== row.messageId) {
+      if (!sheet.holds(row.rowNumber, row.messageId)) {
         if (row.rowNumber > 0) moved += 1;
+        sheet.offSheet(analysis);
         continue;
       }
-      if (current.values.ai_processed === PROCESSED) continue;
-      updates.push({ rowNumber: row.rowNumber, values: { ...row.cells } });
-      Object.assign(current.values, row.cells);
+      if (sheet.analysed(row.rowNumber)) continue;
+      sheet.write(row.rowNumber, analysis);
+      updates += 1;
+      if (!run.dryRun)
+        await writer.write(mainTab, headers, { rowNumber: row.rowNumber, values: { ...row.cells } });
     }
   }
   if (moved > 0 && postsAnalysed > 0) {
@@ -236,8 +243,8 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   if (draft) {
     deps.log('draft already written for this run; reusing it', { parts: draft.parts.length });
   } else {
-    const ready = analysedRows(table.rows, analysed);
-    if (ready.length === 0) {
+    const ready = sheet.ready();
+    if (ready.messageIds.length === 0) {
       await writeBack();
       await roundWrittenBack();
       return succeeded(started, counts, { draft: 'none: no analysed posts' });
@@ -290,21 +297,121 @@ function draftRowNote(
   return { draftRow: String(index < 0 ? drafts.runIds.length + 2 : index + 2) };
 }
 
+/** The main tab's columns Analyze reads: the key, the analysis and the post's link (the draft's allow-list). */
+const SHEET_COLUMNS = [
+  KEY_COLUMN,
+  'post_link',
+  'ai_processed',
+  'is_new_project',
+  'project_handle',
+  'project_link',
+  'summary',
+] as const;
+
+/** What the draft is written from: its candidates, every ready post's link, and the ids it covers. */
+interface ReadyPosts {
+  candidates: ReadyAnalysis[];
+  links: string[];
+  messageIds: string[];
+}
+
 /**
- * Every analysed row in the main tab (earlier runs' too: the draft covers what
- * will be archived), with this run's results for rows the sheet does not show
- * analysed (a dry run, which wrote nothing back).
+ * The main tab as Analyze needs it, a column per field (not a record per row), with this run's results
+ * merged in. The draft is written from every analysed row in the main tab (earlier runs' too: the draft
+ * covers what will be archived), then this run's results for rows the sheet does not hold where the plan
+ * found them (a dry run's, a moved row's); of these, only the first DRAFT_CANDIDATES of each kind (new
+ * projects, the others) can be handed to the model, so only those analyses are kept.
  */
-function analysedRows(rows: readonly SheetRow[], fresh: readonly ReadyAnalysis[]): ReadyAnalysis[] {
-  const ready = new Map<string, ReadyAnalysis>();
-  for (const row of rows) {
-    const id = row.values[KEY_COLUMN];
-    if (id && row.values.ai_processed === PROCESSED) {
-      ready.set(id, toAnalysis(id, row.values.post_link ?? '', row.values));
-    }
+class MainTabColumns {
+  private readonly ids: string[];
+  private readonly links: string[];
+  private readonly processed: string[];
+  private readonly isNew: string[];
+  private readonly column: (header: string) => string[];
+  /** Rows this run's results were merged into: 1 analysed, 2 analysed as a new project. */
+  private readonly merged: Uint8Array;
+  private readonly pools = { fresh: [] as Candidate[], other: [] as Candidate[] };
+  private readonly outside: ReadyAnalysis[] = [];
+
+  constructor(column: (tab: string, header: string) => string[], tab: string) {
+    this.column = (header) => column(tab, header);
+    this.ids = this.column(KEY_COLUMN);
+    this.links = this.column('post_link');
+    this.processed = this.column('ai_processed');
+    this.isNew = this.column('is_new_project');
+    this.merged = new Uint8Array(this.ids.length);
   }
-  for (const a of fresh) if (!ready.has(a.messageId)) ready.set(a.messageId, a);
-  return [...ready.values()];
+
+  /** Whether the row holds this post now. */
+  holds(rowNumber: number, messageId: string): boolean {
+    return rowNumber >= 2 && this.ids[rowNumber - 2] === messageId;
+  }
+
+  analysed(rowNumber: number): boolean {
+    const i = rowNumber - 2;
+    return this.processed[i] === PROCESSED || (this.merged[i] ?? 0) > 0;
+  }
+
+  /** A result merged into its row (written back, or for a dry run only here). */
+  write(rowNumber: number, analysis: ReadyAnalysis): void {
+    const i = rowNumber - 2;
+    this.merged[i] = analysis.isNewProject ? 2 : 1;
+    this.offer(i, { ...analysis, postLink: this.links[i] ?? '' });
+  }
+
+  /** A result whose row the sheet does not hold where the plan found it: ready after every sheet row. */
+  offSheet(analysis: ReadyAnalysis): void {
+    this.outside.push(analysis);
+  }
+
+  private offer(index: number, analysis: ReadyAnalysis): void {
+    const pool = analysis.isNewProject ? this.pools.fresh : this.pools.other;
+    if (pool.length >= DRAFT_CANDIDATES && (pool.at(-1)?.index ?? 0) < index) return;
+    const at = pool.findIndex((c) => c.index > index);
+    pool.splice(at < 0 ? pool.length : at, 0, { index, analysis });
+    if (pool.length > DRAFT_CANDIDATES) pool.pop();
+  }
+
+  ready(): ReadyPosts {
+    const summaries = this.column('summary');
+    const handles = this.column('project_handle');
+    const projectLinks = this.column('project_link');
+    const ids = new Set<string>();
+    const links: string[] = [];
+    for (const [i, id] of this.ids.entries()) {
+      if (!id) continue;
+      const merged = this.merged[i] ?? 0;
+      if (merged === 0 && this.processed[i] !== PROCESSED) continue;
+      ids.add(id);
+      links.push(this.links[i] ?? '');
+      // The sheet's own analysis: a row analysed before this run.
+      if (merged === 0)
+        this.offer(i, {
+          messageId: id,
+          isNewProject: this.isNew[i] === 'true',
+          projectHandle: handles[i] ?? '',
+          projectLink: projectLinks[i] ?? '',
+          summary: summaries[i] ?? '',
+          postLink: this.links[i] ?? '',
+        });
+    }
+    const outside = this.outside.filter((a) => !ids.has(a.messageId) && ids.add(a.messageId));
+    for (const a of outside) links.push(a.postLink);
+    const byKind = (isNew: boolean, pool: Candidate[]) => [
+      ...pool.map((c) => c.analysis),
+      ...outside.filter((a) => a.isNewProject === isNew),
+    ];
+    const candidates = [...byKind(true, this.pools.fresh), ...byKind(false, this.pools.other)].slice(
+      0,
+      DRAFT_CANDIDATES,
+    );
+    return { candidates, links, messageIds: [...ids] };
+  }
+}
+
+interface Candidate {
+  index: number;
+  analysis: ReadyAnalysis;
 }
 
 async function writeRunDraft(
@@ -312,14 +419,11 @@ async function writeRunDraft(
   runId: string,
   referenceTime: string,
   scheduleName: string | undefined,
-  ready: ReadyAnalysis[],
+  ready: ReadyPosts,
 ): Promise<StoredDraft> {
   const { pipeline } = deps;
   const single = pipeline.publisher.mode === 'single';
-  const candidates = [...ready.filter((a) => a.isNewProject), ...ready.filter((a) => !a.isNewProject)].slice(
-    0,
-    DRAFT_CANDIDATES,
-  );
+  const { candidates } = ready;
   // The zone of the schedule that fired (a manual run: the pipeline's first schedule's).
   const timeZone =
     (pipeline.schedules.find((s) => s.name === scheduleName) ?? pipeline.schedules[0])?.timeZone ?? 'UTC';
@@ -336,7 +440,7 @@ async function writeRunDraft(
   });
   // The one place every draft is made (publish, deliver and one-off posts --from-run all read it): a link
   // the model invented or a member smuggled into a message is no post of this run and goes.
-  const allowed = new Set(ready.map((a) => canonicalPostLink(a.postLink)).filter(Boolean));
+  const allowed = new Set(ready.links.map((link) => canonicalPostLink(link)).filter(Boolean));
   const filtered = keepOnlyCollectedLinks(text, allowed, canonicalPostLink);
   if (filtered.removed.length > 0)
     deps.log('links removed from the draft: not posts of this run', { links: filtered.removed });
@@ -347,7 +451,7 @@ async function writeRunDraft(
     parts: single
       ? [fitSinglePost(filtered.text)]
       : splitIntoThread(filtered.text, { maxParts: pipeline.publisher.maxThreadParts }),
-    messageIds: ready.map((a) => a.messageId),
+    messageIds: ready.messageIds,
     ...(filtered.removed.length ? { linksRemoved: filtered.removed } : {}),
   };
   const key = draftKeyOf(pipeline.id, runId);

@@ -1,11 +1,12 @@
 import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { archiveTabFor, archiveTabsIn, grownLayout, layoutFromNotes } from '../domain/archive-tab';
-import { ARCHIVE_TAB_HEADERS, KEY_COLUMN } from '../domain/post';
-import type { ArchiveMove, ObjectStore, SheetStore, StepRecord } from '../ports';
+import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
+import { FIRST_WINDOW_ROWS, nextWindowRows, rowBytes } from '../domain/sheet-payload';
+import type { ObjectStore, SheetStore, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
 import { makeArchiveRoom } from './archive-rotation';
-import { csvKeyOf, rawKeyOf } from './collect';
+import { chunkFilesOf, csvKeyOf, rawKeyOf } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
 import { csvRunOf } from './upload';
 
@@ -51,27 +52,28 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  // One look (sheet ids, cells in use), one read (the main tab, the archive tabs' keys), one move.
+  // One look (sheet ids, cells in use), one read (the main tab's keys and its first window of rows, the
+  // archive tabs' keys), one move. The rows are moved with the values the sheet holds, not rebuilt from
+  // the run's files: the draft covers earlier runs' rows too, and a user may have edited any cell since.
+  // A main tab longer than a window is read a window at a time, each sent on to the move as it is read.
   const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
   const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
+  // The main tab is named with its headers so its key column's place is known before its header row
+  // is read (Upload made sure of them): no second read.
   const opened = await deps.sheet.openTabs(
-    archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : [],
-    { tables: [mainTab], columns: archiveTabs.map((tab) => ({ tab, header: KEY_COLUMN })) },
+    [
+      { tab: mainTab, headers: MAIN_TAB_HEADERS },
+      ...(archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : []),
+    ],
+    {
+      columns: [mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })),
+      window: { tab: mainTab, rows: FIRST_WINDOW_ROWS },
+    },
   );
-  // A month's first run: moveRows adds the new tab in its own atomic batchUpdate.
+  // A month's first run: the move adds the new tab in its first atomic batchUpdate.
   const archiveHeaders = opened.headers.get(archiveTab) ?? [...ARCHIVE_TAB_HEADERS];
-  const table = opened.tables.get(mainTab) ?? { headers: [], rows: [] };
-  const alreadyArchived = new Set(archiveTabs.flatMap((tab) => opened.columns.get(tab) ?? []));
-  const processedAt = deps.now().toISOString();
-  const moves: ArchiveMove[] = table.rows
-    .filter((row) => covered.has(row.values[KEY_COLUMN] ?? ''))
-    .map((row) => ({
-      rowNumber: row.rowNumber,
-      archiveValues: alreadyArchived.has(row.values[KEY_COLUMN] ?? '')
-        ? undefined
-        : { ...row.values, date_processed: processedAt, x_post_url: postUrl, processing_status: status },
-    }));
+  const alreadyArchived = new Set(archiveTabs.flatMap((tab) => opened.column(tab, KEY_COLUMN)));
   if (run.dryRun) {
     // A dry run shows what it would archive and moves nothing: the next real run must find every row where
     // it was. Its draft covers posts a dry run never appended, so count by message id, not by row.
@@ -79,8 +81,10 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
       rowsWouldArchive: draft.messageIds.filter((id) => !alreadyArchived.has(id)).length,
     });
   }
-  const archiveRow = (opened.columns.get(archiveTab) ?? []).length + 1;
-  const appendedRows = moves.filter((m) => m.archiveValues).length;
+  const mainKeys = opened.column(mainTab, KEY_COLUMN);
+  let appendedRows = 0;
+  for (const id of mainKeys) if (covered.has(id) && !alreadyArchived.has(id)) appendedRows += 1;
+  const archiveRow = opened.column(archiveTab, KEY_COLUMN).length + 1;
   // Checked before Google's own 400 at 10 million: old months move out first, or nothing moves at all.
   const { maxCells } = deps.pipeline.sheet;
   const room = await makeArchiveRoom(
@@ -91,20 +95,65 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
     grownLayout(layout, archiveTab, archiveRow, appendedRows, archiveHeaders.length).cellsUsed,
   );
   const { cellsAfter } = room;
-  if (moves.length > 0) await deps.sheet.moveRows(mainTab, archiveTab, archiveHeaders, moves);
+
+  const headers = opened.headers.get(mainTab) ?? [];
+  const keyIndex = headers.indexOf(KEY_COLUMN);
+  const processedAt = deps.now().toISOString();
+  const mover = deps.sheet.rowMover(mainTab, archiveTab, archiveHeaders);
+  // Rows as the key column counted them; a window's rows are numbered as they were at that read.
+  const lastRow = mainKeys.length + 1;
+  let window = opened.window;
+  let first = 2;
+  let size = FIRST_WINDOW_ROWS;
+  let rowsRead = 0;
+  let bytesRead = 0;
+  let moved = 0;
+  let appended = 0;
+  for (;;) {
+    for (const [i, cells] of window.entries()) {
+      rowsRead += 1;
+      bytesRead += rowBytes(cells);
+      const id = cells[keyIndex] ?? '';
+      if (!covered.has(id)) continue;
+      const archive = !alreadyArchived.has(id);
+      await mover.add({
+        rowNumber: first + i,
+        archiveValues: archive
+          ? {
+              ...Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? ''])),
+              date_processed: processedAt,
+              x_post_url: postUrl,
+              processing_status: status,
+            }
+          : undefined,
+      });
+      moved += 1;
+      if (archive) appended += 1;
+    }
+    const next = first + size;
+    if (keyIndex < 0 || next > lastRow) break;
+    size = Math.min(nextWindowRows(rowsRead, bytesRead), lastRow - next + 1);
+    // The rows the requests sent so far deleted were all above this window: it is that many rows higher.
+    window = await deps.sheet.readRows(mainTab, next - mover.rowsDeleted, size);
+    first = next;
+  }
+  await mover.close();
 
   const sourceRun = csvRunOf(input);
   const prefix = processedPrefix(run.pipelineId, sourceRun);
   for (const key of [csvKeyOf(run.pipelineId, sourceRun), rawKeyOf(run.pipelineId, sourceRun)]) {
     await deps.store.move(key, `${prefix}${key.split('/').pop()}`);
   }
-  const appended = moves.filter((m) => m.archiveValues).length;
-  deps.log('rows archived', { moved: moves.length, appended });
+  // The run's chunks too (raw messages among them): after Archive nothing of the run's posts stays under runs/.
+  for (const key of await chunkFilesOf(deps.store, run.pipelineId, sourceRun)) {
+    await deps.store.move(key, `${prefix}chunks/${key.split('/').pop()}`);
+  }
+  deps.log('rows archived', { moved, appended });
   return succeeded(
     started,
     {
-      rowsArchived: moves.length,
-      alreadyInArchive: moves.length - appended,
+      rowsArchived: moved,
+      alreadyInArchive: moved - appended,
       sheetCellsUsed: cellsAfter,
       sheetCellLimit: maxCells,
       archiveTabsMovedOut: room.moved.length,

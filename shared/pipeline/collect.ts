@@ -80,6 +80,19 @@ export async function* readRunPosts(
   if (csv) yield csvToPosts(csv.text);
 }
 
+/**
+ * The run's chunk files, manifest first, where they are now: Archive moves them under processed/ with the
+ * CSV, manifest first, so a reader never finds a manifest whose chunks are gone (it reads the CSV then).
+ */
+export async function chunkFilesOf(store: ObjectStore, pipelineId: string, runId: string): Promise<string[]> {
+  const key = manifestKeyOf(pipelineId, runId);
+  const moved = `${processedPrefix(pipelineId, runId)}chunks/manifest.json`;
+  const text = (await store.getText(key)) ?? (await store.getText(moved));
+  if (text === undefined) return [];
+  const { chunks } = JSON.parse(text) as CollectManifest;
+  return [key, ...Array.from({ length: chunks }, (_, i) => chunkKeyOf(pipelineId, runId, i + 1))];
+}
+
 /** Where the run's CSV is, if its posts are stored (the manifest, or the CSV itself for older runs). */
 export async function runPostsKey(store: ObjectStore, pipelineId: string, runId: string) {
   if (await loadManifest(store, pipelineId, runId)) return csvKeyOf(pipelineId, runId);
@@ -301,20 +314,55 @@ interface CollectChunk {
   counts: ChannelCounts;
 }
 
+/** A stored chunk as read back: its raw messages as the JSON text of their array, never parsed. */
+type ChunkView = Omit<CollectChunk, 'raw'> & { rawJson: string };
+
+const RAW_KEY = ',"raw":';
+const POSTS_KEY = ',"posts":';
+
+/**
+ * saveChunk's JSON has its keys in CollectChunk's order (untilId, windowFrom, cursor, raw, posts, counts),
+ * so the raw messages are the text between `,"raw":` (its first place: the fields before it are ids and
+ * times) and `,"posts":` (its last place: posts and counts hold no such key, and a quote in a string is
+ * escaped). Only the posts are parsed: a reader never builds the thousand messages' objects it does not
+ * use. Any other layout is parsed whole.
+ */
+function parseChunk(text: string): ChunkView {
+  const rawAt = text.indexOf(RAW_KEY);
+  const postsAt = text.lastIndexOf(POSTS_KEY);
+  if (rawAt > 0 && postsAt > rawAt) {
+    const rawJson = text.slice(rawAt + RAW_KEY.length, postsAt);
+    try {
+      const head = JSON.parse(`${text.slice(0, rawAt)}}`) as Pick<
+        CollectChunk,
+        'untilId' | 'windowFrom' | 'cursor'
+      >;
+      const rest = JSON.parse(`{${text.slice(postsAt + 1)}`) as Pick<CollectChunk, 'posts' | 'counts'>;
+      if (rawJson.startsWith('[') && rawJson.endsWith(']') && Array.isArray(rest.posts) && rest.counts) {
+        return { untilId: head.untilId, windowFrom: head.windowFrom, cursor: head.cursor, ...rest, rawJson };
+      }
+    } catch {
+      // not saveChunk's layout: parsed whole below
+    }
+  }
+  const { raw, ...chunk } = JSON.parse(text) as CollectChunk;
+  return { ...chunk, rawJson: JSON.stringify(raw) };
+}
+
 async function readChunk(
   store: ObjectStore,
   pipelineId: string,
   runId: string,
   n: number,
-): Promise<CollectChunk | undefined> {
+): Promise<ChunkView | undefined> {
   const text = await store.getText(chunkKeyOf(pipelineId, runId, n));
-  return text === undefined ? undefined : (JSON.parse(text) as CollectChunk);
+  return text === undefined ? undefined : parseChunk(text);
 }
 
 /** What the chunks an earlier attempt stored add up to, read one at a time. */
 interface StoredChunks {
   count: number;
-  last: CollectChunk | undefined;
+  last: ChunkView | undefined;
   counts: ChannelCounts;
   posts: number;
   seenKeys: Set<string>;
@@ -340,7 +388,7 @@ async function readStoredChunks(
     stored.posts += chunk.posts.length;
     for (const post of chunk.posts) stored.seenKeys.add(dedupeKeyOf(post));
     // Only the last chunk's cursor and window are needed: the others' messages are let go.
-    stored.last = { ...chunk, raw: [], posts: [] };
+    stored.last = { ...chunk, rawJson: '[]', posts: [] };
   }
 }
 
@@ -497,7 +545,7 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
 
   // The whole window is stored: the chunks, in order, make the run's files.
   const rawKey = rawKeyOf(run.pipelineId, run.runId);
-  const each = (piece: (chunk: CollectChunk, n: number) => string) =>
+  const each = (piece: (chunk: ChunkView, n: number) => string) =>
     (async function* () {
       for (let n = 1; n <= chunks; n += 1) {
         const chunk = await readChunk(deps.store, run.pipelineId, run.runId, n);
@@ -513,7 +561,8 @@ export async function collectChannelPosts(deps: CollectDeps, input: StepInput): 
     concat(
       ['['],
       each((chunk) => {
-        const text = chunk.raw.map((m) => JSON.stringify(m)).join(',');
+        // The array's elements as JSON.stringify wrote them: the text between its brackets.
+        const text = chunk.rawJson.slice(1, -1);
         const piece = written > 0 && text ? `,${text}` : text;
         if (text) written += 1;
         return piece;
@@ -571,6 +620,7 @@ async function saveChunk(
   window: { untilId: string; from: string },
   chunk: ChannelChunk,
 ): Promise<void> {
+  // Keys in this order: parseChunk cuts the raw messages out by it.
   const stored: CollectChunk = {
     untilId: window.untilId,
     windowFrom: window.from,

@@ -1,9 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
+import { FIRST_WINDOW_ROWS, nextWindowRows, rowBytes } from '../domain/sheet-payload';
 import { PermanentError } from '../errors';
-import type { ObjectStore, PostForAnalysis, SheetRow, SheetStore } from '../ports';
+import type { ObjectStore, PostForAnalysis, SheetStore } from '../ports';
 import { readRunPosts } from './collect';
 import { runRefSchema, type StepInput } from './run-state';
 import { csvRunOf } from './upload';
@@ -165,50 +166,120 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
   const round = (latest?.round ?? 0) + 1;
   const planKey = planKeyOf(run.pipelineId, run.runId, round);
   const { mainTab, archiveTab } = deps.pipeline.sheet;
-  // One read: the main tab whole (Upload made sure it exists: no look at the spreadsheet first), and for a
-  // dry run, which appended nothing, the archive's keys too.
+  // One read (Upload made sure the tab exists: no look at the spreadsheet first): the main tab's keys and
+  // its first window of rows, and for a dry run, which appended nothing, the archive's keys too. A main
+  // tab longer than a window is read a window at a time, its unanalysed rows stored a batch at a time.
   const opened = await deps.sheet.openTabs([{ tab: mainTab, headers: MAIN_TAB_HEADERS }], {
-    tables: [mainTab],
-    ...(run.dryRun ? { columns: [{ tab: archiveTab, header: KEY_COLUMN }] } : {}),
+    columns: [
+      { tab: mainTab, header: KEY_COLUMN },
+      ...(run.dryRun ? [{ tab: archiveTab, header: KEY_COLUMN }] : []),
+    ],
+    window: { tab: mainTab, rows: FIRST_WINDOW_ROWS },
   });
-  const table = opened.tables.get(mainTab) ?? { headers: [...MAIN_TAB_HEADERS], rows: [] };
-  const rows = table.rows.filter((r) => r.values[KEY_COLUMN]);
-  // A dry run analyses the run's posts the sheet does not hold yet as well.
-  if (run.dryRun)
-    rows.push(...(await postsNotInSheet(input, rows, opened.columns.get(archiveTab) ?? [], deps)));
-  const pending = rows.filter((r) => r.values.ai_processed !== PROCESSED).map(toPlannedRow);
+  const headers = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
+  const cellOf = (cells: readonly string[], header: string) => {
+    const index = headers.indexOf(header);
+    return index < 0 ? '' : (cells[index] ?? '');
+  };
+  const mainKeys = opened.column(mainTab, KEY_COLUMN);
 
   const { batchSize } = deps.pipeline.gemini;
-  const count = Math.ceil(pending.length / batchSize);
-  const queue = numbers(count);
-  const writeBatches = async () => {
-    for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
-      const slice = pending.slice((batch - 1) * batchSize, batch * batchSize);
-      const key = batchInputKeyOf(run.pipelineId, run.runId, round, batch);
-      if (!(await deps.store.putIfAbsent(key, JSON.stringify(slice), 'application/json'))) {
-        // An earlier attempt died between its batches and its plan: its batch may hold other rows.
-        const existing = JSON.parse((await deps.store.getText(key)) ?? '[]') as PlannedRow[];
-        if (existing.map((r) => r.messageId).join() !== slice.map((r) => r.messageId).join()) {
-          throw new PermanentError(`analysis batch ${key} holds other rows than this plan's`);
-        }
+  let count = 0;
+  let posts = 0;
+  let batch: PlannedRow[] = [];
+  const writing = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const writeBatch = async (n: number, slice: PlannedRow[]) => {
+    const key = batchInputKeyOf(run.pipelineId, run.runId, round, n);
+    if (!(await deps.store.putIfAbsent(key, JSON.stringify(slice), 'application/json'))) {
+      // An earlier attempt died between its batches and its plan: its batch may hold other rows.
+      const existing = JSON.parse((await deps.store.getText(key)) ?? '[]') as PlannedRow[];
+      if (existing.map((r) => r.messageId).join() !== slice.map((r) => r.messageId).join()) {
+        throw new PermanentError(`analysis batch ${key} holds other rows than this plan's`);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, count) }, writeBatches));
-  const plan: AnalysisPlan = {
+  /** Store the batch filled so far, at most WRITE_CONCURRENCY at once: only those batches are held. */
+  const flush = async () => {
+    if (batch.length === 0) return;
+    count += 1;
+    const write: Promise<void> = writeBatch(count, batch)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => writing.delete(write));
+    writing.add(write);
+    batch = [];
+    if (writing.size >= WRITE_CONCURRENCY) await Promise.race(writing);
+    if (failure) throw failure.error;
+  };
+  const plan = async (row: PlannedRow) => {
+    posts += 1;
+    batch.push(row);
+    if (batch.length >= batchSize) await flush();
+  };
+
+  const lastRow = mainKeys.length + 1;
+  let window = opened.window;
+  let first = 2;
+  let size = FIRST_WINDOW_ROWS;
+  let rowsRead = 0;
+  let bytesRead = 0;
+  for (;;) {
+    for (const [i, cells] of window.entries()) {
+      rowsRead += 1;
+      bytesRead += rowBytes(cells);
+      const messageId = cellOf(cells, KEY_COLUMN);
+      if (!messageId || cellOf(cells, 'ai_processed') === PROCESSED) continue;
+      await plan({
+        rowNumber: first + i,
+        messageId,
+        content: cellOf(cells, 'content'),
+        postLink: cellOf(cells, 'post_link'),
+        author: cellOf(cells, 'author'),
+      });
+    }
+    const next = first + size;
+    if (next > lastRow) break;
+    size = Math.min(nextWindowRows(rowsRead, bytesRead), lastRow - next + 1);
+    window = await deps.sheet.readRows(mainTab, next, size);
+    first = next;
+  }
+  // A dry run analyses the run's posts the sheet does not hold yet as well.
+  if (run.dryRun) {
+    const known = new Set([...mainKeys, ...opened.column(archiveTab, KEY_COLUMN)]);
+    let missing = 0;
+    for await (const chunk of readRunPosts(deps.store, run.pipelineId, csvRunOf(input))) {
+      for (const post of chunk) {
+        if (known.has(post.messageId)) continue;
+        missing += 1;
+        await plan({
+          rowNumber: -missing,
+          messageId: post.messageId,
+          content: post.content,
+          postLink: post.postLink,
+          author: post.author,
+        });
+      }
+    }
+  }
+  await flush();
+  await Promise.all(writing);
+  if (failure) throw failure.error;
+  const stored: AnalysisPlan = {
     runId: run.runId,
     round,
     createdAt: new Date().toISOString(),
     batchSize,
     batches: count,
-    posts: pending.length,
+    posts,
   };
-  if (!(await deps.store.putIfAbsent(planKey, JSON.stringify(plan), 'application/json'))) {
+  if (!(await deps.store.putIfAbsent(planKey, JSON.stringify(stored), 'application/json'))) {
     const winner = await loadPlan(deps.store, run.pipelineId, run.runId, round);
     if (winner) return answerOf(run, winner);
   }
-  deps.log('analysis planned', { round, posts: pending.length, batches: count });
-  return answerOf(run, plan);
+  deps.log('analysis planned', { round, posts, batches: count });
+  return answerOf(run, stored);
 }
 
 const answerOf = (run: StepInput['run'], plan: AnalysisPlan): PlanAnswer => ({
@@ -219,41 +290,3 @@ const answerOf = (run: StepInput['run'], plan: AnalysisPlan): PlanAnswer => ({
 });
 
 const numbers = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
-
-function toPlannedRow(row: SheetRow): PlannedRow {
-  const v = row.values;
-  return {
-    rowNumber: row.rowNumber,
-    messageId: v.message_id ?? '',
-    content: v.content ?? '',
-    postLink: v.post_link ?? '',
-    author: v.author ?? '',
-  };
-}
-
-/** The run's collected posts that neither the main nor the Archive tab holds, as rows not yet analysed. */
-async function postsNotInSheet(
-  input: StepInput,
-  rows: readonly SheetRow[],
-  archived: readonly string[],
-  deps: PlanAnalysisDeps,
-): Promise<SheetRow[]> {
-  const known = new Set([...rows.map((r) => r.values[KEY_COLUMN] ?? ''), ...archived]);
-  const fresh: SheetRow[] = [];
-  for await (const posts of readRunPosts(deps.store, input.run.pipelineId, csvRunOf(input))) {
-    for (const post of posts) {
-      if (known.has(post.messageId)) continue;
-      fresh.push({
-        rowNumber: -(fresh.length + 1),
-        values: {
-          message_id: post.messageId,
-          content: post.content,
-          post_link: post.postLink,
-          author: post.author,
-          run_id: input.run.runId,
-        },
-      });
-    }
-  }
-  return fresh;
-}

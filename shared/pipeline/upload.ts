@@ -61,39 +61,39 @@ export async function appendNewPostsToSheet(deps: UploadDeps, input: StepInput):
   const known = new Set([...opened.columns.values()].flat().filter(Boolean));
   const mainRows = (opened.columns.get(mainTab) ?? []).length + 1;
 
-  // The run's posts a chunk at a time: only the rows to append are held, not the posts read.
-  const fresh = [];
+  // The run's posts a chunk at a time, each fresh one handed to the append as it is read: the store sends
+  // a request as each fills to the payload limit, so one request's rows are held, not the run's. A failure
+  // midway leaves the rows sent so far: a retry re-reads the key columns and appends only the rest.
   let read = 0;
-  for await (const posts of readRunPosts(deps.store, input.run.pipelineId, source)) {
-    for (const post of posts) {
-      read += 1;
-      if (known.has(post.messageId)) continue;
-      known.add(post.messageId);
-      fresh.push({ ...postToRecord(post), run_id: input.run.runId });
+  let fresh = 0;
+  async function* freshRows() {
+    for await (const posts of readRunPosts(deps.store, input.run.pipelineId, source)) {
+      for (const post of posts) {
+        read += 1;
+        if (known.has(post.messageId)) continue;
+        known.add(post.messageId);
+        fresh += 1;
+        yield { ...postToRecord(post), run_id: input.run.runId };
+      }
     }
   }
-  // The layout after this append, handed to Archive in the notes: it needs no look of its own.
-  const after = grownLayout(
-    input.run.dryRun ? layout : await deps.sheet.layout(),
-    mainTab,
-    mainRows,
-    input.run.dryRun ? 0 : fresh.length,
-    mainHeaders.length,
-  );
-  const cells = { sheetCellsUsed: after.cellsUsed };
   if (input.run.dryRun) {
     // A dry run shows what it would append and appends nothing: the next real run must find the same work.
+    for await (const _ of freshRows());
     return skipped(started, 'dry run: nothing appended', {
-      rowsWouldAppend: fresh.length,
-      duplicatesSkipped: read - fresh.length,
-      ...cells,
+      rowsWouldAppend: fresh,
+      duplicatesSkipped: read - fresh,
+      sheetCellsUsed: grownLayout(layout, mainTab, mainRows, fresh, mainHeaders.length).cellsUsed,
     });
   }
-  if (fresh.length > 0) await deps.sheet.appendRows(mainTab, mainHeaders, fresh);
-  deps.log('rows appended', { appended: fresh.length, skipped: read - fresh.length });
+  await deps.sheet.appendRows(mainTab, mainHeaders, freshRows());
+  // The layout after this append, handed to Archive in the notes: it needs no look of its own.
+  const after = grownLayout(await deps.sheet.layout(), mainTab, mainRows, fresh, mainHeaders.length);
+  const cells = { sheetCellsUsed: after.cellsUsed };
+  deps.log('rows appended', { appended: fresh, skipped: read - fresh });
   return succeeded(
     started,
-    { rowsAppended: fresh.length, duplicatesSkipped: read - fresh.length, ...cells },
+    { rowsAppended: fresh, duplicatesSkipped: read - fresh, ...cells },
     { csvKey: postsKey, sheetLayout: JSON.stringify(after) },
   );
 }

@@ -10,6 +10,7 @@ import type {
   Analyzer,
   ArchiveMove,
   AutoResumeRecord,
+  CellWriter,
   ChannelPageRequest,
   ChannelSource,
   DeliveryJournal,
@@ -27,6 +28,7 @@ import type {
   PublishUnit,
   ReviewRecord,
   ReviewStore,
+  RowMover,
   RowUpdate,
   RunLedger,
   RunRecord,
@@ -194,16 +196,46 @@ export class FakeSheetStore implements SheetStore {
     const tables = new Map<string, SheetTable>();
     for (const tab of reads.tables ?? []) if (this.tabs.has(tab)) tables.set(tab, this.table(tab));
     const columns = new Map<string, string[]>();
+    const byHeader = new Map<string, string[]>();
     for (const { tab, header } of reads.columns ?? []) {
       const rows = this.tabs.get(tab) ?? [];
       const index = (rows[0] ?? []).indexOf(header);
-      columns.set(tab, index < 0 ? [] : rows.slice(1).map((r) => r[index] ?? ''));
+      const values = index < 0 ? [] : rows.slice(1).map((r) => r[index] ?? '');
+      columns.set(tab, values);
+      byHeader.set(`${tab}\n${header}`, values);
     }
-    return { headers, tables, columns };
+    if (reads.window && !headers.has(reads.window.tab))
+      headers.set(reads.window.tab, [...(this.tabs.get(reads.window.tab)?.[0] ?? [])]);
+    const window = reads.window
+      ? (this.tabs.get(reads.window.tab) ?? []).slice(1, 1 + reads.window.rows).map((r) => [...r])
+      : [];
+    return {
+      headers,
+      tables,
+      columns,
+      column: (tab, header) => byHeader.get(`${tab}\n${header}`) ?? [],
+      window,
+    };
   }
   async updateTabs(writes: readonly TabUpdate[]): Promise<void> {
     this.check('updateTabs');
     for (const w of writes) this.write(w.tab, w.updates);
+  }
+  /** Writes are applied when the writer closes, as one updateTabs. */
+  cellWriter(): CellWriter {
+    const writes: TabUpdate[] = [];
+    return {
+      write: async (tab, headers, update) => {
+        writes.push({ tab, headers, updates: [update] });
+      },
+      close: async () => {
+        if (writes.length > 0) await this.updateTabs(writes);
+      },
+    };
+  }
+  async readRows(tab: string, firstRow: number, count: number): Promise<string[][]> {
+    this.check('readRows');
+    return (this.tabs.get(tab) ?? []).slice(firstRow - 1, firstRow - 1 + count).map((r) => [...r]);
   }
   async readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>> {
     this.check('readColumn');
@@ -230,11 +262,19 @@ export class FakeSheetStore implements SheetStore {
       })),
     };
   }
-  async appendRows(tab: string, _headers: readonly string[], rows: readonly Record<string, string>[]) {
+  async appendRows(
+    tab: string,
+    _headers: readonly string[],
+    rows: Iterable<Record<string, string>> | AsyncIterable<Record<string, string>>,
+  ) {
+    const fresh: Record<string, string>[] = [];
+    for await (const row of rows) fresh.push(row);
+    // As the adapter: nothing to append is no request.
+    if (fresh.length === 0) return;
     this.check('appendRows');
     const all = this.rowsOf(tab);
     const head = all[0] ?? [];
-    for (const row of rows) all.push(head.map((h) => row[h] ?? ''));
+    for (const row of fresh) all.push(head.map((h) => row[h] ?? ''));
   }
   async updateRows(tab: string, _headers: readonly string[], updates: readonly RowUpdate[]) {
     this.check('updateRows');
@@ -266,6 +306,19 @@ export class FakeSheetStore implements SheetStore {
     const head = archive[0] ?? [];
     for (const m of moves) if (m.archiveValues) archive.push(head.map((h) => m.archiveValues?.[h] ?? ''));
     for (const m of [...moves].sort((a, b) => b.rowNumber - a.rowNumber)) main.splice(m.rowNumber - 1, 1);
+  }
+  /** The moves are applied when the mover closes, as one atomic moveRows. */
+  rowMover(mainTab: string, archiveTab: string, headers: readonly string[]): RowMover {
+    const moves: ArchiveMove[] = [];
+    return {
+      rowsDeleted: 0,
+      add: async (move) => {
+        moves.push(move);
+      },
+      close: async () => {
+        if (moves.length > 0) await this.moveRows(mainTab, archiveTab, headers, moves);
+      },
+    };
   }
   /** Data rows of a tab as records, for assertions. */
   records(tab: string): Record<string, string>[] {

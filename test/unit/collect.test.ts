@@ -127,6 +127,29 @@ describe('collectChannelPosts', () => {
     expect(new Set(afters).size).toBe(afters.length);
   });
 
+  it('keeps raw messages and posts exact through its chunks, even messages that spell the chunk keys', async () => {
+    // Prepare: texts and fields that look like the chunk's own keys, read back across a resume.
+    const messages = linkMessages(T, 30).map((m, i) =>
+      i % 4 === 0
+        ? { ...m, content: `${m.content} ,"posts":[ ,"raw":[ "}]`, extra: { posts: [i], raw: ['"posts":'] } }
+        : m,
+    );
+    const store = new FakeObjectStore();
+    const channel = new FakeChannel(messages);
+
+    // Act
+    const first = await collectChannelPosts(deps(channel, 20, store), input());
+    const second = await collectChannelPosts(deps(channel, 20, store), input());
+
+    // Assess
+    expect([first.status, second.status]).toEqual(['partial', 'succeeded']);
+    const byId = (list: { id: string }[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(JSON.parse(store.objects.get(rawKeyOf('demo', 'r1')) ?? '[]'))).toEqual(byId(messages));
+    const posts = csvToPosts(store.objects.get(csvKeyOf('demo', 'r1')) ?? '');
+    expect(posts).toHaveLength(30);
+    expect(posts.filter((p) => p.content.includes(',"posts":[ ,"raw":[ "}]'))).toHaveLength(8);
+  });
+
   it('dedupes a status posted in two parts under two spellings', async () => {
     // Prepare
     const messages = [

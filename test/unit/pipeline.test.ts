@@ -38,6 +38,13 @@ describe('a full run over fake ports', () => {
     });
     expect(w.store.objects.has('processed/demo/morning-20261124T0900Z/posts.csv')).toBe(true);
     expect(w.store.objects.has('runs/demo/morning-20261124T0900Z/posts.csv')).toBe(false);
+    // The chunks the posts were collected in (raw messages among them) leave runs/ with the CSV.
+    const runFiles = [...w.store.objects.keys()].filter((k) =>
+      k.startsWith('runs/demo/morning-20261124T0900Z/'),
+    );
+    expect(runFiles.filter((k) => k.includes('/chunks/'))).toEqual([]);
+    expect(w.store.objects.has('processed/demo/morning-20261124T0900Z/chunks/manifest.json')).toBe(true);
+    expect(w.store.objects.has('processed/demo/morning-20261124T0900Z/chunks/00001.json')).toBe(true);
     expect(w.sheet.records('Posts')).toEqual([]);
     const archived = w.sheet.records('Archive');
     expect(archived).toHaveLength(12);
