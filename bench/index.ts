@@ -19,11 +19,8 @@ const tierIndex = args.indexOf('--tier');
 const tier = tierIndex >= 0 ? args[tierIndex + 1] : undefined;
 const sizes = args.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
 
-/** The deployed memory of each function (infra/digest-function.ts: 512 MB for every function). */
-const DEPLOYED_MEMORY_MB = 512;
 const memoryMbOf = (state: string) =>
-  (TASK_STATES[state as keyof typeof TASK_STATES] as { memoryMB?: number } | undefined)?.memoryMB ??
-  DEPLOYED_MEMORY_MB;
+  (TASK_STATES[state as keyof typeof TASK_STATES] as { memoryMB?: number } | undefined)?.memoryMB ?? 256;
 
 const lines: string[] = [];
 const out = (line = '') => {
@@ -90,7 +87,5 @@ for (const n of sizes) {
   if (run.report?.reason) costs.push(`  N=${n} run ${run.status}: ${run.report.reason}`);
 }
 out();
-out(
-  `cost breakdown (US East prices, no free tier; memory ${DEPLOYED_MEMORY_MB} MB unless TASK_STATES sets memoryMB):`,
-);
+out(`cost breakdown (US East prices, no free tier; each function at its TASK_STATES memoryMB):`);
 for (const c of costs) out(`- ${c}`);

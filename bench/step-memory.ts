@@ -7,10 +7,11 @@
  * process's peak RSS in MiB over every invocation it ran (AnalyzeBatch: all
  * the Map's batches, one at a time, in one warm container).
  *
- * `npx tsx bench/step-memory.ts 1000 10000 100000` prints the figures; with
- * `--lambda-heap` each process gets the heap flags Lambda's Node.js runtime
- * gives a function of its memory size (lambdaHeapFlags), so V8 collects as it
- * would there instead of growing towards this machine's multi-GB default limit.
+ * `npx tsx bench/step-memory.ts 1000 10000 100000` prints the figures. Each
+ * process gets the heap flags Lambda's Node.js runtime gives a function of its
+ * memory setting (lambdaHeapFlags, TASK_STATES' memoryMB), so V8 collects as it
+ * would there; `--node-heap` leaves node's default instead, which grows towards
+ * this machine's multi-GB limit before it collects.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -32,9 +33,6 @@ type Reply =
   | { kind: 'result'; id: number; ok: false; name: string; message: string };
 
 const BUNDLES = resolve('.local/bench/step-memory');
-
-/** Every function's memory unless TASK_STATES sets memoryMB (infra/digest-function.ts). */
-const DEPLOYED_MEMORY_MB = 512;
 
 /**
  * The flags the Lambda Node.js runtime starts node with for a function of `memoryMB`: a tenth for the
@@ -135,7 +133,7 @@ class StepProcess {
  */
 export async function measureStepMemory(
   messageCount: number,
-  options: { lambdaHeap?: boolean } = {},
+  options: { lambdaHeap?: boolean } = { lambdaHeap: true },
 ): Promise<Record<string, number>> {
   // Set before any sandbox starts: each reads its profile when it is created.
   process.env.DIGEST_SANDBOX_LATENCY = 'fast';
@@ -170,7 +168,7 @@ export async function measureStepMemory(
   const bundles = await Promise.all(states.map(bundleStep));
   const processes = Object.fromEntries(
     states.map((state, i) => {
-      const memoryMB = (TASK_STATES[state] as { memoryMB?: number }).memoryMB ?? DEPLOYED_MEMORY_MB;
+      const { memoryMB } = TASK_STATES[state];
       return [
         state,
         new StepProcess(bundles[i] ?? '', env, options.lambdaHeap ? lambdaHeapFlags(memoryMB) : []),
@@ -224,7 +222,7 @@ export async function measureStepMemory(
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
-  const lambdaHeap = args.includes('--lambda-heap');
+  const lambdaHeap = !args.includes('--node-heap');
   const counts = args.map(Number).filter(Number.isFinite);
   for (const count of counts.length > 0 ? counts : [1_000]) {
     const started = performance.now();

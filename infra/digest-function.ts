@@ -8,11 +8,16 @@ import type { Construct } from 'constructs';
 import { CONFIG_FILE_NAME } from '../shared/config/load';
 import { BUNDLE_OPTIONS, CDK_ESBUILD_ARGS } from './bundling';
 
+/** The light functions (the watchdog, the closer, the review link, one-off posts): about 100 MiB at peak. */
+export const DEFAULT_MEMORY_MB = 256;
+
 export interface DigestFunctionProps {
   /** Folder under functions/ holding handler.ts. */
   dir: string;
   environment: Record<string, string>;
   timeout: Duration;
+  /** The function's memory (and so its CPU share); 256 MB unless a step's measured peak asks for more. */
+  memoryMB?: number;
   /** A file holding the validated config, copied into the asset as `digest.config.json` (shared/config/load.ts). */
   configFile: string;
   /** Where Lambda sends an asynchronous event it failed to process after its retries. */
@@ -35,7 +40,7 @@ export class DigestFunction extends NodejsFunction {
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: props.memoryMB ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout,
       // No --enable-source-maps: the map beside the bundle is unlinked (infra/bundling.ts says why).
       environment: props.environment,

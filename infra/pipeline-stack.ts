@@ -100,6 +100,7 @@ export class DigestPipelineStack extends Stack {
           environment,
           configFile,
           timeout: Duration.seconds(TASK_STATES[state].timeoutSeconds),
+          memoryMB: TASK_STATES[state].memoryMB,
         });
         grantFunctionNeeds(fn, FUNCTION_NEEDS[state], grants);
         return [state, fn];

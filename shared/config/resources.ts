@@ -12,21 +12,25 @@ import type { PipelineConfig } from './schema';
  * state's TimeoutSeconds (so the local runner, whose default is 60 s, gives
  * each step as long as Lambda does). `partOf` names the step a task is part
  * of when it is not a step itself (an interrupt during it is that step's).
+ * `memoryMB` is chosen from `npm run bench`'s per-step peaks under Lambda's
+ * heap flags: the steps whose data grows with N (Collect, Upload,
+ * PlanAnalysis, Analyze, Archive: 195–237 MiB at 100,000 messages) get 512,
+ * the others (under 180 MiB at any N) 256.
  */
 export const TASK_STATES = {
-  BeginRun: { dir: 'begin-run', timeoutSeconds: 30 },
-  Collect: { dir: 'collect', timeoutSeconds: 600 },
-  Upload: { dir: 'upload', timeoutSeconds: 300 },
+  BeginRun: { dir: 'begin-run', timeoutSeconds: 30, memoryMB: 256 },
+  Collect: { dir: 'collect', timeoutSeconds: 600, memoryMB: 512 },
+  Upload: { dir: 'upload', timeoutSeconds: 300, memoryMB: 512 },
   // The analysis fan-out: plan the batches, analyse each in the Map, then write back and draft.
-  PlanAnalysis: { dir: 'plan-analysis', timeoutSeconds: 300, partOf: 'analyze' },
-  AnalyzeBatch: { dir: 'analyze-batch', timeoutSeconds: 300, partOf: 'analyze' },
-  Analyze: { dir: 'analyze', timeoutSeconds: 600 },
+  PlanAnalysis: { dir: 'plan-analysis', timeoutSeconds: 300, partOf: 'analyze', memoryMB: 512 },
+  AnalyzeBatch: { dir: 'analyze-batch', timeoutSeconds: 300, partOf: 'analyze', memoryMB: 256 },
+  Analyze: { dir: 'analyze', timeoutSeconds: 600, memoryMB: 512 },
   /** The function answers at once; the state waits for the decision (`$.run.review.timeoutSeconds`). */
-  AwaitReview: { dir: 'review', timeoutSeconds: 30 },
-  Publish: { dir: 'publish', timeoutSeconds: 300 },
-  Deliver: { dir: 'deliver', timeoutSeconds: 300 },
-  Archive: { dir: 'archive', timeoutSeconds: 300 },
-  FinishRun: { dir: 'finish-run', timeoutSeconds: 30 },
+  AwaitReview: { dir: 'review', timeoutSeconds: 30, memoryMB: 256 },
+  Publish: { dir: 'publish', timeoutSeconds: 300, memoryMB: 256 },
+  Deliver: { dir: 'deliver', timeoutSeconds: 300, memoryMB: 256 },
+  Archive: { dir: 'archive', timeoutSeconds: 300, memoryMB: 512 },
+  FinishRun: { dir: 'finish-run', timeoutSeconds: 30, memoryMB: 256 },
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 

@@ -59,6 +59,22 @@ describe('functions', () => {
   });
 });
 
+describe('function memory', () => {
+  it('gives each step the memory measured for it, and the light functions 256 MB', () => {
+    // Act
+    const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
+    const memoryOf = (id: string) =>
+      functions.find(([logicalId]) => logicalId.startsWith(id))?.[1].Properties.MemorySize;
+
+    // Assess
+    for (const [state, { memoryMB }] of Object.entries(TASK_STATES))
+      expect(memoryOf(`${state}Function`), state).toBe(memoryMB);
+    expect(memoryOf('CloseAbandonedRunFunction')).toBe(256);
+    expect(TASK_STATES.Archive.memoryMB).toBe(512);
+    expect(TASK_STATES.FinishRun.memoryMB).toBe(256);
+  });
+});
+
 describe('state machine', () => {
   it('is Standard, JSONPath, and runs the steps in order', () => {
     // Act
