@@ -77,7 +77,11 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   } else if (collect) {
     lines.push(`CSV:        s3://${summary.bucket}/${collect}`);
   }
-  const chunks = report.steps.collect?.notes?.chunksPrefix;
+  // Archive moves the run's chunks beside its CSV.
+  const chunks =
+    archive && report.steps.archive?.status === 'succeeded'
+      ? `${archive}chunks/`
+      : report.steps.collect?.notes?.chunksPrefix;
   if (chunks) {
     lines.push(
       `chunks:     s3://${summary.bucket}/${chunks} (${report.steps.collect?.counts.chunks} of ≤ 1,000 messages)`,
@@ -92,7 +96,7 @@ export function formatRunSummary(summary: LocalRunSummary): string {
   const archived = report.steps.archive;
   if (archived?.status === 'succeeded') {
     lines.push(
-      `archived:   ${archived.counts.rowsArchived} row(s) to the Archive tab as ${archived.notes?.processingStatus}`,
+      `archived:   ${archived.counts.rowsArchived} row(s) to the ${archived.notes?.archiveTab ?? 'Archive'} tab as ${archived.notes?.processingStatus}`,
     );
   } else if (archived) {
     lines.push(
