@@ -2,12 +2,13 @@ import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { archiveTabFor, archiveTabsIn, grownLayout, layoutFromNotes } from '../domain/archive-tab';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
-import { FIRST_WINDOW_ROWS, nextWindowRows, rowBytes } from '../domain/sheet-payload';
+import { FIRST_WINDOW_ROWS } from '../domain/sheet-payload';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
 import { makeArchiveRoom } from './archive-rotation';
 import { chunkFilesOf, csvKeyOf, rawKeyOf } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
+import { tabRows } from './tab-windows';
 import { csvRunOf } from './upload';
 
 export interface ArchiveDeps {
@@ -100,42 +101,30 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const keyIndex = headers.indexOf(KEY_COLUMN);
   const processedAt = deps.now().toISOString();
   const mover = deps.sheet.rowMover(mainTab, archiveTab, archiveHeaders);
-  // Rows as the key column counted them; a window's rows are numbered as they were at that read.
-  const lastRow = mainKeys.length + 1;
-  let window = opened.window;
-  let first = 2;
-  let size = FIRST_WINDOW_ROWS;
-  let rowsRead = 0;
-  let bytesRead = 0;
   let moved = 0;
   let appended = 0;
-  for (;;) {
-    for (const [i, cells] of window.entries()) {
-      rowsRead += 1;
-      bytesRead += rowBytes(cells);
-      const id = cells[keyIndex] ?? '';
-      if (!covered.has(id)) continue;
-      const archive = !alreadyArchived.has(id);
-      await mover.add({
-        rowNumber: first + i,
-        archiveValues: archive
-          ? {
-              ...Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? ''])),
-              date_processed: processedAt,
-              x_post_url: postUrl,
-              processing_status: status,
-            }
-          : undefined,
-      });
-      moved += 1;
-      if (archive) appended += 1;
-    }
-    const next = first + size;
-    if (keyIndex < 0 || next > lastRow) break;
-    size = Math.min(nextWindowRows(rowsRead, bytesRead), lastRow - next + 1);
-    // The rows the requests sent so far deleted were all above this window: it is that many rows higher.
-    window = await deps.sheet.readRows(mainTab, next - mover.rowsDeleted, size);
-    first = next;
+  // Without a key column no row is the draft's: nothing to read past the first window.
+  const rows =
+    keyIndex < 0
+      ? []
+      : tabRows(deps.sheet, mainTab, opened.window, mainKeys.length + 1, () => mover.rowsDeleted);
+  for await (const { rowNumber, cells } of rows) {
+    const id = cells[keyIndex] ?? '';
+    if (!covered.has(id)) continue;
+    const archive = !alreadyArchived.has(id);
+    await mover.add({
+      rowNumber,
+      archiveValues: archive
+        ? {
+            ...Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? ''])),
+            date_processed: processedAt,
+            x_post_url: postUrl,
+            processing_status: status,
+          }
+        : undefined,
+    });
+    moved += 1;
+    if (archive) appended += 1;
   }
   await mover.close();
 

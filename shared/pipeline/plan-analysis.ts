@@ -2,11 +2,12 @@ import * as z from 'zod';
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
-import { FIRST_WINDOW_ROWS, nextWindowRows, rowBytes } from '../domain/sheet-payload';
+import { FIRST_WINDOW_ROWS } from '../domain/sheet-payload';
 import { PermanentError } from '../errors';
 import type { ObjectStore, PostForAnalysis, SheetStore } from '../ports';
 import { readRunPosts } from './collect';
 import { runRefSchema, type StepInput } from './run-state';
+import { tabRows } from './tab-windows';
 import { csvRunOf } from './upload';
 
 /**
@@ -219,31 +220,16 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
     if (batch.length >= batchSize) await flush();
   };
 
-  const lastRow = mainKeys.length + 1;
-  let window = opened.window;
-  let first = 2;
-  let size = FIRST_WINDOW_ROWS;
-  let rowsRead = 0;
-  let bytesRead = 0;
-  for (;;) {
-    for (const [i, cells] of window.entries()) {
-      rowsRead += 1;
-      bytesRead += rowBytes(cells);
-      const messageId = cellOf(cells, KEY_COLUMN);
-      if (!messageId || cellOf(cells, 'ai_processed') === PROCESSED) continue;
-      await plan({
-        rowNumber: first + i,
-        messageId,
-        content: cellOf(cells, 'content'),
-        postLink: cellOf(cells, 'post_link'),
-        author: cellOf(cells, 'author'),
-      });
-    }
-    const next = first + size;
-    if (next > lastRow) break;
-    size = Math.min(nextWindowRows(rowsRead, bytesRead), lastRow - next + 1);
-    window = await deps.sheet.readRows(mainTab, next, size);
-    first = next;
+  for await (const { rowNumber, cells } of tabRows(deps.sheet, mainTab, opened.window, mainKeys.length + 1)) {
+    const messageId = cellOf(cells, KEY_COLUMN);
+    if (!messageId || cellOf(cells, 'ai_processed') === PROCESSED) continue;
+    await plan({
+      rowNumber,
+      messageId,
+      content: cellOf(cells, 'content'),
+      postLink: cellOf(cells, 'post_link'),
+      author: cellOf(cells, 'author'),
+    });
   }
   // A dry run analyses the run's posts the sheet does not hold yet as well.
   if (run.dryRun) {

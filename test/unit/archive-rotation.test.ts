@@ -55,6 +55,20 @@ describe('the archive tab', () => {
   });
 });
 
+/** Five posts in November, monthly tabs, room for 110,000 cells and an archive spreadsheet to move months to. */
+const rotatingWorld = () =>
+  new World(
+    testPipeline({
+      sheet: {
+        spreadsheetId: 'sheet-0000000001',
+        archiveRotation: 'monthly',
+        maxCells: 110_000,
+        archiveSpreadsheetId: 'sheet-archive-0001',
+      },
+    }),
+    new FakeChannel(linkMessages(NOV, 5)),
+  );
+
 describe('archive rotation over consecutive runs', () => {
   it('archives each month into its own tab and never appends a post archived last month again', async () => {
     // Prepare
@@ -102,17 +116,7 @@ describe('archive rotation over consecutive runs', () => {
 
   it('moves the oldest month tabs to sheet.archiveSpreadsheetId when the spreadsheet would pass maxCells', async () => {
     // Prepare: Posts, Drafts, September, October and November's new tab are 5 × 26,000 cells.
-    const w = new World(
-      testPipeline({
-        sheet: {
-          spreadsheetId: 'sheet-0000000001',
-          archiveRotation: 'monthly',
-          maxCells: 110_000,
-          archiveSpreadsheetId: 'sheet-archive-0001',
-        },
-      }),
-      new FakeChannel(linkMessages(NOV, 5)),
-    );
+    const w = rotatingWorld();
     w.sheet.tabs.set('Archive 2026-09', [['message_id'], ['old-1'], ['old-2']]);
     w.sheet.tabs.set('Archive 2026-10', [['message_id'], ['old-3']]);
     w.sheet.others.set('sheet-archive-0001', new Map());
@@ -136,17 +140,7 @@ describe('archive rotation over consecutive runs', () => {
 
   it('moves nothing and refuses when the archive spreadsheet has no room either', async () => {
     // Prepare: the archive spreadsheet already holds four full-size tabs.
-    const w = new World(
-      testPipeline({
-        sheet: {
-          spreadsheetId: 'sheet-0000000001',
-          archiveRotation: 'monthly',
-          maxCells: 110_000,
-          archiveSpreadsheetId: 'sheet-archive-0001',
-        },
-      }),
-      new FakeChannel(linkMessages(NOV, 5)),
-    );
+    const w = rotatingWorld();
     w.sheet.tabs.set('Archive 2026-09', [['message_id'], ['old-1']]);
     w.sheet.tabs.set('Archive 2026-10', [['message_id'], ['old-3']]);
     w.sheet.others.set(
