@@ -211,4 +211,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ([state, n]) => `${state} ${n} (${bench.taskMs[state]?.length ?? 0} invocations)`,
   );
   console.log(`sheets by step: ${byStep.join(', ')}`);
+  const taskTimes = Object.entries(bench.taskMs).map(
+    ([state, times]) =>
+      `${state} ${(times.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s in ${times.length}`,
+  );
+  console.log(`task time by step: ${taskTimes.join(', ')}`);
+  console.log(`state transitions: ${bench.stateTransitions}`);
 }
