@@ -14,10 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { startLocalEnvironment } from '../infra/local/environment';
 import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
 import { geminiQuotasFromEnv } from '../infra/local/sandbox/gemini-server';
-import { MAX_ANALYSIS_CONCURRENCY } from '../infra/state-machine';
 import { createDynamoDocumentClient, createS3Client } from '../shared/adapters/aws-clients';
 import { loadConfigFile } from '../shared/config/load';
 import { configSchema } from '../shared/config/schema';
+import { MAX_REQUESTS_IN_FLIGHT } from '../shared/domain/analysis-fan-out';
+import { WaitForRateLimitError } from '../shared/errors';
 
 /** The config's own ceiling on discord.fetchLimit (shared/config/schema.ts). */
 const MAX_FETCH_LIMIT = 100_000;
@@ -70,7 +71,7 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
   const quotas = geminiQuotasFromEnv();
   const requestsPerMinute = quotas
     ? quotas[pipeline.gemini.model]?.requestsPerMinute
-    : MAX_ANALYSIS_CONCURRENCY * 60;
+    : MAX_REQUESTS_IN_FLIGHT * 60;
   // Read the whole seeded span (three days) and every message in it.
   const config = configSchema.parse({
     pipelines: [
@@ -129,13 +130,13 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
         const began = performance.now();
         const sheetsBefore = sheetCalls();
         try {
-          const answer = (await invoke(payload)) as { waitSeconds?: number } | undefined;
-          if (answer?.waitSeconds) waits.push(`${state} ${answer.waitSeconds} s`);
-          return answer;
+          return await invoke(payload);
         } catch (error) {
           const e = error as Error;
           const seconds = ((performance.now() - began) / 1000).toFixed(1);
-          failures.push(`${state} after ${seconds} s: ${e.name}: ${e.message}`);
+          // The state machine waits until the time the error names, then runs the task again.
+          if (e instanceof WaitForRateLimitError) waits.push(`${state} until ${e.message}`);
+          else failures.push(`${state} after ${seconds} s: ${e.name}: ${e.message}`);
           throw error;
         } finally {
           taskMs[state] = [...(taskMs[state] ?? []), performance.now() - began];

@@ -57,12 +57,12 @@ export function scheduleExpression(schedule: ScheduleConfig): ScheduleExpression
   return ScheduleExpression.expression(expression, TimeZone.of(schedule.timeZone));
 }
 
-/** The longest wait for a review among the pipelines that ask for one. */
-function longestReview(config: DigestConfig): Duration {
+/** The longest wait for a review among the pipelines that ask for one; undefined when none does. */
+function longestReview(config: DigestConfig): Duration | undefined {
   const hours = config.pipelines
     .filter((p) => p.publisher.review === 'approve')
     .map((p) => p.review.expiresHours);
-  return Duration.hours(Math.max(0, ...hours));
+  return hours.length > 0 ? Duration.hours(Math.max(...hours)) : undefined;
 }
 
 /** The functions, the state machine, one schedule per configured schedule, the dashboard and alarms. */

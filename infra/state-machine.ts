@@ -25,7 +25,8 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { STATE_MACHINE_NAME, TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import type { DigestConfig } from '../shared/config/schema';
-import { TRANSIENT_ERROR_NAMES } from '../shared/errors';
+import { itemsAtOnce } from '../shared/domain/analysis-fan-out';
+import { TRANSIENT_ERROR_NAMES, WaitForRateLimitError } from '../shared/errors';
 
 /** Retried with backoff: our transient classes and Lambda's own service hiccups. Nothing else. */
 export const RETRYABLE_ERRORS = [
@@ -55,22 +56,36 @@ export function stateMachineArnByName(scope: Construct): string {
   });
 }
 
-/** Batches analysed at once, whatever the quota: each holds a Lambda and a Gemini request open. */
-export const MAX_ANALYSIS_CONCURRENCY = 10;
-/** About how long one post takes Gemini to judge within a batch (~25 s for 100 on 2.5 Flash). */
-const SECONDS_PER_ANALYSED_POST = 0.25;
-
 /**
- * The Map's MaxConcurrency: as many batches in flight as the tightest
- * pipeline's requests per minute allow, given how long a batch takes
- * (10 RPM and 25 s batches: 4 at once), at least 1, at most the hard cap.
- * One definition serves every pipeline, so the strictest quota decides.
+ * The Map's MaxConcurrency: items (each an AnalyzeBatch invocation sending a
+ * few batches at once) in flight, as many as the tightest pipeline's Gemini
+ * requests in flight allow (shared/domain/analysis-fan-out.ts). One definition
+ * serves every pipeline, so the strictest quota decides; each pipeline's items
+ * hold its own share of batches, within its own budget.
  */
 export function analysisMaxConcurrency(config: DigestConfig): number {
-  const fits = config.pipelines.map(({ gemini }) =>
-    Math.floor((gemini.requestsPerMinute * gemini.batchSize * SECONDS_PER_ANALYSED_POST) / 60),
-  );
-  return Math.max(1, Math.min(MAX_ANALYSIS_CONCURRENCY, ...fits));
+  return Math.min(...config.pipelines.map(({ gemini }) => itemsAtOnce(gemini)));
+}
+
+/** The error name of WaitForRateLimitError, which each task's Catch waits out. */
+const WAIT_FOR_RATE_LIMIT = new WaitForRateLimitError(new Date(0)).name;
+
+/**
+ * A rate limit longer than a Lambda should wait: the task throws
+ * WaitForRateLimitError, whose message is the time to run it again; this Catch
+ * reads it from the Lambda error document in Cause (into `$.wait`, outside the
+ * steps, which every step parses), waits until then, for free, and runs the
+ * task again. Only a run that waits pays these states' transitions.
+ */
+function waitsOutRateLimits(scope: Construct, task: LambdaInvoke, name: string): void {
+  const wait = new Wait(scope, `${name}WaitsForRateLimit`, {
+    time: WaitTime.timestampPath('$.wait.cause.errorMessage'),
+  }).next(task);
+  const read = new Pass(scope, `${name}RateLimited`, {
+    parameters: { 'cause.$': 'States.StringToJson($.wait.Cause)' },
+    resultPath: '$.wait',
+  }).next(wait);
+  task.addCatch(read, { errors: [WAIT_FOR_RATE_LIMIT], resultPath: '$.wait' });
 }
 
 function invoke(
@@ -150,12 +165,12 @@ function reviewGate(scope: Construct, fn: IFunction, publish: IChainable): Choic
 
 /**
  * The analysis fan-out, entered in Analyze's place: PlanAnalysis stores the
- * run's batches in S3 and answers their numbers; an inline Map runs
- * AnalyzeBatch for each (Retry, a Wait for long rate limits, and a Catch that
- * keeps a failure to its batch); Analyze writes the results back and the
- * draft. An inline Map, not a Distributed one: the local runner
+ * run's batches in S3 and answers their numbers in items; an inline Map runs
+ * AnalyzeBatch for each item, which sends its batches at once (Retry, a Wait
+ * for long rate limits, and a Catch that keeps a failure to its item); Analyze
+ * writes the results back and the draft. An inline Map, not a Distributed one: the local runner
  * (aws-local-stepfunctions) runs inline Maps only, and batch numbers are
- * small enough for the state (1,000 batches: some 40 KiB of outcomes).
+ * small enough for the state (1,000 batches: some 60 KiB of outcomes).
  * Source: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
  */
 function analysisFanOut(
@@ -165,31 +180,23 @@ function analysisFanOut(
   maxConcurrency: number,
   after: IChainable,
 ) {
-  const batch = invoke(
-    scope,
-    'AnalyzeBatch',
-    functions.AnalyzeBatch,
-    { 'run.$': '$.run', 'round.$': '$.round', 'batch.$': '$.batch' },
-    '$.outcome',
-  );
-  // One batch's failure is its own: the others go on, and Analyze reports it for a resume to redo.
+  // An item's answer is its batches' outcomes: no ResultPath, so it is the iteration's output.
+  const batch = invoke(scope, 'AnalyzeBatch', functions.AnalyzeBatch, {
+    'run.$': '$.run',
+    'round.$': '$.round',
+    'batches.$': '$.batches',
+  });
+  waitsOutRateLimits(scope, batch, 'Batch');
+  // One item's failure is its own: the others go on, and Analyze reports its batches for a resume to redo.
   batch.addCatch(
     new Pass(scope, 'BatchFailed', {
-      parameters: { 'batch.$': '$.batch', status: 'failed', 'error.$': '$.outcome.Error' },
+      parameters: { 'batches.$': '$.batches', status: 'failed', 'error.$': '$.outcome.Error' },
     }),
     { errors: ['States.ALL'], resultPath: '$.outcome' },
   );
-  const wait = new Wait(scope, 'BatchWaitsForRateLimit', {
-    time: WaitTime.secondsPath('$.outcome.waitSeconds'),
-  }).next(batch);
-  batch.next(
-    new Choice(scope, 'BatchRateLimited')
-      .when(Condition.isPresent('$.outcome.waitSeconds'), wait)
-      .otherwise(new Pass(scope, 'BatchDone', { outputPath: '$.outcome' })),
-  );
   const map = new MapState(scope, 'AnalyzeBatches', {
-    itemsPath: '$.analysis.batches',
-    itemSelector: { 'run.$': '$.run', 'round.$': '$.analysis.round', 'batch.$': '$$.Map.Item.Value' },
+    itemsPath: '$.analysis.items',
+    itemSelector: { 'run.$': '$.run', 'round.$': '$.analysis.round', 'batches.$': '$$.Map.Item.Value' },
     maxConcurrency,
     resultPath: '$.analysis.outcomes',
   });
@@ -214,7 +221,9 @@ function analysisFanOut(
  * JSONPath, not JSONata: the local runner executes this same definition.
  * A failing step is caught into its slot of `$.steps` and the run goes on;
  * each later step decides from `steps` whether it has work, and FinishRun
- * turns the outcomes into the run's status.
+ * turns the outcomes into the run's status. Every state entered is a paid
+ * transition: a run that neither waits nor asks for review enters one state
+ * per step, plus ShouldRun, Collect's check for work left and the Map's.
  */
 export function buildDigestStateMachine(
   scope: Construct,
@@ -222,8 +231,11 @@ export function buildDigestStateMachine(
   logs: ILogGroup,
   /** The Map's MaxConcurrency, from the pipelines' Gemini quota (analysisMaxConcurrency). */
   analysisConcurrency: number,
-  /** The longest review wait of any pipeline (0: none asks for approval); the execution may last that much longer. */
-  longestReview: Duration = Duration.seconds(0),
+  /**
+   * The longest review wait of any pipeline, which the execution may last longer by; absent when no
+   * pipeline asks for approval, and then the machine has no review gate to pass through.
+   */
+  longestReview?: Duration,
 ): StateMachine {
   const stepPayload = { 'run.$': '$.run', 'steps.$': '$.steps' };
   // The caught error itself, not a fixed text: the CLI and the console say why the run could not open or close.
@@ -233,18 +245,20 @@ export function buildDigestStateMachine(
     'executionName.$': '$$.Execution.Name',
     'executionId.$': '$$.Execution.Id',
   }).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
-  const finish = invoke(scope, 'FinishRun', functions.FinishRun, stepPayload, '$.report')
-    .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
-    .next(new Succeed(scope, 'Done'));
+  // The last state: the execution's output is the run's report.
+  const finish = invoke(scope, 'FinishRun', functions.FinishRun, stepPayload, '$.report').addCatch(failed, {
+    errors: ['States.ALL'],
+    resultPath: '$.error',
+  });
 
   const steps = STEP_STATES.map((state) =>
     invoke(
       scope,
       state,
       functions[state],
-      // Analyze also reads each batch's outcome from the Map.
+      // Analyze also reads each item's outcome from the Map.
       state === 'Analyze'
-        ? { ...stepPayload, 'round.$': '$.analysis.round', 'batches.$': '$.analysis.outcomes' }
+        ? { ...stepPayload, 'round.$': '$.analysis.round', 'items.$': '$.analysis.outcomes' }
         : stepPayload,
       `$.steps.${state.toLowerCase()}`,
     ),
@@ -254,7 +268,7 @@ export function buildDigestStateMachine(
   const analyzeAt = STEP_STATES.indexOf('Analyze');
   const analyzeTask = steps[analyzeAt];
   if (!publish || !analyzeTask) throw new Error('no Analyze or Publish step');
-  const beforePublish = reviewGate(scope, functions.AwaitReview, publish);
+  const beforePublish = longestReview ? reviewGate(scope, functions.AwaitReview, publish) : publish;
   // The state each step is entered by: Analyze's is its fan-out, Publish's the review gate.
   const entries: IChainable[] = [...steps];
   entries[publishAt] = beforePublish;
@@ -263,25 +277,23 @@ export function buildDigestStateMachine(
     const state = STEP_STATES[i] ?? '';
     const slot = `$.steps.${state.toLowerCase()}`;
     const next = entries[i + 1] ?? finish;
+    // Before the catch-all: catchers are tried in order.
+    waitsOutRateLimits(scope, task, state);
     task.addCatch(next, { errors: ['States.ALL'], resultPath: slot });
-    // A rate limit longer than a Lambda should wait: wait here, for free, exactly as long as asked, then run the step again.
-    const wait = new Wait(scope, `${state}WaitsForRateLimit`, {
-      time: WaitTime.secondsPath(`${slot}.waitSeconds`),
-    }).next(task);
-    const choice = new Choice(scope, `${state}RateLimited`).when(
-      Condition.isPresent(`${slot}.waitSeconds`),
-      wait,
-    );
     // A step out of its invocation's time with work left (Collect over many pages) runs again at once.
     if (state === 'Collect')
-      choice.when(
-        Condition.and(
-          Condition.isPresent(`${slot}.continues`),
-          Condition.booleanEquals(`${slot}.continues`, true),
-        ),
-        task,
+      task.next(
+        new Choice(scope, 'CollectContinues')
+          .when(
+            Condition.and(
+              Condition.isPresent(`${slot}.continues`),
+              Condition.booleanEquals(`${slot}.continues`, true),
+            ),
+            task,
+          )
+          .otherwise(next),
       );
-    task.next(choice.otherwise(next));
+    else task.next(next);
   });
   const first = entries[0];
   if (!first) throw new Error('no steps');
@@ -295,7 +307,7 @@ export function buildDigestStateMachine(
     stateMachineName: STATE_MACHINE_NAME,
     stateMachineType: StateMachineType.STANDARD,
     definitionBody: DefinitionBody.fromChainable(chain),
-    timeout: EXECUTION_TIMEOUT.plus(longestReview),
+    timeout: longestReview ? EXECUTION_TIMEOUT.plus(longestReview) : EXECUTION_TIMEOUT,
     tracingEnabled: true,
     // Every state's entry and exit, without the data: what ran and when, never a message or a credential.
     logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },

@@ -82,6 +82,29 @@ export class DuplicatePostError extends PermanentError {
   override name = 'DuplicatePostError';
 }
 
+/**
+ * A step or batch stopped by a rate limit the state machine waits out, for free: its Catch reads the time
+ * to run it again from the caught Cause (the Lambda error document's errorMessage, which is that time alone,
+ * as a Wait state's TimestampPath takes it), waits until then and runs it again. An error, not a result
+ * field, so that a Choice after every step is not paid on every run: only a run that waits pays the
+ * transitions of waiting. Not transient: Retry's fixed backoff is not what the upstream asked for.
+ */
+export class WaitForRateLimitError extends DigestError {
+  override name = 'WaitForRateLimit';
+  constructor(readonly resumeAt: Date) {
+    super(waitTimestamp(resumeAt));
+  }
+}
+
+/**
+ * A Wait state's timestamp: RFC 3339 with an uppercase T and Z, whole seconds ("Step Functions considers
+ * the time value up to seconds and truncates milliseconds", so round up instead of waking early).
+ * Source: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
+ */
+export function waitTimestamp(at: Date): string {
+  return new Date(Math.ceil(at.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 /** Names Step Functions retries with backoff; everything else is caught and recorded. */
 export const TRANSIENT_ERROR_NAMES = ['TransientError', 'RateLimitedError', 'UnknownOutcomeError'] as const;
 

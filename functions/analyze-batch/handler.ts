@@ -1,10 +1,10 @@
 import { taskHandler } from '../../shared/observability/step-handler';
-import { analyzeRunBatch } from '../../shared/pipeline/analyze-batch';
-import { batchInputSchema } from '../../shared/pipeline/plan-analysis';
+import { analyzeRunItem } from '../../shared/pipeline/analyze-batch';
+import { itemInputSchema } from '../../shared/pipeline/plan-analysis';
 import { analyzerFor } from '../../shared/runtime/gemini';
 
-export const handler = taskHandler('analyze-batch', batchInputSchema, async (input, context) =>
-  analyzeRunBatch(
+export const handler = taskHandler('analyze-batch', itemInputSchema, async (input, context) =>
+  analyzeRunItem(
     {
       pipeline: context.pipeline,
       analyzer: await analyzerFor(context),

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { PermanentError, RateLimitedError } from '../errors';
+import { PermanentError, RateLimitedError, WaitForRateLimitError } from '../errors';
 import { type StepInput, stepInputSchema } from '../pipeline/run-state';
 import type { StepName, StepRecord } from '../ports';
 import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
@@ -37,6 +37,9 @@ export function stepHandler<I extends StepInput = StepInput>(
     const context = stepContext(run.pipelineId, lambda);
     const result = await runOrWait(() => useCase(input, context), run.startedAt, context.now());
     await context.ledger.recordStep(run.pipelineId, run.runId, step, result);
+    // Recorded first, so the ledger says why the run waits; then the state machine's Catch waits.
+    if (result.waitSeconds !== undefined)
+      throw new WaitForRateLimitError(new Date(Date.parse(result.endedAt) + result.waitSeconds * 1000));
     logger.info('step finished', { status: result.status, counts: result.counts, notes: result.notes });
     return result;
   }).use(injectLambdaContext(logger, { resetKeys: true }));
@@ -66,9 +69,9 @@ export { MAX_STATE_MACHINE_WAIT_S, RUN_WAIT_BUDGET_MS } from '../runtime/rate-li
 
 /**
  * A rate limit longer than the in-process limit is not the Lambda's to wait
- * out (billed) nor a blind Retry's (5 to 75 s later, then failed): the step
- * answers `waitSeconds`, and the state machine's Wait state waits exactly that
- * long before running the step again. A quota that resets beyond the run's
+ * out (billed) nor a blind Retry's (5 to 75 s later, then failed): the step's
+ * record says `waitSeconds`, the handler throws WaitForRateLimitError, and the
+ * state machine's Wait state waits exactly that long before running the step again. A quota that resets beyond the run's
  * wait budget (a daily cap) ends the step as failed with the RateLimitedError,
  * whose message names the reset: the run is partial and a resume finishes it.
  */

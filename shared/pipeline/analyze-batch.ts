@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
-import { PermanentError, RateLimitedError } from '../errors';
+import { PermanentError, RateLimitedError, TransientError, WaitForRateLimitError } from '../errors';
 import type { Analyzer, ObjectStore } from '../ports';
 import { stateMachineWaitSeconds, withResetTime } from '../runtime/rate-limit-wait';
 import { MAX_IN_PROCESS_WAIT_MS } from '../runtime/step-context';
@@ -9,6 +9,7 @@ import {
   type BatchResult,
   batchInputKeyOf,
   batchResultKeyOf,
+  type ItemInput,
   loadBatchResult,
   type PlannedRow,
   PROCESSED,
@@ -113,4 +114,32 @@ export async function analyzeRunBatch(deps: AnalyzeBatchDeps, input: BatchInput)
     deps.log('batch result stored by a concurrent attempt; keeping that one', { batch });
   }
   return { batch, status: 'done', posts: result.rows.length, requests: 1 };
+}
+
+/**
+ * One Map item: its batches sent to Gemini at once, so the invocation waits (and
+ * is billed) once for all of them. Every batch settles before the item answers:
+ * a result stored is kept whatever its neighbours do. Then a batch stopped by a
+ * rate limit the state machine can wait out makes the item throw
+ * WaitForRateLimitError (the iterator waits and runs the item again, whose stored
+ * batches are reused); a batch's error goes to the iterator's Retry, a transient
+ * one first, so a retry asks again for the failed batches only.
+ */
+export async function analyzeRunItem(deps: AnalyzeBatchDeps, input: ItemInput): Promise<BatchOutcome[]> {
+  const { run, round, batches } = input;
+  const now = deps.now ?? Date.now;
+  const settled = await Promise.allSettled(
+    batches.map((batch) => analyzeRunBatch(deps, { run, round, batch })),
+  );
+  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  const error = errors.find((e) => e instanceof TransientError) ?? errors[0];
+  if (error !== undefined) throw error;
+  const outcomes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const waits = outcomes.flatMap((o) => (o.waitSeconds === undefined ? [] : [o.waitSeconds]));
+  if (waits.length > 0) {
+    const resumeAt = new Date(now() + Math.max(...waits) * 1000);
+    deps.log('item waits for a rate limit', { batches, resumeAt: resumeAt.toISOString() });
+    throw new WaitForRateLimitError(resumeAt);
+  }
+  return outcomes;
 }

@@ -8,8 +8,9 @@ import { PermanentError, RateLimitedError } from '../errors';
 import type { Analyzer, ObjectStore, RowUpdate, SheetStore, StepRecord } from '../ports';
 import {
   analysisPrefixOf,
-  type BatchOutcome,
-  batchOutcomeSchema,
+  batchOutcomesOf,
+  type ItemOutcome,
+  itemOutcomeSchema,
   loadBatchResult,
   loadPlan,
   PROCESSED,
@@ -77,12 +78,12 @@ function toAnalysis(
   };
 }
 
-/** Analyze's state input: the run, the steps so far and the Map's answer for each batch. */
+/** Analyze's state input: the run, the steps so far and the Map's answer for each item. */
 export const analyzeInputSchema = stepInputSchema.extend({
   round: z.number().int().min(1),
-  batches: z.array(batchOutcomeSchema).optional(),
+  items: z.array(itemOutcomeSchema).optional(),
 });
-export type AnalyzeInput = StepInput & { round: number; batches?: readonly BatchOutcome[] | undefined };
+export type AnalyzeInput = StepInput & { round: number; items?: readonly ItemOutcome[] | undefined };
 
 /**
  * After the Map: write every batch result of the run's plan back to the main
@@ -100,7 +101,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   const { round } = input;
   const plan = await loadPlan(deps.store, run.pipelineId, run.runId, round);
   if (!plan) throw new PermanentError(`no analysis plan for run ${run.runId}: PlanAnalysis did not run`);
-  const outcomes = new Map((input.batches ?? []).map((o) => [o.batch, o]));
+  const outcomes = new Map(batchOutcomesOf(input.items ?? []).map((o) => [o.batch, o]));
 
   // One read: the main tab's columns a result or the draft needs, as they are now (a result is written
   // back only to its own row, still unanalysed), and the Drafts tab's run ids. Upload made sure both tabs
@@ -146,6 +147,7 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
       'application/json',
     );
   const missing: number[] = [];
+  let requests = 0;
   let answered = 0;
   let postsAnalysed = 0;
   let projects = 0;
@@ -156,7 +158,10 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
       missing.push(batch);
       continue;
     }
-    const fresh = outcomes.get(batch)?.status === 'done';
+    // Analysed by this execution: answered now, or stored by an item that then failed as a whole.
+    const status = outcomes.get(batch)?.status;
+    const fresh = status === 'done' || (status === 'failed' && result.analysedAt >= run.startedAt);
+    if (status === 'failed' && fresh) requests += 1;
     for (const row of result.rows) {
       answered += 1;
       if (fresh) {
@@ -181,7 +186,6 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
   if (moved > 0 && postsAnalysed > 0) {
     deps.log('analysed rows no longer where the plan found them; left for the next run', { moved });
   }
-  let requests = 0;
   for (const o of outcomes.values()) requests += o.requests ?? 0;
   const counts = { postsAnalysed, projectsFound: projects, geminiRequests: requests, batches: plan.batches };
 

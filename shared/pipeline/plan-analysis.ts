@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
+import { batchesPerItem, itemsOf } from '../domain/analysis-fan-out';
 import { KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
 import { FIRST_WINDOW_ROWS } from '../domain/sheet-payload';
 import { PermanentError } from '../errors';
@@ -13,7 +14,8 @@ import { csvRunOf } from './upload';
 /**
  * The analysis of one run, fanned out: PlanAnalysis cuts the rows still to be
  * analysed into batches stored in S3, the state machine's Map runs
- * AnalyzeBatch once per batch (each result stored once per run and batch),
+ * AnalyzeBatch once per item of a few batches sent at once (each result
+ * stored once per run and batch),
  * and Analyze writes every result back to the sheet and writes the draft.
  * Only batch numbers travel between states (payloads are capped at 256 KiB).
  */
@@ -69,12 +71,40 @@ export const batchOutcomeSchema = z.object({
 });
 export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;
 
+/**
+ * One Map item's answer: its batches' outcomes, or, when the iterator's Catch
+ * took the item's error, the item failed as a whole (its batches that stored a
+ * result before the error are done all the same: Analyze reads the results).
+ */
+export const itemOutcomeSchema = z.union([
+  z.array(batchOutcomeSchema),
+  z.object({ batches: z.array(z.number().int().min(1)), status: z.literal('failed'), error: z.string() }),
+]);
+export type ItemOutcome = z.infer<typeof itemOutcomeSchema>;
+
+/** Every batch's outcome from the Map's item outcomes. */
+export function batchOutcomesOf(items: readonly ItemOutcome[]): BatchOutcome[] {
+  return items.flatMap((item) =>
+    Array.isArray(item)
+      ? item
+      : item.batches.map((batch) => ({ batch, status: 'failed' as const, error: item.error })),
+  );
+}
+
 export const batchInputSchema = z.object({
   run: runRefSchema,
   round: z.number().int().min(1),
   batch: z.number().int().min(1),
 });
 export type BatchInput = z.infer<typeof batchInputSchema>;
+
+/** One Map item: the batches one AnalyzeBatch invocation sends at once. */
+export const itemInputSchema = z.object({
+  run: runRefSchema,
+  round: z.number().int().min(1),
+  batches: z.array(z.number().int().min(1)).min(1),
+});
+export type ItemInput = z.infer<typeof itemInputSchema>;
 
 export const analysisPrefixOf = (pipelineId: string, runId: string) =>
   `${runPrefix(pipelineId, runId)}analysis/`;
@@ -127,10 +157,10 @@ export interface PlanAnalysisDeps {
   log: (message: string, data: Record<string, unknown>) => void;
 }
 
-/** What the Map iterates over: batch numbers only. */
+/** What the Map iterates over: batch numbers only, in the items each AnalyzeBatch invocation sends at once. */
 export interface PlanAnswer {
   round: number;
-  batches: number[];
+  items: number[][];
   posts: number;
   planKey: string;
 }
@@ -162,7 +192,7 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
       round: latest.round,
       batches: latest.batches,
     });
-    return answerOf(run, latest);
+    return answerOf(deps.pipeline, run, latest);
   }
   const round = (latest?.round ?? 0) + 1;
   const planKey = planKeyOf(run.pipelineId, run.runId, round);
@@ -262,17 +292,15 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
   };
   if (!(await deps.store.putIfAbsent(planKey, JSON.stringify(stored), 'application/json'))) {
     const winner = await loadPlan(deps.store, run.pipelineId, run.runId, round);
-    if (winner) return answerOf(run, winner);
+    if (winner) return answerOf(deps.pipeline, run, winner);
   }
   deps.log('analysis planned', { round, posts, batches: count });
-  return answerOf(run, stored);
+  return answerOf(deps.pipeline, run, stored);
 }
 
-const answerOf = (run: StepInput['run'], plan: AnalysisPlan): PlanAnswer => ({
+const answerOf = (pipeline: PipelineConfig, run: StepInput['run'], plan: AnalysisPlan): PlanAnswer => ({
   round: plan.round,
-  batches: numbers(plan.batches),
+  items: itemsOf(plan.batches, batchesPerItem(pipeline.gemini)),
   posts: plan.posts,
   planKey: planKeyOf(run.pipelineId, run.runId, plan.round),
 });
-
-const numbers = (count: number) => Array.from({ length: count }, (_, i) => i + 1);

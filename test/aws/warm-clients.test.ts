@@ -109,11 +109,14 @@ describe('clients built once per container', () => {
     // Prepare: the function's module, loaded once as in one container.
     const { handler } = await import('../../functions/analyze-batch/handler');
 
-    // Act: three invocations, one batch each.
+    // Act: three invocations, one item of one batch each.
     const outcomes = [];
     for (const batch of [1, 2, 3])
       outcomes.push(
-        await handler({ run, round: 1, batch }, lambdaContext('discord-digest-analyze-batch', 60_000)),
+        ...(await handler(
+          { run, round: 1, batches: [batch] },
+          lambdaContext('discord-digest-analyze-batch', 60_000),
+        )),
       );
 
     // Assess: each batch asked Gemini once, all through one client.

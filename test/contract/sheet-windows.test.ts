@@ -137,7 +137,7 @@ describe('a main tab longer than a read window', () => {
 
     // Assess
     const planned: PlannedRow[] = [];
-    for (const batch of answer.batches) {
+    for (const batch of answer.items.flat()) {
       const text = await store.getText(batchInputKeyOf('demo', 'run-1', answer.round, batch));
       planned.push(...(JSON.parse(text ?? '[]') as PlannedRow[]));
     }
@@ -146,7 +146,7 @@ describe('a main tab longer than a read window', () => {
     expect(planned.map((p) => p.messageId)).toEqual(pending.map((p) => p.r[0]));
     expect(planned.every((p) => p.content === rows[p.rowNumber - 2]?.[3])).toBe(true);
     expect(answer.posts).toBe(pending.length);
-    expect(answer.batches).toHaveLength(Math.ceil(pending.length / 100));
+    expect(answer.items.flat()).toHaveLength(Math.ceil(pending.length / 100));
     const reads = sandbox.faults.calls.filter((c) => c.path.endsWith('values:batchGet'));
     expect(reads.length).toBeGreaterThan(1);
   });

@@ -1,8 +1,8 @@
 /**
  * The analysis fan-out on the synthesized state machine, run locally with the
- * real handlers and clients against the sandboxes: the inline Map keeps at
- * most MaxConcurrency batches in flight at Gemini, a failed batch is redone
- * alone, a resume after the execution died mid-Map asks Gemini only for the
+ * real handlers and clients against the sandboxes: the inline Map's items
+ * keep at most the quota's requests in flight at Gemini, a failed batch is
+ * redone alone, a resume after the execution died mid-Map asks Gemini only for the
  * batches with no stored result, and a run costs Discord ⌈N/100⌉ pages and
  * Gemini one request a batch plus the draft.
  */
@@ -10,12 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { LocalEnvironment } from '../../infra/local/environment';
 import { type RunProgress, runDigestLocally } from '../../infra/local/runner';
-import { analysisMaxConcurrency } from '../../infra/state-machine';
 import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
 import { createRunLedger } from '../../shared/adapters/dynamo-ledger';
 import { createObjectStore } from '../../shared/adapters/s3-object-store';
+import { batchesPerItem, requestsInFlight } from '../../shared/domain/analysis-fan-out';
 import { closeAbandonedRun } from '../../shared/pipeline/close-abandoned-run';
-import { batchResultKeyOf } from '../../shared/pipeline/plan-analysis';
+import { batchInputKeyOf, batchResultKeyOf } from '../../shared/pipeline/plan-analysis';
 import {
   assertNothingLostOrDoubled,
   config,
@@ -41,10 +41,10 @@ async function batchResults(env: LocalEnvironment, batches: number): Promise<(st
   );
 }
 
-const batchOf = (payload: unknown) => (payload as { batch?: number }).batch;
+const batchesOf = (payload: unknown) => (payload as { batches?: number[] }).batches ?? [];
 
 describe('the analysis fan-out on the state machine', () => {
-  it('keeps at most MaxConcurrency requests at Gemini and costs ⌈N/100⌉ pages and one request a batch + 1', {
+  it('keeps at most the quota’s requests in flight at Gemini, an item’s batches sent at once, and costs ⌈N/100⌉ pages and one request a batch + 1', {
     timeout: 120_000,
   }, async () => {
     await withEnvironment(async (env) => {
@@ -55,8 +55,15 @@ describe('the analysis fan-out on the state machine', () => {
       gemini.holdAnswers(300);
       const pagesBefore = discord.faults.calls.filter((c) => c.path.includes('/messages')).length;
 
+      const items: number[][] = [];
+
       // Act
-      const result = await runOnce(env);
+      const result = await runOnce(env, {
+        interceptTask: async (state, payload, invoke) => {
+          if (state === 'AnalyzeBatch') items.push(batchesOf(payload));
+          return invoke(payload);
+        },
+      });
 
       // Assess
       const report = result.report;
@@ -64,9 +71,13 @@ describe('the analysis fan-out on the state machine', () => {
       const kept = report?.steps.collect?.counts.postsKept ?? 0;
       const seen = report?.steps.collect?.counts.messagesSeen ?? 0;
       const batches = Math.ceil(kept / pipeline.gemini.batchSize);
-      expect(batches).toBeGreaterThan(analysisMaxConcurrency(config));
+      const inFlight = requestsInFlight(pipeline.gemini);
+      expect(batches).toBeGreaterThan(inFlight);
       expect(gemini.peakInFlight()).toBeGreaterThan(1);
-      expect(gemini.peakInFlight()).toBeLessThanOrEqual(analysisMaxConcurrency(config));
+      expect(gemini.peakInFlight()).toBeLessThanOrEqual(inFlight);
+      // One invocation an item, each sending its batches at once.
+      expect(items).toHaveLength(Math.ceil(batches / batchesPerItem(pipeline.gemini)));
+      expect(items.flat()).toEqual(Array.from({ length: batches }, (_, i) => i + 1));
       expect(gemini.requests).toHaveLength(batches + 1);
       expect(report?.steps.analyze?.counts).toMatchObject({
         postsAnalysed: kept,
@@ -80,29 +91,31 @@ describe('the analysis fan-out on the state machine', () => {
     }, MESSAGES);
   });
 
-  it('a batch that fails is the only one redone: the others keep their stored results', {
+  it('a batch that fails is the only one redone: the others, sent with it, keep their stored results', {
     timeout: 120_000,
   }, async () => {
     await withEnvironment(async (env) => {
-      // Prepare: batch 2 fails every attempt in the first run (after the Map's retries it is caught).
+      // Prepare: Gemini fails every request for batch 2 in the first run (after the item's retries its
+      // error is caught); the batches sent with it in its item are answered.
       const gemini = env.sandboxes.gemini;
       if (!gemini) throw new Error('no Gemini sandbox');
-      const invocations: number[] = [];
+      const invocations: number[][] = [];
       let broken = true;
       const interceptTask = async (
         state: string,
         payload: unknown,
         invoke: (p: unknown) => Promise<unknown>,
       ) => {
-        if (state === 'AnalyzeBatch') {
-          invocations.push(batchOf(payload) ?? 0);
-          if (broken && batchOf(payload) === 2) {
-            const error = new Error('gemini answered 503 for this batch');
-            error.name = 'TransientError';
-            throw error;
-          }
+        if (state === 'AnalyzeBatch') invocations.push(batchesOf(payload));
+        const answer = await invoke(payload);
+        if (state === 'PlanAnalysis' && broken) {
+          // The run's own S3 client, made for this environment once the run started.
+          const text = await storeOf(env).getText(batchInputKeyOf(pipeline.id, RUN_ID, 1, 2));
+          const rows = JSON.parse(text ?? '[]');
+          const id = (rows as { messageId: string }[])[0]?.messageId ?? 'none';
+          gemini.faults.add({ kind: 'server-error', bodyIncludes: id, times: 1_000 });
         }
-        return invoke(payload);
+        return answer;
       };
 
       // Act
@@ -112,16 +125,23 @@ describe('the analysis fan-out on the state machine', () => {
       const count = Math.ceil(kept / pipeline.gemini.batchSize);
       const before = await batchResults(env, count);
       const requestsBefore = gemini.requests.length;
+      const firstInvocations = [...invocations];
       broken = false;
+      gemini.faults.clear();
       invocations.length = 0;
       const resumed = await runOnce(env, { resume: true, interceptTask });
 
       // Assess
       expect(batches).toBe(true);
+      // Batch 2's item was run again by the Map's Retry; every other item once.
+      const withTwo = firstInvocations.filter((item) => item.includes(2));
+      expect(withTwo.length).toBeGreaterThan(1);
+      expect(withTwo[0]?.length).toBeGreaterThan(1);
       expect(first.report?.status).toBe('partial');
       expect(first.report?.steps.analyze?.status).toBe('failed');
       expect(first.report?.steps.analyze?.error?.name).toBe('TransientError');
       expect(first.report?.steps.publish?.status).toBe('skipped');
+      // Answered once each: a retried item asked again for batch 2 only.
       expect(requestsBefore).toBe(count - 1);
       expect(before[1]).toBeUndefined();
       expect(before.filter((r) => r !== undefined)).toHaveLength(count - 1);
@@ -139,7 +159,7 @@ describe('the analysis fan-out on the state machine', () => {
     timeout: 120_000,
   }, async () => {
     await withEnvironment(async (env) => {
-      // Prepare: the execution is stopped once two batches are stored, as StopExecution or a crash would.
+      // Prepare: the execution is stopped once an item's batches are stored, as StopExecution or a crash would.
       const gemini = env.sandboxes.gemini;
       if (!gemini) throw new Error('no Gemini sandbox');
       gemini.holdAnswers(200);
@@ -170,7 +190,7 @@ describe('the analysis fan-out on the state machine', () => {
           const answer = await invoke(payload);
           if (state === 'AnalyzeBatch') {
             done += 1;
-            if (done === 2) controller.abort();
+            if (done === 1) controller.abort();
           }
           return answer;
         },

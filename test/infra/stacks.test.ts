@@ -12,6 +12,7 @@ import { SECRET_SERVICES, secretKeysOf } from '../../shared/config/env';
 import { loadConfigFile, parseConfig } from '../../shared/config/load';
 import { TASK_STATES } from '../../shared/config/resources';
 import type { DigestConfig } from '../../shared/config/schema';
+import { batchesPerItem, itemsOf, requestsInFlight } from '../../shared/domain/analysis-fan-out';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/errors';
 
 const config = loadConfigFile('digest.config.json');
@@ -33,6 +34,21 @@ const untraced = (policy: unknown) =>
     policy as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }
   ).Properties.PolicyDocument.Statement.filter((s) => !JSON.stringify(s.Action).includes('xray:'));
 const definition = () => definitionFromTemplate(pipeline.toJSON()) as { States: States; StartAt: string };
+/** The definition for the sample config with every pipeline asking for approval within 6 hours. */
+function approvingDefinition(): object {
+  const approving = parseConfig(
+    {
+      pipelines: config.pipelines.map((p) => ({
+        ...p,
+        publisher: { ...p.publisher, review: 'approve' },
+        review: { expiresHours: 6 },
+      })),
+    },
+    'approve.json',
+  );
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return definitionFromTemplate(Template.fromStack(buildApp(approving, app).pipeline).toJSON());
+}
 
 describe('functions', () => {
   it('has one Node 22 ARM function per state (and the closer, the pause re-applier, publish-post, the review link and the watchdog), each told where the bucket, table and secrets are', () => {
@@ -96,16 +112,16 @@ describe('state machine', () => {
       'Deliver',
       'Archive',
       'FinishRun',
-      'Done',
     ];
     for (const [i, state] of order.slice(0, -1).entries()) {
       if (state === 'ShouldRun') continue;
       const after = asl.States[state]?.Next;
-      // Each step goes through its rate-limit Choice, whose default is the next state; Publish through the review gate.
-      const choice = after === `${state}RateLimited` ? asl.States[after]?.Default : after;
-      const next = choice === 'ReviewRequired' ? asl.States[choice]?.Default : choice;
+      // Collect goes through its check for work left, whose default is the next state.
+      const next = after === 'CollectContinues' ? asl.States[after]?.Default : after;
       expect(next, state).toBe(order[i + 1]);
     }
+    // The run's report is the execution's output: FinishRun ends it, with no state after it to pay for.
+    expect(asl.States.FinishRun?.End).toBe(true);
     expect(asl.States.ShouldRun).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.run.proceed', BooleanEquals: true, Next: 'Collect' }],
@@ -113,26 +129,43 @@ describe('state machine', () => {
     });
   });
 
-  it('waits out a long rate limit in a Wait state fed by the step, then runs the step again', () => {
+  it('waits out a long rate limit: a Catch of the step’s WaitForRateLimit, a Wait until the time it names, the step again', () => {
     // Act
     const asl = definition();
+    const inner = (asl.States.AnalyzeBatches?.ItemProcessor as { States: States } | undefined)?.States ?? {};
 
     // Assess
-    for (const state of ['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive']) {
-      const slot = `$.steps.${state.toLowerCase()}`;
-      expect(asl.States[state]?.Next).toBe(`${state}RateLimited`);
-      expect(asl.States[`${state}RateLimited`]).toMatchObject({
-        Type: 'Choice',
-        Choices: expect.arrayContaining([
-          { Variable: `${slot}.waitSeconds`, IsPresent: true, Next: `${state}WaitsForRateLimit` },
-        ]),
+    const tasks: [string, string, States][] = [
+      ...['Collect', 'Upload', 'Analyze', 'Publish', 'Deliver', 'Archive'].map(
+        (s) => [s, s, asl.States] as [string, string, States],
+      ),
+      ['AnalyzeBatch', 'Batch', inner],
+    ];
+    for (const [task, name, states] of tasks) {
+      const [first] = (states[task]?.Catch ?? []) as Record<string, unknown>[];
+      // First, before the catch-all: catchers are tried in order.
+      expect(first, task).toEqual({
+        ErrorEquals: ['WaitForRateLimit'],
+        ResultPath: '$.wait',
+        Next: `${name}RateLimited`,
       });
-      expect(asl.States[`${state}WaitsForRateLimit`]).toEqual({
+      expect(states[`${name}RateLimited`]).toEqual({
+        Type: 'Pass',
+        Parameters: { 'cause.$': 'States.StringToJson($.wait.Cause)' },
+        ResultPath: '$.wait',
+        Next: `${name}WaitsForRateLimit`,
+      });
+      expect(states[`${name}WaitsForRateLimit`]).toEqual({
         Type: 'Wait',
-        SecondsPath: `${slot}.waitSeconds`,
-        Next: state,
+        TimestampPath: '$.wait.cause.errorMessage',
+        Next: task,
       });
+      // Never retried blindly: Retry's backoff is not the wait the upstream asked for.
+      const [retry] = (states[task]?.Retry ?? []) as { ErrorEquals: string[] }[];
+      expect(retry?.ErrorEquals).not.toContain('WaitForRateLimit');
     }
+    // A run that does not wait enters none of them: no Choice after a step looks for a wait.
+    expect(Object.values(asl.States).filter((s) => s.Type === 'Choice')).toHaveLength(2);
   });
 
   it('runs Collect again at once when it ran out of its invocation’s time with messages left', () => {
@@ -140,15 +173,21 @@ describe('state machine', () => {
     const asl = definition();
 
     // Assess
-    const choices = (asl.States.CollectRateLimited as { Choices: unknown[] }).Choices;
-    expect(choices).toContainEqual({
-      And: [
-        { Variable: '$.steps.collect.continues', IsPresent: true },
-        { Variable: '$.steps.collect.continues', BooleanEquals: true },
+    expect(asl.States.Collect?.Next).toBe('CollectContinues');
+    expect(asl.States.CollectContinues).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.steps.collect.continues', IsPresent: true },
+            { Variable: '$.steps.collect.continues', BooleanEquals: true },
+          ],
+          Next: 'Collect',
+        },
       ],
-      Next: 'Collect',
+      Default: 'Upload',
     });
-    expect((asl.States.UploadRateLimited as { Choices: unknown[] }).Choices).toHaveLength(1);
+    expect(asl.States.Upload?.Next).toBe('PlanAnalysis');
   });
 
   it('gives each step as long as its function has, so a local run is timed as the deployed one', () => {
@@ -201,8 +240,8 @@ describe('state machine', () => {
     const map = asl.States.AnalyzeBatches as Record<string, unknown>;
     expect(map).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.analysis.batches',
-      ItemSelector: { 'run.$': '$.run', 'batch.$': '$$.Map.Item.Value' },
+      ItemsPath: '$.analysis.items',
+      ItemSelector: { 'run.$': '$.run', 'batches.$': '$$.Map.Item.Value' },
       MaxConcurrency: analysisMaxConcurrency(config),
       ResultPath: '$.analysis.outcomes',
       Next: 'Analyze',
@@ -210,20 +249,25 @@ describe('state machine', () => {
     expect(JSON.stringify(map)).not.toContain('ItemReader');
     const inner = (map.ItemProcessor as { StartAt: string; States: States }).States;
     expect((map.ItemProcessor as { StartAt: string }).StartAt).toBe('AnalyzeBatch');
-    expect(inner.AnalyzeBatch?.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome', Next: 'BatchFailed' },
-    ]);
+    // The item's answer is the iteration's: no ResultPath, no state after it.
+    expect(inner.AnalyzeBatch).toMatchObject({ End: true });
+    expect(inner.AnalyzeBatch?.ResultPath).toBeUndefined();
+    expect((inner.AnalyzeBatch?.Catch as unknown[] | undefined)?.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.outcome',
+      Next: 'BatchFailed',
+    });
+    expect(inner.BatchFailed).toEqual({
+      Type: 'Pass',
+      Parameters: { 'batches.$': '$.batches', status: 'failed', 'error.$': '$.outcome.Error' },
+      End: true,
+    });
     expect((inner.AnalyzeBatch?.Retry as { ErrorEquals: string[] }[] | undefined)?.[0]?.ErrorEquals).toEqual(
       expect.arrayContaining([...TRANSIENT_ERROR_NAMES]),
     );
-    expect(inner.BatchWaitsForRateLimit).toEqual({
-      Type: 'Wait',
-      SecondsPath: '$.outcome.waitSeconds',
-      Next: 'AnalyzeBatch',
-    });
   });
 
-  it('sizes the Map’s concurrency from the tightest pipeline’s requests per minute, within 1 and 10', () => {
+  it('shares the tightest pipeline’s Gemini requests in flight between the Map’s items and the batches each sends', () => {
     // Prepare
     const base = config.pipelines[0];
     if (!base) throw new Error('no pipeline');
@@ -235,12 +279,32 @@ describe('state machine', () => {
         gemini: { ...base.gemini, requestsPerMinute: rpm },
       })),
     });
+    const pace = (requestsPerMinute: number) => ({ requestsPerMinute, batchSize: 100 });
 
-    // Act / Assess: batches of 100 take ~25 s, so 10 RPM keep 4 in flight.
-    expect(analysisMaxConcurrency(withRpm(10))).toBe(4);
-    expect(analysisMaxConcurrency(withRpm(1_000, 5))).toBe(2);
+    // Act / Assess: batches of 100 take ~25 s, so 10 RPM keep 4 in flight: one item of 4 batches.
+    expect(requestsInFlight(pace(10))).toBe(4);
+    expect(analysisMaxConcurrency(withRpm(10))).toBe(1);
+    expect(batchesPerItem(pace(10))).toBe(4);
+    // 1,000 RPM: the cap of 10 in flight, two items of 5; the strictest pipeline decides the Map's.
+    expect(requestsInFlight(pace(1_000))).toBe(10);
+    expect(analysisMaxConcurrency(withRpm(1_000))).toBe(2);
+    expect(batchesPerItem(pace(1_000))).toBe(5);
+    expect(analysisMaxConcurrency(withRpm(1_000, 10))).toBe(1);
+    // 17 RPM: 7 in flight, two items of 3.
+    expect(analysisMaxConcurrency(withRpm(17))).toBe(2);
+    expect(batchesPerItem(pace(17))).toBe(3);
     expect(analysisMaxConcurrency(withRpm(1))).toBe(1);
-    expect(analysisMaxConcurrency(withRpm(1_000))).toBe(10);
+    expect(batchesPerItem(pace(1))).toBe(1);
+    // Within every pipeline's budget, whatever the Map's concurrency the strictest one set.
+    for (const rpm of [1, 5, 10, 17, 24, 30, 100, 1_000])
+      expect(analysisMaxConcurrency(withRpm(rpm)) * batchesPerItem(pace(rpm))).toBeLessThanOrEqual(
+        requestsInFlight(pace(rpm)),
+      );
+    expect(itemsOf(7, 5)).toEqual([
+      [1, 2, 3, 4, 5],
+      [6, 7],
+    ]);
+    expect(itemsOf(0, 5)).toEqual([]);
   });
 
   it('catches a failed step into its slot and goes on; a failed open or close fails the run', () => {
@@ -251,22 +315,24 @@ describe('state machine', () => {
     const next: Record<string, string> = {
       Collect: 'Upload',
       Upload: 'PlanAnalysis',
-      Analyze: 'ReviewRequired',
+      Analyze: 'Publish',
       Publish: 'Deliver',
       Deliver: 'Archive',
       Archive: 'FinishRun',
     };
-    // The fan-out's own failures are Analyze's: caught into its slot, and the run goes on to Publish (through
-    // the review gate, which lets a run without a succeeded analysis straight through).
+    // The fan-out's own failures are Analyze's: caught into its slot, and the run goes on to Publish (no
+    // review gate: the sample config's pipelines do not ask for approval).
     for (const state of ['PlanAnalysis', 'AnalyzeBatches']) {
       expect(asl.States[state]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.analyze', Next: 'ReviewRequired' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.analyze', Next: 'Publish' },
       ]);
     }
     for (const [state, after] of Object.entries(next)) {
-      expect(asl.States[state]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: `$.steps.${state.toLowerCase()}`, Next: after },
-      ]);
+      expect((asl.States[state]?.Catch as unknown[] | undefined)?.at(-1)).toEqual({
+        ErrorEquals: ['States.ALL'],
+        ResultPath: `$.steps.${state.toLowerCase()}`,
+        Next: after,
+      });
       expect(asl.States[state]?.ResultPath).toBe(`$.steps.${state.toLowerCase()}`);
     }
     expect((asl.States.BeginRun?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe('RunFailed');
@@ -281,7 +347,7 @@ describe('state machine', () => {
 
   it('lets a draft wait for review before Publish only when the run asks for one and its analysis succeeded', () => {
     // Act
-    const asl = definition();
+    const asl = approvingDefinition() as { States: States };
 
     // Assess
     expect(asl.States.ReviewRequired).toEqual({
@@ -325,25 +391,21 @@ describe('state machine', () => {
     expect(review.HeartbeatSeconds).toBeUndefined();
   });
 
-  it('lets the execution last as long as the longest review window on top of its hour', () => {
-    // Prepare
-    const approving = parseConfig(
-      {
-        pipelines: config.pipelines.map((p) => ({
-          ...p,
-          publisher: { ...p.publisher, review: 'approve' },
-          review: { expiresHours: 6 },
-        })),
-      },
-      'approve.json',
-    );
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-
+  it('has no review gate when no pipeline asks for approval: a run does not pay for its Choices', () => {
     // Act
-    const template = Template.fromStack(buildApp(approving, app).pipeline);
+    const asl = definition();
 
     // Assess
-    const asl = definitionFromTemplate(template.toJSON()) as { TimeoutSeconds?: number };
+    expect(asl.States.ReviewRequired).toBeUndefined();
+    expect(asl.States.AwaitReview).toBeUndefined();
+    expect(asl.States.Analyze?.Next).toBe('Publish');
+  });
+
+  it('lets the execution last as long as the longest review window on top of its hour', () => {
+    // Act
+    const asl = approvingDefinition() as { TimeoutSeconds?: number };
+
+    // Assess
     expect(asl.TimeoutSeconds).toBe(7 * 3600);
     expect((definition() as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(3600);
   });

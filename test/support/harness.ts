@@ -1,10 +1,10 @@
 import type { PipelineConfig } from '../../shared/config/schema';
 import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
-import { analyzeRunBatch } from '../../shared/pipeline/analyze-batch';
+import { analyzeRunItem } from '../../shared/pipeline/analyze-batch';
 import { archiveProcessedRows } from '../../shared/pipeline/archive';
 import { collectChannelPosts } from '../../shared/pipeline/collect';
 import { finishRun, type RunReport } from '../../shared/pipeline/finish-run';
-import { planRunAnalysis } from '../../shared/pipeline/plan-analysis';
+import { type ItemOutcome, planRunAnalysis } from '../../shared/pipeline/plan-analysis';
 import { publishRunDraft } from '../../shared/pipeline/publish';
 import type { RunRef, StepInput } from '../../shared/pipeline/run-state';
 import { appendNewPostsToSheet } from '../../shared/pipeline/upload';
@@ -62,26 +62,25 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
     collect: () =>
       collectChannelPosts({ pipeline, channel: world.channel, store, sheet: async () => sheet, log }, input),
     upload: () => appendNewPostsToSheet({ pipeline, store, sheet, log }, input),
-    // The state machine's fan-out, one batch after another: plan, each batch, then write-back and draft.
+    // The state machine's fan-out, one item after another: plan, each item, then write-back and draft.
     analyze: async () => {
       const plan = await planRunAnalysis({ pipeline, sheet, store, log }, input);
-      const batches = [];
-      for (const batch of plan.batches) {
+      const items: ItemOutcome[] = [];
+      for (const batches of plan.items) {
         try {
-          batches.push(
-            await analyzeRunBatch(
+          items.push(
+            await analyzeRunItem(
               { pipeline, analyzer: world.analyzer, store, log },
-              { run, round: plan.round, batch },
+              { run, round: plan.round, batches },
             ),
           );
         } catch (error) {
-          const { name, message } = error as Error;
-          batches.push({ batch, status: 'failed' as const, error: name, reason: message });
+          items.push({ batches, status: 'failed', error: (error as Error).name });
         }
       }
       return analyzeSheetPosts(
         { pipeline, sheet, analyzer: world.analyzer, store, log },
-        { ...input, round: plan.round, batches },
+        { ...input, round: plan.round, items },
       );
     },
     publish: () =>

@@ -4,12 +4,14 @@
  * in the reason, and a resume of the run analyses only what is left, then
  * writes the draft; publish and archive never act on a partial analysis.
  */
+
 import { describe, expect, it } from 'vitest';
+import { batchesPerItem } from '../../shared/domain/analysis-fan-out';
 import { nextPacificMidnight } from '../../shared/domain/pacific-day';
 import { MAIN_TAB_HEADERS } from '../../shared/domain/post';
-import { quotaExhausted, RateLimitedError } from '../../shared/errors';
+import { quotaExhausted, RateLimitedError, TransientError, WaitForRateLimitError } from '../../shared/errors';
 import { analyzeSheetPosts } from '../../shared/pipeline/analyze';
-import { analyzeRunBatch } from '../../shared/pipeline/analyze-batch';
+import { analyzeRunBatch, analyzeRunItem } from '../../shared/pipeline/analyze-batch';
 import { batchInputKeyOf, batchResultKeyOf, planRunAnalysis } from '../../shared/pipeline/plan-analysis';
 import { FakeChannel, silentLog, testPipeline } from '../support/fakes';
 import { runPipeline, runRef, World } from '../support/harness';
@@ -84,8 +86,11 @@ describe('analysis stopped by a quota', () => {
     // Act
     const report = await runPipeline(w, runRef('r1', T));
 
-    // Assess: one answered, one refused; the other three batches wait without a request.
-    expect(calls).toBe(2);
+    // Assess: the first item's batches went at once (one answered, the others refused); the second item's
+    // batch waits without a request.
+    const perItem = batchesPerItem(w.pipeline.gemini);
+    expect(perItem).toBe(4);
+    expect(calls).toBe(perItem);
     expect(report.steps.analyze?.status).toBe('partial');
     expect(report.steps.analyze?.counts).toMatchObject({ postsAnalysed: 100, postsRemaining: 350 });
     expect(report.steps.analyze?.notes?.resetAt).toBe(reset.toISOString());
@@ -150,7 +155,7 @@ describe('analysis stopped by a quota', () => {
     const outcome = await analyzeRunBatch(batchDeps(w), { run, round: 1, batch: 1 });
 
     // Assess
-    expect(plan.batches).toEqual([1, 2, 3]);
+    expect(plan.items.flat()).toEqual([1, 2, 3]);
     expect(outcome).toMatchObject({ batch: 1, status: 'waiting', waitSeconds: 30 });
   });
 });
@@ -180,6 +185,81 @@ async function sheetWorld() {
 }
 
 describe('the analysis fan-out', () => {
+  it('an item sends its batches at once; a failed batch leaves the others stored and alone is asked again', async () => {
+    // Prepare: answers are held, so batches sent together overlap; the second batch fails once.
+    const w = await sheetWorld();
+    const run = runRef('r1', T);
+    await planRunAnalysis(
+      { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog },
+      {
+        run,
+        steps: {},
+      },
+    );
+    const original = w.analyzer.analyzePosts.bind(w.analyzer);
+    let inFlight = 0;
+    let peak = 0;
+    let failures = 1;
+    w.analyzer.analyzePosts = async (posts) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight -= 1;
+      if (posts.length === 50 && failures-- > 0) throw new TransientError('gemini answered 503');
+      return original(posts);
+    };
+
+    // Act
+    const first = analyzeRunItem(batchDeps(w), { run, round: 1, batches: [1, 2, 3] });
+    await expect(first).rejects.toThrow(TransientError);
+    const stored = [1, 2, 3].map((b) => w.store.objects.has(batchResultKeyOf('demo', 'r1', 1, b)));
+    const again = await analyzeRunItem(batchDeps(w), { run, round: 1, batches: [1, 2, 3] });
+
+    // Assess
+    expect(peak).toBe(3);
+    expect(stored).toEqual([true, true, false]);
+    expect(again.map((o) => o.status)).toEqual(['reused', 'reused', 'done']);
+    expect(w.analyzer.batches).toEqual([100, 100, 50]);
+  });
+
+  it('an item with a batch stopped by a rate limit throws for the state machine to wait, its others stored', async () => {
+    // Prepare: the run started now, so a 30 s wait fits its wait budget.
+    const w = await sheetWorld();
+    const run = runRef('r1', T, { startedAt: new Date().toISOString() });
+    await planRunAnalysis(
+      { pipeline: w.pipeline, sheet: w.sheet, store: w.store, log: silentLog },
+      {
+        run,
+        steps: {},
+      },
+    );
+    const original = w.analyzer.analyzePosts.bind(w.analyzer);
+    w.analyzer.analyzePosts = async (posts) => {
+      if (posts.length === 50) throw new RateLimitedError('gemini answered 429: per minute', 30_000);
+      return original(posts);
+    };
+    const before = Date.now();
+
+    // Act
+    const item = analyzeRunItem(batchDeps(w), { run, round: 1, batches: [1, 2, 3] });
+
+    // Assess: the time to run it again is the limit's, in the Wait state's whole-second format.
+    const error = await item.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WaitForRateLimitError);
+    const resumeAt = (error as WaitForRateLimitError).resumeAt.getTime();
+    expect(resumeAt - before).toBeGreaterThanOrEqual(30_000);
+    expect(resumeAt - before).toBeLessThan(35_000);
+    expect((error as Error).message).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect([1, 2, 3].map((b) => w.store.objects.has(batchResultKeyOf('demo', 'r1', 1, b)))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
   it('stores each batch once: a retried batch is not asked of Gemini again, a failed one alone is', async () => {
     // Prepare
     const w = await sheetWorld();
@@ -199,15 +279,15 @@ describe('the analysis fan-out', () => {
 
     // Act: the Map's retry (or a resume) runs every batch again.
     const again = [];
-    for (const batch of plan.batches)
+    for (const batch of plan.items.flat())
       again.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
     const record = await analyzeSheetPosts(
       { pipeline: w.pipeline, sheet: w.sheet, analyzer: w.analyzer, store: w.store, log: silentLog },
-      { run, steps: {}, round: 1, batches: again },
+      { run, steps: {}, round: 1, items: [again] },
     );
 
     // Assess
-    expect(plan).toMatchObject({ batches: [1, 2, 3], posts: 250 });
+    expect(plan).toMatchObject({ items: [[1, 2, 3]], posts: 250 });
     expect(again.map((o) => o.status)).toEqual(['reused', 'done', 'reused']);
     expect(w.analyzer.batches).toEqual([100, 50, 100]);
     expect(w.store.objects.get(batchResultKeyOf('demo', 'r1', 1, 1))).toBe(written);
@@ -242,9 +322,9 @@ describe('the analysis fan-out', () => {
     const analyzeDeps = { ...planDeps, analyzer: w.analyzer };
     const first = await planRunAnalysis(planDeps, { run, steps: {} });
     const outcomes = [];
-    for (const batch of first.batches)
+    for (const batch of first.items.flat())
       outcomes.push(await analyzeRunBatch(batchDeps(w), { run, round: 1, batch }));
-    await analyzeSheetPosts(analyzeDeps, { run, steps: {}, round: 1, batches: outcomes });
+    await analyzeSheetPosts(analyzeDeps, { run, steps: {}, round: 1, items: [outcomes] });
     await w.sheet.appendRows(
       'Posts',
       MAIN_TAB_HEADERS,
@@ -259,6 +339,6 @@ describe('the analysis fan-out', () => {
 
     // Assess
     expect(first).toMatchObject({ round: 1, posts: 250 });
-    expect(second).toMatchObject({ round: 2, batches: [1], posts: 30 });
+    expect(second).toMatchObject({ round: 2, items: [[1]], posts: 30 });
   });
 });

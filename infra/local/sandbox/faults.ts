@@ -11,6 +11,8 @@ export interface FaultRule {
   method?: string;
   /** Substring or pattern of the path to match; any when absent. */
   path?: string | RegExp;
+  /** Text the request's body must hold (one batch's message id among concurrent requests); any when absent. */
+  bodyIncludes?: string;
   /** Fail the n-th matching call (1-based), counted from when the rule was added. Default 1. */
   nth?: number;
   /** How many consecutive matching calls fail from the n-th on. Default 1. */
@@ -53,12 +55,13 @@ export class FaultInjector {
   }
 
   /** Called by the server for each request; returns the fault to act out, if any. */
-  next(method: string, path: string): InjectedFault | undefined {
+  next(method: string, path: string, bodyText: () => string = () => ''): InjectedFault | undefined {
     let fault: InjectedFault | undefined;
     for (const rule of this.rules) {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (rule.path && !(typeof rule.path === 'string' ? path.includes(rule.path) : rule.path.test(path)))
         continue;
+      if (rule.bodyIncludes !== undefined && !bodyText().includes(rule.bodyIncludes)) continue;
       rule.seen += 1;
       const first = rule.nth ?? 1;
       const last = first + (rule.times ?? 1) - 1;

@@ -99,7 +99,9 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         headers: req.headers,
         body: await readBody(req),
       };
-      const fault = faults.next(request.method, request.path);
+      const fault = faults.next(request.method, request.path, () =>
+        typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? ''),
+      );
       if (fault?.kind === 'timeout') {
         // Never answer; the client's own timeout decides. The socket is freed on close().
         return;
