@@ -13,7 +13,8 @@ export const UNIT_PRICES_USD = {
   // aws.amazon.com/step-functions/pricing (Standard: $0.025 per 1,000 state transitions in US East, "each retry will
   // be charged as an additional state transition"; a Map's iterations are steps too)
   stateTransition: 0.025 / 1000,
-  // aws.amazon.com/s3/pricing (S3 Standard: PUT, COPY, POST, LIST $0.005 per 1,000; GET $0.0004 per 1,000)
+  // aws.amazon.com/s3/pricing (S3 Standard: PUT, COPY, POST, LIST $0.005 per 1,000; GET $0.0004 per 1,000;
+  // "DELETE and CANCEL requests are free", as the S3 FAQ says of expiration: "As with standard delete requests")
   s3Write: 0.005 / 1000,
   s3Read: 0.0004 / 1000,
   // aws.amazon.com/dynamodb/pricing/on-demand (since Nov 2024: $0.625 per 1M WRU, $0.125 per 1M RRU)
@@ -71,7 +72,8 @@ export interface MeasuredRun {
   awsCommands: { s3: Record<string, number>; dynamodb: Record<string, number> };
 }
 
-const S3_WRITES = /^(Put|Copy|Delete|List|CreateMultipart|UploadPart|CompleteMultipart)/;
+const S3_WRITES = /^(Put|Copy|List|CreateMultipart|UploadPart|CompleteMultipart)/;
+const S3_FREE = /^(Delete|AbortMultipart)/;
 const DYNAMO_READS = /^(Get|BatchGet|Query|Scan)/;
 
 /**
@@ -100,7 +102,7 @@ export function usageOfRun(
     invocations,
     stateTransitions: run.stateTransitions,
     s3Writes: sum(s3, (n) => S3_WRITES.test(n)),
-    s3Reads: sum(s3, (n) => !S3_WRITES.test(n)),
+    s3Reads: sum(s3, (n) => !S3_WRITES.test(n) && !S3_FREE.test(n)),
     dynamoWriteUnits: sum(dynamodb, (n) => !DYNAMO_READS.test(n)),
     dynamoReadUnits: sum(dynamodb, (n) => DYNAMO_READS.test(n)),
     schedulerInvocations: 1,

@@ -218,4 +218,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   console.log(`task time by step: ${taskTimes.join(', ')}`);
   console.log(`state transitions: ${bench.stateTransitions}`);
+  for (const [service, commands] of Object.entries(bench.awsCommands))
+    console.log(
+      `${service} requests: ${Object.entries(commands)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}`,
+    );
 }

@@ -5,7 +5,7 @@
  * bound to a process of its own (bench/step-process.ts) running that step's
  * real handler bundled as it ships, as a Lambda container does. Each figure is that
  * process's peak RSS in MiB over every invocation it ran (AnalyzeBatch: all
- * the Map's batches, one at a time, in one warm container).
+ * the Map's items, one at a time, in one warm container).
  *
  * `npx tsx bench/step-memory.ts 1000 10000 100000` prints the figures. Each
  * process gets the heap flags Lambda's Node.js runtime gives a function of its
