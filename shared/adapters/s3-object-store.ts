@@ -44,36 +44,73 @@ export function createObjectStore({ client, bucket }: ObjectStoreOptions): Objec
     }
   }
 
+  /** A conditional PutObject: false when the key exists already (412), as If-None-Match promises. */
+  async function put(
+    key: string,
+    body: string | Buffer,
+    contentType: string,
+    options?: { tags?: Readonly<Record<string, string>> },
+  ): Promise<boolean> {
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+          // x-amz-tagging: "The tag-set must be encoded as URL Query parameters"; CopyObject copies it by default
+          // (docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, API_CopyObject.html TaggingDirective).
+          ...(options?.tags ? { Tagging: new URLSearchParams(options.tags).toString() } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsStatus(error) === 412 || awsErrorName(error) === 'PreconditionFailed') return false;
+      // A concurrent conditional write to the same key: retrying will find it written.
+      if (awsStatus(error) === 409 || awsErrorName(error) === 'ConditionalRequestConflict') {
+        throw new TransientError(`s3 PutObject ${key} raced another conditional write`, { cause: error });
+      }
+      throw toDigestError('s3', `PutObject ${key}`, error);
+    }
+  }
+
   return {
     async putIfAbsent(key, body, contentType, options) {
       // s3rver ignores If-None-Match, so look first; on AWS the condition below is the guarantee.
       if (await exists(key)) return false;
-      try {
-        await client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentType: contentType,
-            IfNoneMatch: '*',
-            // x-amz-tagging: "The tag-set must be encoded as URL Query parameters"; CopyObject copies it by default
-            // (docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, API_CopyObject.html TaggingDirective).
-            ...(options?.tags ? { Tagging: new URLSearchParams(options.tags).toString() } : {}),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (awsStatus(error) === 412 || awsErrorName(error) === 'PreconditionFailed') return false;
-        // A concurrent conditional write to the same key: retrying will find it written.
-        if (awsStatus(error) === 409 || awsErrorName(error) === 'ConditionalRequestConflict') {
-          throw new TransientError(`s3 PutObject ${key} raced another conditional write`, { cause: error });
-        }
-        throw toDigestError('s3', `PutObject ${key}`, error);
-      }
+      return put(key, body, contentType, options);
     },
 
     async putPiecesIfAbsent(key, pieces, contentType, options) {
       if (await exists(key)) return false;
+      // Held until a part's worth: an object smaller than that is one PutObject, not the three requests
+      // (each billed as a PUT) of a multipart upload, as @aws-sdk/lib-storage's Upload does too.
+      const source = pieces[Symbol.asyncIterator]();
+      let buffered: Buffer[] = [];
+      let size = 0;
+      let ended = false;
+      const fill = async () => {
+        while (size < MIN_PART_BYTES) {
+          const next = await source.next();
+          if (next.done) {
+            ended = true;
+            return;
+          }
+          const bytes = Buffer.from(next.value, 'utf8');
+          buffered.push(bytes);
+          size += bytes.length;
+        }
+      };
+      const take = () => {
+        const body = Buffer.concat(buffered);
+        buffered = [];
+        size = 0;
+        return body;
+      };
+      await fill();
+      if (ended) return put(key, take(), contentType, options);
+
       const started = await client
         .send(
           new CreateMultipartUploadCommand({
@@ -98,20 +135,12 @@ export function createObjectStore({ client, bucket }: ObjectStoreOptions): Objec
         parts.push({ PartNumber, ETag: answer.ETag ?? '' });
       };
       try {
-        let buffered: Buffer[] = [];
-        let size = 0;
-        for await (const piece of pieces) {
-          const bytes = Buffer.from(piece, 'utf8');
-          buffered.push(bytes);
-          size += bytes.length;
-          if (size >= MIN_PART_BYTES) {
-            await upload(Buffer.concat(buffered));
-            buffered = [];
-            size = 0;
-          }
+        // Every part but the last is at least 5 MiB; the last may be smaller.
+        while (!ended) {
+          await upload(take());
+          await fill();
         }
-        // The last part may be smaller; an empty object still needs one part.
-        if (size > 0 || parts.length === 0) await upload(Buffer.concat(buffered));
+        if (size > 0) await upload(take());
         // CompleteMultipartUpload takes If-None-Match: a concurrent writer of the key wins with 412
         // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html).
         await client.send(

@@ -48,6 +48,32 @@ describe('S3 object store on embedded s3rver', () => {
     expect(read).toBe(piece.repeat(12));
   });
 
+  it('writes pieces smaller than a part as one PutObject, not a multipart upload', async () => {
+    // Prepare: a store whose client counts what it sends.
+    const client = createS3Client(aws.env);
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    const counted = createObjectStore({ client, bucket: aws.bucket });
+    async function* pieces() {
+      yield 'message_id,content\n';
+      yield '"1","small"\n';
+    }
+
+    // Act
+    const written = await counted.putPiecesIfAbsent('runs/p/small/posts.csv', pieces(), 'text/csv');
+
+    // Assess
+    expect(written).toBe(true);
+    expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand']);
+    expect(await store.getText('runs/p/small/posts.csv')).toBe('message_id,content\n"1","small"\n');
+  });
+
   it('round-trips UTF-8 text with commas, quotes and newlines byte for byte', async () => {
     // Prepare
     const csv = 'message_id,content\n"1","Grüße, 世界 🚀 ""quoted""\nsecond line"\n';
