@@ -76,6 +76,8 @@ const WAIT_FOR_RATE_LIMIT = new WaitForRateLimitError(new Date(0)).name;
  * reads it from the Lambda error document in Cause (into `$.wait`, outside the
  * steps, which every step parses), waits until then, for free, and runs the
  * task again. Only a run that waits pays these states' transitions.
+ * Cause is the runtime's error document as JSON text ({"errorMessage", "errorType", "trace"}):
+ * https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-handling-error-conditions.html
  */
 function waitsOutRateLimits(scope: Construct, task: LambdaInvoke, name: string): void {
   const wait = new Wait(scope, `${name}WaitsForRateLimit`, {
