@@ -68,6 +68,8 @@ export function modelRunCost(usage: RunUsage, prices = UNIT_PRICES_USD): RunCost
 export interface MeasuredRun {
   /** Wall time of each task invocation, by state name. */
   taskMs: Record<string, number[]>;
+  /** The most invocations of a state at once (a Map's items), each a container of its own; 1 when absent. */
+  containers?: Record<string, number>;
   stateTransitions: number;
   awsCommands: { s3: Record<string, number>; dynamodb: Record<string, number> };
 }
@@ -79,8 +81,9 @@ const DYNAMO_READS = /^(Get|BatchGet|Query|Scan)/;
 /**
  * The run's usage from the benchmark's measurements: each task invocation at
  * its function's memory setting, billed for its measured time, plus one INIT
- * per function (a run a few times a day finds every container cold; INIT is
- * billed since August 2025) at the bundle's measured cold load. DynamoDB items
+ * per container (a run a few times a day finds every container cold; INIT is
+ * billed since August 2025; a state run N at once starts N containers) at the
+ * bundle's measured cold load. DynamoDB items
  * here are under 1 KB written and 4 KB read, so one unit per request
  * (strongly consistent reads: the upper figure).
  */
@@ -92,7 +95,7 @@ export function usageOfRun(
   const invocations = Object.entries(run.taskMs).flatMap(([state, times]) =>
     times.map((ms, i) => ({
       memoryMb: memoryMbOf(state),
-      billedMs: Math.ceil(ms) + (i === 0 ? Math.ceil(initMsOf(state)) : 0),
+      billedMs: Math.ceil(ms) + (i < (run.containers?.[state] ?? 1) ? Math.ceil(initMsOf(state)) : 0),
     })),
   );
   const sum = (counts: Record<string, number>, match: (name: string) => boolean) =>

@@ -48,6 +48,8 @@ export interface PipelineBench {
   report: RunReport | undefined;
   /** Wall time of each task invocation, by state name (what Lambda would bill). */
   taskMs: Record<string, number[]>;
+  /** The most invocations of each state at once: the containers a cold run starts for it. */
+  containers: Record<string, number>;
   stateTransitions: number;
   /** Requests each state's invocations made to the Sheets sandbox (where a run's Sheets budget goes). */
   sheetsByState: Record<string, number>;
@@ -123,6 +125,8 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
     const waits: string[] = [];
     const failures: string[] = [];
     const taskMs: Record<string, number[]> = {};
+    const containers: Record<string, number> = {};
+    const running: Record<string, number> = {};
     const sheetsByState: Record<string, number> = {};
     const sheetCalls = () => environment.sandboxes.sheets?.faults.calls.length ?? 0;
     const result = await runDigestLocally({
@@ -131,6 +135,8 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
       interceptTask: async (state, payload, invoke) => {
         const began = performance.now();
         const sheetsBefore = sheetCalls();
+        running[state] = (running[state] ?? 0) + 1;
+        containers[state] = Math.max(containers[state] ?? 0, running[state]);
         try {
           return await invoke(payload);
         } catch (error) {
@@ -141,6 +147,7 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
           else failures.push(`${state} after ${seconds} s: ${e.name}: ${e.message}`);
           throw error;
         } finally {
+          running[state] = (running[state] ?? 1) - 1;
           taskMs[state] = [...(taskMs[state] ?? []), performance.now() - began];
           sheetsByState[state] = (sheetsByState[state] ?? 0) + sheetCalls() - sheetsBefore;
         }
@@ -166,6 +173,7 @@ export async function benchPipeline(count: number, options: PipelineBenchOptions
       peakRssMiB: peakRss / 2 ** 20,
       report,
       taskMs,
+      containers,
       stateTransitions: result.stateTransitions,
       sheetsByState,
       awsCommands,

@@ -29,9 +29,11 @@ describe('the run cost model', () => {
 
 describe('the usage of a measured run', () => {
   it('bills each invocation at its memory, one INIT per function, and sorts S3 and DynamoDB requests', () => {
-    // Prepare: Analyze ran twice (a continuation), Upload once; S3 and DynamoDB commands as counted.
+    // Prepare: Analyze ran twice (a continuation), Upload once, AnalyzeBatch three times, two at once;
+    // S3 and DynamoDB commands as counted.
     const run = {
-      taskMs: { Upload: [120.2], Analyze: [900, 400.5] },
+      taskMs: { Upload: [120.2], Analyze: [900, 400.5], AnalyzeBatch: [1000, 1000, 1000] },
+      containers: { AnalyzeBatch: 2 },
       stateTransitions: 30,
       awsCommands: {
         s3: { PutObjectCommand: 3, GetObjectCommand: 5, CopyObjectCommand: 2, DeleteObjectCommand: 2 },
@@ -51,6 +53,10 @@ describe('the usage of a measured run', () => {
       { memoryMb: 256, billedMs: 121 + 90 },
       { memoryMb: 1024, billedMs: 900 + 141 },
       { memoryMb: 1024, billedMs: 401 },
+      // Two containers, each with its INIT; the third invocation is warm.
+      { memoryMb: 256, billedMs: 1090 },
+      { memoryMb: 256, billedMs: 1090 },
+      { memoryMb: 256, billedMs: 1000 },
     ]);
     // Deletes are free (the S3 pricing page): counted neither as writes nor as reads.
     expect(usage).toMatchObject({
