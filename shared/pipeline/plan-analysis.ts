@@ -78,7 +78,13 @@ export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;
  */
 export const itemOutcomeSchema = z.union([
   z.array(batchOutcomeSchema),
-  z.object({ batches: z.array(z.number().int().min(1)), status: z.literal('failed'), error: z.string() }),
+  z.object({
+    batches: z.array(z.number().int().min(1)),
+    status: z.literal('failed'),
+    error: z.string(),
+    /** In process (tests): the error's message. */
+    reason: z.string().optional(),
+  }),
 ]);
 export type ItemOutcome = z.infer<typeof itemOutcomeSchema>;
 
@@ -87,7 +93,12 @@ export function batchOutcomesOf(items: readonly ItemOutcome[]): BatchOutcome[] {
   return items.flatMap((item) =>
     Array.isArray(item)
       ? item
-      : item.batches.map((batch) => ({ batch, status: 'failed' as const, error: item.error })),
+      : item.batches.map((batch) => ({
+          batch,
+          status: 'failed' as const,
+          error: item.error,
+          ...(item.reason ? { reason: item.reason } : {}),
+        })),
   );
 }
 

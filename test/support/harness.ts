@@ -75,7 +75,8 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
             ),
           );
         } catch (error) {
-          items.push({ batches, status: 'failed', error: (error as Error).name });
+          const { name, message } = error as Error;
+          items.push({ batches, status: 'failed', error: name, reason: message });
         }
       }
       return analyzeSheetPosts(
