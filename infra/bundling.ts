@@ -33,6 +33,8 @@ export const BUNDLE_OPTIONS = {
     // (nodejs/node#57649, #59686; lib/http.js lazyUndici). Through require() nothing reads them.
     http: './infra/bundle-shims/http.cjs',
     'node:http': './infra/bundle-shims/http.cjs',
+    // The AWS clients' default credential chain, cut to its first link, the environment: Lambda's (the shim says why).
+    '@aws-sdk/credential-provider-node': './infra/bundle-shims/aws-credentials.mjs',
   } as Record<string, string>,
   // Some dependencies still call require(); give ESM bundles one.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },

@@ -18,8 +18,14 @@ export interface Endpoints {
   geminiKey: string;
 }
 
+/** The buckets S3 lists, through the client the functions build from `process.env` (credentials included). */
+export async function bucketNames() {
+  const answer = await createS3Client().send(new ListBucketsCommand({}));
+  return answer.Buckets?.map((b) => b.Name);
+}
+
 export async function exercise(endpoints: Endpoints) {
-  const buckets = await createS3Client().send(new ListBucketsCommand({}));
+  const buckets = await bucketNames();
   const tables = await createDynamoDocumentClient().send(new ListTablesCommand({}));
   const channel = createDiscordChannelSource({
     token: endpoints.discordToken,
@@ -43,7 +49,7 @@ export async function exercise(endpoints: Endpoints) {
     { model: 'gemini-2.5-flash', topic: 'AI', language: 'English', temperature: 0.2 },
   );
   return {
-    buckets: buckets.Buckets?.map((b) => b.Name),
+    buckets,
     tables: tables.TableNames,
     messages: page.length,
     analysed: analyses.map((a) => a.messageId),
