@@ -1,6 +1,37 @@
 import type { BuildOptions } from 'esbuild';
 
 /**
+ * The core-js 2 polyfills twitter-text's ES5 build imports (`grep -rho "core-js/modules/[^\"']*"
+ * node_modules/twitter-text/dist/esm`): on Node 22 they polyfill nothing (infra/bundle-shims/no-polyfill.cjs).
+ * One that twitter-text adds later is bundled as before, harmless.
+ */
+const CORE_JS_POLYFILLS = [
+  'es6.array.filter',
+  'es6.array.for-each',
+  'es6.array.from',
+  'es6.array.index-of',
+  'es6.array.is-array',
+  'es6.array.iterator',
+  'es6.array.reduce',
+  'es6.array.sort',
+  'es6.date.to-string',
+  'es6.object.assign',
+  'es6.object.define-properties',
+  'es6.object.define-property',
+  'es6.object.keys',
+  'es6.object.to-string',
+  'es6.regexp.constructor',
+  'es6.regexp.match',
+  'es6.regexp.replace',
+  'es6.regexp.split',
+  'es6.regexp.to-string',
+  'es6.string.iterator',
+  'es6.symbol',
+  'es7.object.get-own-property-descriptors',
+  'web.dom.iterable',
+];
+
+/**
  * How every function is bundled: one ESM file for Node 22, minified, the AWS
  * SDK included. Bundling the SDK rather than taking the runtime's copy loads
  * faster (begin-run: 100 ms against 164 ms, measured by bench/bundles.ts) and
@@ -33,6 +64,16 @@ export const BUNDLE_OPTIONS = {
     // (nodejs/node#57649, #59686; lib/http.js lazyUndici). Through require() nothing reads them.
     http: './infra/bundle-shims/http.cjs',
     'node:http': './infra/bundle-shims/http.cjs',
+    // The AWS clients' default credential chain, cut to its first link, the environment: Lambda's (the shim says why).
+    '@aws-sdk/credential-provider-node': './infra/bundle-shims/aws-credentials.mjs',
+    'web-streams-polyfill/dist/ponyfill.es2018.js': './infra/bundle-shims/web-streams.cjs',
+    // twitter-text's own dependency (punycode 1.4.1, the same toASCII) rather than Node's deprecated builtin,
+    // which esbuild leaves external for platform node and which prints DEP0040 at every cold start outside
+    // node_modules (nodejs.org/api/deprecations.html#DEP0040).
+    punycode: './node_modules/punycode/punycode.js',
+    ...Object.fromEntries(
+      CORE_JS_POLYFILLS.map((name) => [`core-js/modules/${name}`, './infra/bundle-shims/no-polyfill.cjs']),
+    ),
   } as Record<string, string>,
   // Some dependencies still call require(); give ESM bundles one.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },

@@ -23,7 +23,8 @@ const configKey = (env: NodeJS.ProcessEnv, endpointVar: string) =>
 
 /**
  * Region and credentials from an explicitly passed environment (tests, tools);
- * from `process.env` the SDK's own provider chain reads them, refresh included.
+ * from `process.env` the SDK's own provider reads them: the default chain
+ * unbundled, the environment's keys only in a function's bundle (infra/bundling.ts).
  */
 function identityFrom(env: NodeJS.ProcessEnv) {
   if (env === process.env) return {};

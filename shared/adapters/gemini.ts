@@ -1,7 +1,8 @@
-// The package's `./web` export: the same client over global fetch, without google-auth-library, ws and the
-// Node file helpers, which only Vertex AI auth, Live sessions and file uploads use (@google/genai package.json
-// "exports"; dist/web/index.mjs). Node 22 has fetch. An API key is all this adapter authenticates with.
-import { ApiError, GoogleGenAI, type ThinkingConfig, ThinkingLevel, Type } from '@google/genai/web';
+// generateContent over global fetch, as @google/genai's web build sends it (dist/web/index.mjs: tModel,
+// generateContentParametersToMldev, throwErrorIfNotOK, GenerateContentResponse.text), without the SDK: its
+// 400 KiB (every module GoogleGenAI constructs) were over a third of AnalyzeBatch's bundle, parsed at each cold
+// start for the one call this adapter makes. REST: ai.google.dev/api/generate-content ("POST
+// …/v1beta/{model=models/*}:generateContent"); ai.google.dev/api (the key goes in x-goog-api-key).
 import * as z from 'zod';
 import { nextPacificMidnight } from '../domain/pacific-day';
 import type { PostAnalysis } from '../domain/post';
@@ -30,8 +31,29 @@ export interface GeminiClientOptions {
   timeoutMs?: number;
 }
 
+/** What every request is sent with: the key, the API's root and how long a request may take. */
+export interface GeminiClient {
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * A Gemini answer outside 2xx, as @google/genai's ApiError carries it: the status, and the JSON body as its
+ * message (a body that is not JSON wrapped as `{error: {message, code, status}}`, as the SDK does).
+ */
+export class GeminiApiError extends Error {
+  override readonly name = 'GeminiApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The client to send through (one per container, shared/runtime/gemini.ts), or what to make one from. */
-export type GeminiOptions = (GeminiClientOptions | { client: GoogleGenAI }) & {
+export type GeminiOptions = (GeminiClientOptions | { client: GeminiClient }) & {
   retry?: Partial<RetryOptions>;
   /** The clock a per-day quota's reset is reckoned from (tests). */
   now?: () => number;
@@ -54,7 +76,7 @@ function quotaNameOf(violation: QuotaViolation): QuotaName<'gemini'> | undefined
  * each is used up, 100 %.
  */
 function reportSpentQuotas(error: unknown, onQuota: QuotaObserver | undefined): void {
-  if (!onQuota || !(error instanceof ApiError) || error.status !== 429) return;
+  if (!onQuota || !(error instanceof GeminiApiError) || error.status !== 429) return;
   const reported = new Set<string>();
   for (const violation of quotaViolations(errorBodyOf(error))) {
     const quota = quotaNameOf(violation);
@@ -68,25 +90,32 @@ function reportSpentQuotas(error: unknown, onQuota: QuotaObserver | undefined): 
 
 const SUMMARY_WORDS = 25;
 
+/** The API's Schema types are upper-case names (ai.google.dev/api/caching#Type; the SDK's `Type` enum). */
 const analysisSchema = {
-  type: Type.ARRAY,
+  type: 'ARRAY',
   items: {
-    type: Type.OBJECT,
+    type: 'OBJECT',
     properties: {
-      message_id: { type: Type.STRING },
-      is_new_project: { type: Type.BOOLEAN },
-      project_handle: { type: Type.STRING },
-      project_link: { type: Type.STRING },
-      summary: { type: Type.STRING },
+      message_id: { type: 'STRING' },
+      is_new_project: { type: 'BOOLEAN' },
+      project_handle: { type: 'STRING' },
+      project_link: { type: 'STRING' },
+      summary: { type: 'STRING' },
     },
     required: ['message_id', 'is_new_project', 'project_handle', 'project_link', 'summary'],
   },
 };
 const draftSchema = {
-  type: Type.OBJECT,
-  properties: { draft: { type: Type.STRING } },
+  type: 'OBJECT',
+  properties: { draft: { type: 'STRING' } },
   required: ['draft'],
 };
+
+/** generationConfig.thinkingConfig (ai.google.dev/api/generate-content#ThinkingConfig). */
+export interface ThinkingConfig {
+  thinkingBudget?: number;
+  thinkingLevel?: 'MINIMAL' | 'LOW' | 'MEDIUM' | 'HIGH';
+}
 const analysisAnswer = z.array(
   z.object({
     message_id: z.string(),
@@ -119,7 +148,7 @@ const words = (text: string, max: number) => text.trim().split(/\s+/).slice(0, m
 const THINKING: readonly { family: RegExp; config: ThinkingConfig | undefined }[] = [
   { family: /^gemini-2\.5-flash/, config: { thinkingBudget: 0 } },
   { family: /^gemini-2\.5-pro/, config: { thinkingBudget: 128 } },
-  { family: /^gemini-3/, config: { thinkingLevel: ThinkingLevel.LOW } },
+  { family: /^gemini-3/, config: { thinkingLevel: 'LOW' } },
   { family: /^gemini-(1\.5|2\.0)-/, config: undefined },
 ];
 
@@ -129,11 +158,8 @@ export function thinkingConfigFor(model: string): ThinkingConfig | undefined {
   return THINKING.find((t) => t.family.test(name))?.config;
 }
 
-/**
- * @google/genai throws ApiError whose message is the JSON error body and whose
- * `status` is the HTTP status (googleapis/js-genai src/_api_client.ts, throwErrorIfNotOK).
- */
-function errorBodyOf(error: ApiError): GoogleErrorBody {
+/** The error body a GeminiApiError carries as its message. */
+function errorBodyOf(error: GeminiApiError): GoogleErrorBody {
   try {
     return JSON.parse(error.message) as GoogleErrorBody;
   } catch {
@@ -143,7 +169,7 @@ function errorBodyOf(error: ApiError): GoogleErrorBody {
 
 export function toDigestError(error: unknown, now = Date.now()): Error {
   if (error instanceof InvalidResponseError) return error;
-  if (!(error instanceof ApiError))
+  if (!(error instanceof GeminiApiError))
     return new TransientError(`gemini request failed: ${(error as Error).message}`, { cause: error });
   const body = errorBodyOf(error);
   const detail = (body.error?.message ?? error.message).slice(0, 300);
@@ -179,23 +205,60 @@ export function toDigestError(error: unknown, now = Date.now()): Error {
   return new RateLimitedError(`gemini answered 429: ${detail}`, delay, { now });
 }
 
-/** The SDK client: it holds only its key, base URL and timeout, so a container can keep one for all its invocations. */
-export function createGeminiClient(options: GeminiClientOptions): GoogleGenAI {
-  return new GoogleGenAI({
+/** The client: only its key, base URL and timeout, so a container can keep one for all its invocations. */
+export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
+  return {
     apiKey: options.apiKey,
-    httpOptions: { baseUrl: options.baseUrl, timeout: options.timeoutMs ?? 60_000 },
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    timeoutMs: options.timeoutMs ?? 60_000,
+  };
+}
+
+interface GenerateContentAnswer {
+  candidates?: { content?: { parts?: { text?: unknown; thought?: unknown }[] }; finishReason?: string }[];
+}
+
+/** `models/{model}` unless the name has its collection already (the SDK's tModel for the Gemini API). */
+const resourceOf = (model: string) =>
+  model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+
+/** POST {base}/v1beta/{model}:generateContent with the key in x-goog-api-key; a non-2xx is a GeminiApiError. */
+async function generateContent(
+  client: GeminiClient,
+  model: string,
+  request: object,
+): Promise<GenerateContentAnswer> {
+  const response = await fetch(`${client.baseUrl}/v1beta/${resourceOf(model)}:generateContent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-goog-api-key': client.apiKey },
+    body: JSON.stringify(request),
+    signal: AbortSignal.timeout(client.timeoutMs),
   });
+  if (!response.ok) {
+    const body = response.headers.get('content-type')?.includes('application/json')
+      ? await response.json()
+      : { error: { message: await response.text(), code: response.status, status: response.statusText } };
+    throw new GeminiApiError(response.status, JSON.stringify(body));
+  }
+  return (await response.json()) as GenerateContentAnswer;
+}
+
+/** The first candidate's text parts, thoughts left out; undefined when it has none (the SDK's `text`). */
+function textOf(answer: GenerateContentAnswer): string | undefined {
+  const texts = (answer.candidates?.[0]?.content?.parts ?? []).filter(
+    (part): part is { text: string } => typeof part.text === 'string' && part.thought !== true,
+  );
+  return texts.length > 0 ? texts.map((part) => part.text).join('') : undefined;
 }
 
 /**
- * Gemini through @google/genai with structured JSON output: one request per
- * batch of posts, one for the draft. The SDK's own retries stay off (it retries
- * only when `httpOptions.retryOptions` is set: googleapis/js-genai
- * src/_api_client.ts, apiCall); ours are bounded by the caller's remaining time,
- * and a quota that resets later than that ends the step with RateLimitedError.
+ * Gemini with structured JSON output: one request per batch of posts, one for
+ * the draft. Nothing retries below this adapter; its retries are bounded by the
+ * caller's remaining time, and a quota that resets later than that ends the
+ * step with RateLimitedError.
  */
 export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
-  const ai = 'client' in options ? options.client : createGeminiClient(options);
+  const client = 'client' in options ? options.client : createGeminiClient(options);
   const retry: RetryOptions = { maxAttempts: 4, baseDelayMs: 1000, maxWaitMs: 20_000, ...options.retry };
 
   async function generate<T>(
@@ -210,18 +273,17 @@ export function createGeminiAnalyzer(options: GeminiOptions): Analyzer {
       let text: string | undefined;
       let finish: string | undefined;
       try {
-        const answer = await ai.models.generateContent({
-          model,
-          contents: prompt,
-          config: {
-            responseMimeType: 'application/json',
-            responseSchema: schema,
+        const answer = await generateContent(client, model, {
+          contents: [{ role: 'user', parts: [{ text: prompt }] }],
+          generationConfig: {
             temperature,
             maxOutputTokens: 16_384,
+            responseMimeType: 'application/json',
+            responseSchema: schema,
             ...(thinking ? { thinkingConfig: thinking } : {}),
           },
         });
-        text = answer.text;
+        text = textOf(answer);
         finish = answer.candidates?.[0]?.finishReason;
       } catch (error) {
         reportSpentQuotas(error, options.onQuota);

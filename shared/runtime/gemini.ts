@@ -1,17 +1,21 @@
-import type { GoogleGenAI } from '@google/genai/web';
-import { createGeminiAnalyzer, createGeminiClient, type GeminiClientOptions } from '../adapters/gemini';
+import {
+  createGeminiAnalyzer,
+  createGeminiClient,
+  type GeminiClient,
+  type GeminiClientOptions,
+} from '../adapters/gemini';
 import { quotaObserverFor } from '../observability/metrics';
 import type { Analyzer } from '../ports';
 import type { StepContext } from './step-context';
 
 /**
- * One SDK client per key, base URL and timeout for the container's life: AnalyzeBatch runs once per batch,
+ * One client per key, base URL and timeout for the container's life: AnalyzeBatch runs once per batch,
  * often many times in one warm container. The analyzer around it is per invocation, since its retry bounds
  * follow the invocation's remaining time.
  */
-const clients = new Map<string, GoogleGenAI>();
+const clients = new Map<string, GeminiClient>();
 
-export function geminiClientFor(options: GeminiClientOptions): GoogleGenAI {
+export function geminiClientFor(options: GeminiClientOptions): GeminiClient {
   const key = JSON.stringify([options.apiKey, options.baseUrl, options.timeoutMs]);
   let client = clients.get(key);
   if (!client) {

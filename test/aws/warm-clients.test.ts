@@ -1,9 +1,9 @@
 /**
  * "Built once per container": warm invocations of a function reuse the SDK clients the first one made.
  * The AnalyzeBatch function runs as Lambda runs it, against embedded S3 and DynamoDB and the Gemini
- * sandbox; Publish's wiring (publisherFor) runs as its handlers call it. The SDKs' client classes are
- * wrapped to count how many are constructed, so the test fails if a client is made per invocation again
- * (in a handler, in shared/runtime or in an adapter). Discord's REST client is the exception, made per
+ * sandbox; Publish's wiring (publisherFor) runs as its handlers call it. X's SDK client class and the
+ * Gemini adapter's client factory are wrapped to count how many clients are made, so the test fails if a
+ * client is made per invocation again (in a handler or in shared/runtime). Discord's REST client is the exception, made per
  * invocation on purpose (shared/adapters/discord.ts says why).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -17,16 +17,16 @@ import { batchInputKeyOf, type PlannedRow } from '../../shared/pipeline/plan-ana
 
 const constructed = vi.hoisted(() => ({ gemini: 0, x: 0 }));
 
-// The real classes, counted: each constructor call is one client made.
-vi.mock('@google/genai/web', async (importOriginal) => {
-  const sdk = await importOriginal<typeof import('@google/genai/web')>();
-  class CountedGoogleGenAI extends sdk.GoogleGenAI {
-    constructor(...args: ConstructorParameters<typeof sdk.GoogleGenAI>) {
-      super(...args);
+// The real factories and classes, counted: each call or constructor call is one client made.
+vi.mock('../../shared/adapters/gemini', async (importOriginal) => {
+  const adapter = await importOriginal<typeof import('../../shared/adapters/gemini')>();
+  return {
+    ...adapter,
+    createGeminiClient: (...args: Parameters<typeof adapter.createGeminiClient>) => {
       constructed.gemini += 1;
-    }
-  }
-  return { ...sdk, GoogleGenAI: CountedGoogleGenAI };
+      return adapter.createGeminiClient(...args);
+    },
+  };
 });
 vi.mock('twitter-api-v2', async (importOriginal) => {
   const sdk = await importOriginal<typeof import('twitter-api-v2')>();

@@ -1,5 +1,5 @@
 /**
- * Each real client (@discordjs/rest, @googleapis/sheets, @google/genai,
+ * Each real client (@discordjs/rest, @googleapis/sheets, the Gemini adapter's REST calls,
  * X and Typefully: x.test.ts, typefully.test.ts) against its sandbox server on
  * loopback: request shapes, auth failures, 429 with the server's wait, 5xx.
  */

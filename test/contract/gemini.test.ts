@@ -1,11 +1,12 @@
 /**
- * @google/genai and our Gemini adapter against the Gemini sandbox: the answer
+ * @google/genai and our Gemini adapter against the Gemini sandbox: the adapter
+ * sends what the SDK sends (it calls the REST API itself, without the SDK), the answer
  * shape, per-model quotas (per minute, per day until midnight Pacific), 429
  * bodies with and without RetryInfo, thinking budgets a model refuses, and a
  * bad key. The sandbox's clock is a variable the tests move, and the adapter's
  * sleep moves it too, so no test waits for real.
  */
-// The entry the adapter ships (shared/adapters/gemini.ts).
+// Google's own client, the reference the sandbox and the adapter are held to.
 import { ApiError, GoogleGenAI, Type } from '@google/genai/web';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -79,6 +80,31 @@ async function apiErrorOf(promise: Promise<unknown>): Promise<{ status: number; 
   expect(error).toBeInstanceOf(ApiError);
   return { status: (error as ApiError).status, body: JSON.parse((error as ApiError).message) };
 }
+
+describe('the request', () => {
+  it('is the one @google/genai sends for the same call: path, contents and generationConfig', async () => {
+    // Prepare
+    const { analyzer, sdk, sandbox } = await world();
+    await analyzer().analyzePosts(posts, settings);
+    const ours = sandbox.requests.at(-1) as {
+      contents: { parts: { text: string }[] }[];
+      generationConfig: Record<string, unknown>;
+    };
+    const ourPath = sandbox.faults.calls.at(-1)?.path;
+
+    // Act: the SDK asked the same, its config spelt the SDK's way.
+    await sdk().models.generateContent({
+      model: settings.model,
+      contents: ours.contents[0]?.parts[0]?.text ?? '',
+      config: ours.generationConfig,
+    });
+
+    // Assess
+    expect(sandbox.requests.at(-1)).toEqual(ours);
+    expect(sandbox.faults.calls.at(-1)?.path).toBe(ourPath);
+    expect(ourPath).toBe(`/v1beta/models/${settings.model}:generateContent`);
+  });
+});
 
 describe('the answer', () => {
   it('has candidates, finishReason and usageMetadata; thinking adds thoughtsTokenCount', async () => {

@@ -38,6 +38,9 @@ describe('a function asset', () => {
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code.match(/from\s*["'](node:)?http["']/)?.[0]).toBeUndefined();
     expect(code.match(/UND_ERR_\w+/)?.[0]).toBeUndefined();
+    // The AWS clients' credentials come from the environment only (infra/bundle-shims/aws-credentials.mjs).
+    expect(code).toContain('no AWS credentials in AWS_ACCESS_KEY_ID');
+    expect(code).not.toContain('defaultProvider::fromSSO');
     // The map is beside the bundle, not linked from it: Node never parses it at a cold start.
     expect(code).not.toContain('sourceMappingURL');
   }, 120_000);

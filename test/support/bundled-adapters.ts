@@ -9,6 +9,8 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
 import { createDiscordChannelSource } from '../../shared/adapters/discord';
 import { createGeminiAnalyzer } from '../../shared/adapters/gemini';
+import { createGoogleAuth, createSheetStore } from '../../shared/adapters/sheets';
+import { weightedLength } from '../../shared/domain/tweet-length';
 
 export interface Endpoints {
   discordUrl: string;
@@ -16,10 +18,22 @@ export interface Endpoints {
   channelId: string;
   geminiUrl: string;
   geminiKey: string;
+  sheetsUrl: string;
+  sheetsToken: string;
+  spreadsheetId: string;
+}
+
+/** X's weight of each text, by twitter-text as bundled (its polyfills and punycode are aliased). */
+export const weightsOf = (texts: readonly string[]) => texts.map(weightedLength);
+
+/** The buckets S3 lists, through the client the functions build from `process.env` (credentials included). */
+export async function bucketNames() {
+  const answer = await createS3Client().send(new ListBucketsCommand({}));
+  return answer.Buckets?.map((b) => b.Name);
 }
 
 export async function exercise(endpoints: Endpoints) {
-  const buckets = await createS3Client().send(new ListBucketsCommand({}));
+  const buckets = await bucketNames();
   const tables = await createDynamoDocumentClient().send(new ListTablesCommand({}));
   const channel = createDiscordChannelSource({
     token: endpoints.discordToken,
@@ -42,10 +56,17 @@ export async function exercise(endpoints: Endpoints) {
     ],
     { model: 'gemini-2.5-flash', topic: 'AI', language: 'English', temperature: 0.2 },
   );
+  const headers = await createSheetStore({
+    spreadsheetId: endpoints.spreadsheetId,
+    auth: createGoogleAuth(endpoints.sheetsToken),
+    rootUrl: `${endpoints.sheetsUrl}/`,
+    timeoutMs: 5_000,
+  }).ensureTab('Posts', ['message_id', 'summary']);
   return {
-    buckets: buckets.Buckets?.map((b) => b.Name),
+    buckets,
     tables: tables.TableNames,
     messages: page.length,
     analysed: analyses.map((a) => a.messageId),
+    headers,
   };
 }
