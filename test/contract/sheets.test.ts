@@ -343,16 +343,16 @@ describe('the fewest requests', () => {
     sandbox.faults.resetCalls();
 
     // Act
-    await sheet.moveRows(
-      'Posts',
-      'Archive 2026-12',
-      ['message_id', 'content'],
-      [
-        { rowNumber: 2, archiveValues: { message_id: '1', content: 'a' } },
-        { rowNumber: 3, archiveValues: { message_id: '2', content: 'b' } },
-        { rowNumber: 5, archiveValues: { message_id: '4', content: 'd' } },
-      ],
-    );
+    await sheet.moveRows({
+      mainTab: 'Posts',
+      mainHeaders: ['message_id', 'content'],
+      archiveTab: 'Archive 2026-12',
+      archiveHeaders: ['message_id', 'content'],
+      archiveRow: 2,
+      rows: [2, 3, 5],
+      drop: [],
+      stamp: {},
+    });
 
     // Assess
     expect(sandbox.faults.calls).toHaveLength(1);
