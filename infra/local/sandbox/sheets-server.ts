@@ -486,6 +486,8 @@ export async function startSheetsSandbox(options: {
       const requests =
         (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ?? [];
       for (const [i, r] of requests.entries()) {
+        const noGrid = (kind: string, id: unknown) =>
+          googleError(400, 'INVALID_ARGUMENT', `Invalid requests[${i}].${kind}: No grid with id: ${id}`);
         if (r.addSheet) {
           const properties = (r.addSheet.properties ?? {}) as { title?: string; sheetId?: number };
           const title = String(properties.title ?? `Sheet${nextSheetId}`);
@@ -530,12 +532,7 @@ export async function startSheetsSandbox(options: {
             endIndex?: number;
           };
           const entry = entryById(range.sheetId);
-          if (!entry)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].${kind}: No grid with id: ${range.sheetId}`,
-            );
+          if (!entry) return noGrid(kind, range.sheetId);
           const [title, tab] = entry;
           // Rows only: columns are never inserted or deleted by the pipeline.
           if (range.dimension !== 'ROWS')
@@ -577,12 +574,7 @@ export async function startSheetsSandbox(options: {
             length = 0,
           } = r.appendDimension as { sheetId?: number; dimension?: string; length?: number };
           const tab = byId(sheetId);
-          if (!tab)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].appendDimension: No grid with id: ${sheetId}`,
-            );
+          if (!tab) return noGrid('appendDimension', sheetId);
           if (length < 1)
             return googleError(
               400,
@@ -607,12 +599,7 @@ export async function startSheetsSandbox(options: {
           };
           const from = entryById(source.sheetId);
           const to = entryById(destination.sheetId);
-          if (!from || !to)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].cutPaste: No grid with id: ${from ? destination.sheetId : source.sheetId}`,
-            );
+          if (!from || !to) return noGrid('cutPaste', from ? destination.sheetId : source.sheetId);
           const prefix = `Invalid requests[${i}].cutPaste: `;
           const b = boundsOf(from[1], source);
           const top = destination.rowIndex ?? 0;
@@ -648,12 +635,7 @@ export async function startSheetsSandbox(options: {
             fields?: string;
           };
           const entry = entryById(range.sheetId);
-          if (!entry)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].repeatCell: No grid with id: ${range.sheetId}`,
-            );
+          if (!entry) return noGrid('repeatCell', range.sheetId);
           if (!fields)
             return googleError(
               400,
@@ -713,12 +695,7 @@ export async function startSheetsSandbox(options: {
             fields?: string;
           };
           const entry = [...copy].find(([, t]) => t.sheetId === properties.sheetId);
-          if (!entry)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].updateSheetProperties: No grid with id: ${properties.sheetId}`,
-            );
+          if (!entry) return noGrid('updateSheetProperties', properties.sheetId);
           const title = properties.title;
           if (fields.split(',').includes('title') && title && title !== entry[0]) {
             if (copy.has(title))
