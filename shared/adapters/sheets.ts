@@ -442,17 +442,24 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     const rowsIndex = rowsTab ? ranges.length - 1 : -1;
     // Everything before the streamed tab's data rows is collected (and retried) as one read; its rows are
     // handed over afterwards from the same answer.
+    const offset = tables.length + headerTabs.length;
     let answers: unknown[][][] = [];
+    // A column's cells are kept as strings as they arrive, not as the answer's one-cell rows.
+    let columnCells: string[][] = [];
     let rest: AsyncGenerator<{ range: number; row: unknown[] }> | undefined;
     try {
       if (ranges.length > 0)
         await call(async () => {
           answers = ranges.map(() => []);
+          columnCells = withGuess.map(() => []);
           const stream = batchGetRows(ranges);
           for (;;) {
             const next = await stream.next();
             if (next.done) return;
-            answers[next.value.range]?.push(next.value.row);
+            const { range, row } = next.value;
+            const column = columnCells[range - offset];
+            if (column) column.push(String(row[0] ?? ''));
+            else answers[range]?.push(row);
             if (next.value.range === rowsIndex) {
               rest = stream;
               return;
@@ -517,7 +524,6 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     if (rowsTab && !result.headers.has(rowsTab))
       result.headers.set(rowsTab, [...(headerCache.get(rowsTab) ?? [])]);
 
-    const offset = tables.length + headerTabs.length;
     const again: { tab: string; header: string; index: number }[] = [];
     for (const c of reads.columns ?? []) {
       const table = result.tables.get(c.tab);
@@ -529,7 +535,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       const guess = withGuess.findIndex((g) => g.tab === c.tab && g.header === c.header);
       if (actual < 0 || !exists(c.tab)) setColumn(c.tab, c.header, []);
       else if (guess >= 0 && withGuess[guess]?.index === actual)
-        setColumn(c.tab, c.header, firstCells(answers[offset + guess]));
+        setColumn(c.tab, c.header, columnCells[guess] ?? []);
       else again.push({ ...c, index: actual });
     }
     const late = await batchGet(again.map((c) => columnRange(c.tab, c.index)));
