@@ -91,7 +91,8 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   // Checked before Google's own 400 at 10 million: old months move out first, or nothing moves at all.
   // The move inserts its rows into the archive's grid after its last message: the grid grows by as many.
   const { maxCells } = deps.pipeline.sheet;
-  const archiveGrid = layout.tabs.find((t) => t.title === archiveTab)?.rowCount ?? 0;
+  // A month's new tab comes with Google's 1000 rows, and the move's rows are inserted on top of them.
+  const archiveGrid = layout.tabs.find((t) => t.title === archiveTab)?.rowCount ?? 1000;
   const room = await makeArchiveRoom(
     deps.sheet,
     deps.pipeline.sheet,
