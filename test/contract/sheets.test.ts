@@ -21,6 +21,18 @@ const BOOK = 'book-1';
 // Thirty seconds into a minute: the quota refills in 30 s.
 const START = Date.parse('2026-11-24T10:00:30Z');
 
+/** Rows of the two-column Posts tab moved to an archive tab of the same columns, nothing stamped. */
+const postsMove = (archiveTab: string, archiveRow: number, rows: number[]) => ({
+  mainTab: 'Posts',
+  mainHeaders: ['message_id', 'content'],
+  archiveTab,
+  archiveHeaders: ['message_id', 'content'],
+  archiveRow,
+  rows,
+  drop: [],
+  stamp: {},
+});
+
 let sandbox: SheetsSandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();
@@ -343,16 +355,7 @@ describe('the fewest requests', () => {
     sandbox.faults.resetCalls();
 
     // Act
-    await sheet.moveRows({
-      mainTab: 'Posts',
-      mainHeaders: ['message_id', 'content'],
-      archiveTab: 'Archive 2026-12',
-      archiveHeaders: ['message_id', 'content'],
-      archiveRow: 2,
-      rows: [2, 3, 5],
-      drop: [],
-      stamp: {},
-    });
+    await sheet.moveRows(postsMove('Archive 2026-12', 2, [2, 3, 5]));
 
     // Assess
     expect(sandbox.faults.calls).toHaveLength(1);
@@ -463,16 +466,7 @@ describe('the fewest requests', () => {
     sandbox.faults.resetCalls();
 
     // Act
-    await fresh.moveRows({
-      mainTab: 'Posts',
-      mainHeaders: ['message_id', 'content'],
-      archiveTab: 'Archive',
-      archiveHeaders: ['message_id', 'content'],
-      archiveRow: 3,
-      rows: [2],
-      drop: [],
-      stamp: {},
-    });
+    await fresh.moveRows(postsMove('Archive', 3, [2]));
 
     // Assess: refused (nothing happened), a look, then the move with appendDimension.
     expect(sandbox.faults.calls.map((c) => c.method)).toEqual(['POST', 'GET', 'POST']);
