@@ -692,8 +692,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
   /**
    * The server moves the rows, so the request grows with the runs of adjacent rows, not with what they
-   * hold. One atomic batchUpdate (developers.google.com/sheets/api/guides/batchupdate: "if any request is
-   * not valid, the entire update is unsuccessful and nothing is applied"), its requests applied in order:
+   * hold. One atomic batchUpdate (spreadsheets.batchUpdate reference: "If any request is not valid then the
+   * entire request will fail and nothing will be applied"), its requests applied in order:
    * empty rows after the archive's last message (insertDimension, which pushes anything below down rather
    * than pasting over it; appendDimension past the grid's last row: a paste past the grid is refused), a
    * cutPaste per run of rows and per run of columns the tabs hold in the same order (a main-tab column
