@@ -70,11 +70,31 @@ export interface RowUpdate {
   values: Record<string, string>;
 }
 
-export interface ArchiveMove {
-  /** The row in the main tab to delete. */
+/**
+ * Rows of the main tab moved to an archive tab by the server (cut and pasted, never read and sent again),
+ * so the request stays small whatever the rows hold.
+ */
+export interface RowsMove {
+  mainTab: string;
+  /** The main tab's header row: its columns are pasted under the archive's of the same name. */
+  mainHeaders: readonly string[];
+  archiveTab: string;
+  archiveHeaders: readonly string[];
+  /** The archive tab's row after its last message (A1): the moved rows go there, in their order. */
+  archiveRow: number;
+  /** Main-tab rows (A1 numbers, ascending) moved to the archive tab. */
+  rows: readonly number[];
+  /** Main-tab rows (A1 numbers, ascending) only deleted: their message is archived already. */
+  drop: readonly number[];
+  /** Cells every moved row gets in the archive tab, by header: the same for each row of the move. */
+  stamp: Readonly<Record<string, string>>;
+}
+
+/** A data row of a tab, as streamed: cells in its header order (trailing empty cells left out). */
+export interface TabRow {
+  /** 1-based, as in A1 notation (row 1 is the header). */
   rowNumber: number;
-  /** The row to append to the archive tab, or undefined when it is already there. */
-  archiveValues: Record<string, string> | undefined;
+  cells: string[];
 }
 
 /** A tab to make sure of: it exists and its header row holds every one of `headers`. */
@@ -90,10 +110,10 @@ export interface SheetReads {
   /** One column (by header name) of a tab: data rows only. */
   columns?: readonly { tab: string; header: string }[];
   /**
-   * The first `rows` data rows of a tab (row 2 on) as arrays in its header order, read with the rest:
-   * a tab too long to hold is read a window at a time, the first one in this read, `readRows` after it.
+   * Every data row of a tab (row 2 on), last in the same read: handed over as the answer is parsed, so
+   * a tab of any length is one request and only the row at hand is held.
    */
-  window?: { tab: string; rows: number };
+  rows?: { tab: string };
 }
 
 /** Every tab of the spreadsheet and the grid cells they hold (Google counts rowCount × columnCount). */
@@ -103,33 +123,24 @@ export interface SheetLayout {
 }
 
 export interface OpenedTabs {
-  /** Each ensured tab's header row afterwards, and the window's tab's. */
+  /** Each ensured tab's header row afterwards, and the streamed tab's. */
   headers: Map<string, string[]>;
   tables: Map<string, SheetTable>;
   /** Values of each requested column, by tab; [] for a tab without that header. */
   columns: Map<string, string[]>;
   /** A requested column by tab and header: several columns of one tab are read at once. */
   column(tab: string, header: string): string[];
-  /** The window's data rows, cells in header order (trailing empty rows and cells left out). */
-  window: string[][];
+  /**
+   * The streamed tab's data rows in row order (trailing empty rows left out); empty without `reads.rows`.
+   * Read it once, before the next request of the store that needs its answer parsed.
+   */
+  rows: AsyncIterable<TabRow>;
 }
 
 /** Cell writes of several tabs, each values:batchUpdate sent as soon as the next range would take it over the payload limit. */
 export interface CellWriter {
   write(tab: string, headers: readonly string[], update: RowUpdate): Promise<void>;
   /** Send what is left; nothing is sent when nothing was written. */
-  close(): Promise<void>;
-}
-
-/**
- * An archive move given a row at a time, in ascending row order: each atomic batchUpdate (rows appended to
- * the archive tab and deleted from the main tab together) is sent as soon as the next row would take it
- * over the payload limit, so only one request's rows are held.
- */
-export interface RowMover {
-  add(move: ArchiveMove): Promise<void>;
-  /** Main-tab rows deleted by the requests sent so far: rows below them are that many rows higher now. */
-  readonly rowsDeleted: number;
   close(): Promise<void>;
 }
 
@@ -165,11 +176,6 @@ export interface SheetStore {
     rows: Iterable<Record<string, string>> | AsyncIterable<Record<string, string>>,
   ): Promise<void>;
   /**
-   * `count` rows of a tab from row `firstRow` (1-based, A1 rows), cells in header order, in one read;
-   * trailing empty rows are left out, as the API does.
-   */
-  readRows(tab: string, firstRow: number, count: number): Promise<string[][]>;
-  /**
    * The spreadsheet's tabs and cells in use: one spreadsheets.get, kept for the
    * store's lifetime. A layout handed over by an earlier step of the same run
    * is taken instead of the request (a stale sheet id is looked up again).
@@ -189,18 +195,12 @@ export interface SheetStore {
   /** Write some cells of existing rows, in one request. */
   updateRows(tab: string, headers: readonly string[], updates: readonly RowUpdate[]): Promise<void>;
   /**
-   * Append rows to the archive tab and delete rows of the main tab in one
-   * atomic batchUpdate: either both happen or neither does. An archive tab
-   * the spreadsheet does not have yet is added in the same batchUpdate.
+   * Move rows of the main tab to the archive tab and delete them (and the `drop` rows) from the main tab
+   * in one atomic batchUpdate: either all happens or nothing does. An archive tab the spreadsheet does not
+   * have yet is added in the same batchUpdate. The request grows with the runs of adjacent rows, not with
+   * what they hold; past the payload limit it is split top down, each part atomic.
    */
-  moveRows(
-    mainTab: string,
-    archiveTab: string,
-    archiveHeaders: readonly string[],
-    moves: readonly ArchiveMove[],
-  ): Promise<void>;
-  /** The same move given a row at a time (see RowMover). */
-  rowMover(mainTab: string, archiveTab: string, archiveHeaders: readonly string[]): RowMover;
+  moveRows(move: RowsMove): Promise<void>;
   /** The tabs and cells in use of another spreadsheet the same credentials reach: one spreadsheets.get. */
   layoutOf(spreadsheetId: string): Promise<SheetLayout>;
   /**

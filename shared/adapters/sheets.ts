@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
+import { JSONParser } from '@streamparser/json';
 import { MAX_PAYLOAD_BYTES } from '../domain/sheet-payload';
 import {
   errorForStatus,
@@ -9,15 +10,15 @@ import {
   UnknownOutcomeError,
 } from '../errors';
 import type {
-  ArchiveMove,
   CellWriter,
   OpenedTabs,
   QuotaObserver,
-  RowMover,
+  RowsMove,
   RowUpdate,
   SheetLayout,
   SheetStore,
   SheetTable,
+  TabRow,
   TabSpec,
   TabUpdate,
 } from '../ports';
@@ -105,9 +106,6 @@ export function byPayload<T>(
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
-
-/** `{"userEnteredValue":{"stringValue":` and `}}` around a cell's JSON string in appendCells. */
-const CELL_WRAPPING_BYTES = JSON.stringify({ userEnteredValue: { stringValue: '' } }).length - 2;
 
 /** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
 export const SHEETS_MAX_BACKOFF_MS = 64_000;
@@ -340,6 +338,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
   const rowOf = (headers: readonly string[], values: Record<string, string>) =>
     headers.map((h) => values[h] ?? '');
 
+  const firstCells = (rows: unknown[][] | undefined) => (rows ?? []).map((r) => String(r[0] ?? ''));
+
   const tableOf = (rows: unknown[][] | null | undefined): SheetTable => {
     const [head = [], ...data] = rows ?? [];
     const headers = head.map(String);
@@ -351,10 +351,6 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       })),
     };
   };
-
-  /** `count` whole rows from `first` (A1 row numbers). */
-  const rowsRange = (tab: string, first: number, count: number) =>
-    `${quote(tab)}!${first}:${first + Math.max(1, count) - 1}`;
 
   /** An answer's rows as arrays of strings: compact, unlike a record per row (100,000 rows of them are hundreds of MB). */
   const cellsOf = (rows: unknown[][] | null | undefined): string[][] =>
@@ -368,27 +364,66 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     return `${quote(tab)}!${letter}2:${letter}`;
   };
 
-  async function batchGet(ranges: string[]) {
+  const root = options.rootUrl.endsWith('/') ? options.rootUrl : `${options.rootUrl}/`;
+
+  /**
+   * values:batchGet (developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/batchGet: the
+   * answer's valueRanges in the order of the ranges asked), its answer parsed as it arrives: each row is
+   * handed over with its range's index, so a tab of any length is one request and never held whole. The
+   * 2 MB the limits page recommends is a request's payload; this request's is its URL.
+   */
+  async function* batchGetRows(ranges: readonly string[]): AsyncGenerator<{ range: number; row: unknown[] }> {
+    const url = new URL(`v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values:batchGet`, root);
+    for (const range of ranges) url.searchParams.append('ranges', range);
+    url.searchParams.set('majorDimension', 'ROWS');
+    const { token } = await options.auth.getAccessToken();
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(request.timeout),
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      // Google's error body: {"error":{"code","message","status"}}; toDigestError reads status and message.
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+      } catch {}
+      throw Object.assign(new Error(message), { status: response.status });
+    }
+    const parser = new JSONParser({ paths: ['$.valueRanges.*.values.*'], keepStack: false });
+    const parsed: { range: number; row: unknown[] }[] = [];
+    // The stack is root, valueRanges, the valueRange (its key is the range's index), its values.
+    parser.onValue = ({ value, stack }) => {
+      parsed.push({ range: Number(stack[2]?.key), row: value as unknown[] });
+    };
+    for await (const chunk of response.body) {
+      parser.write(chunk);
+      yield* parsed.splice(0);
+    }
+    if (!parser.isEnded) throw new Error('values:batchGet answer ended early');
+  }
+
+  /** One values:batchGet, collected: each range's rows. */
+  async function batchGet(ranges: string[]): Promise<unknown[][][]> {
     if (ranges.length === 0) return [];
-    const answer = await call(() =>
-      api.spreadsheets.values.batchGet({ spreadsheetId, ranges, majorDimension: 'ROWS' }, request),
-    );
-    return answer.data.valueRanges ?? [];
+    return call(async () => {
+      const answers: unknown[][][] = ranges.map(() => []);
+      for await (const { range, row } of batchGetRows(ranges)) answers[range]?.push(row);
+      return answers;
+    });
   }
 
   async function openTabs(specs: readonly TabSpec[], reads: Parameters<SheetStore['openTabs']>[1]) {
     const exists = (tab: string) => !layoutCache || layoutCache.tabs.some((t) => t.title === tab);
     const tables = [...new Set(reads.tables ?? [])].filter(exists);
     const specOf = (tab: string) => specs.find((s) => s.tab === tab);
-    // Every tab whose header row matters: the ensured ones and those a column is read from.
-    const windowTab = reads.window && exists(reads.window.tab) ? reads.window.tab : undefined;
+    // The streamed tab is read whole, last: its first row is its header row, the rest its data rows.
+    const rowsTab =
+      reads.rows && exists(reads.rows.tab) && !tables.includes(reads.rows.tab) ? reads.rows.tab : undefined;
+    // Every other tab whose header row matters: the ensured ones and those a column is read from.
     const headerTabs = [
-      ...new Set([
-        ...specs.map((s) => s.tab),
-        ...(reads.columns ?? []).map((c) => c.tab),
-        ...(windowTab ? [windowTab] : []),
-      ]),
-    ].filter((t) => exists(t) && !tables.includes(t));
+      ...new Set([...specs.map((s) => s.tab), ...(reads.columns ?? []).map((c) => c.tab)]),
+    ].filter((t) => exists(t) && !tables.includes(t) && t !== rowsTab);
     // A column's place is known before its header row is read: where we put it (the spec's order),
     // checked against the header row in the same answer and read again only if the user moved it.
     const guessed = (reads.columns ?? [])
@@ -402,11 +437,35 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       ...tables.map(quote),
       ...headerTabs.map((t) => `${quote(t)}!1:1`),
       ...withGuess.map((c) => columnRange(c.tab, c.index)),
-      ...(windowTab && reads.window ? [rowsRange(windowTab, 2, reads.window.rows)] : []),
+      ...(rowsTab ? [quote(rowsTab)] : []),
     ];
-    let answers: sheets_v4.Schema$ValueRange[];
+    const rowsIndex = rowsTab ? ranges.length - 1 : -1;
+    // Everything before the streamed tab's data rows is collected (and retried) as one read; its rows are
+    // handed over afterwards from the same answer.
+    const offset = tables.length + headerTabs.length;
+    let answers: unknown[][][] = [];
+    // A column's cells are kept as strings as they arrive, not as the answer's one-cell rows.
+    let columnCells: string[][] = [];
+    let rest: AsyncGenerator<{ range: number; row: unknown[] }> | undefined;
     try {
-      answers = await batchGet(ranges);
+      if (ranges.length > 0)
+        await call(async () => {
+          answers = ranges.map(() => []);
+          columnCells = withGuess.map(() => []);
+          const stream = batchGetRows(ranges);
+          for (;;) {
+            const next = await stream.next();
+            if (next.done) return;
+            const { range, row } = next.value;
+            const column = columnCells[range - offset];
+            if (column) column.push(String(row[0] ?? ''));
+            else answers[range]?.push(row);
+            if (next.value.range === rowsIndex) {
+              rest = stream;
+              return;
+            }
+          }
+        });
     } catch (error) {
       // A tab assumed to exist does not: look at the spreadsheet once, then create what is missing.
       if (!layoutCache && isMissingTab(error)) {
@@ -422,20 +481,21 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       tables: new Map(),
       columns: new Map(),
       column: (tab, header) => byHeader.get(columnKey(tab, header)) ?? [],
-      window: windowTab ? cellsOf(answers[ranges.length - 1]?.values) : [],
+      rows: streamedRows(rest),
     };
     const setColumn = (tab: string, header: string, values: string[]) => {
       result.columns.set(tab, values);
       byHeader.set(columnKey(tab, header), values);
     };
     tables.forEach((tab, i) => {
-      const table = tableOf(answers[i]?.values);
+      const table = tableOf(answers[i]);
       result.tables.set(tab, table);
       headerCache.set(tab, table.headers);
     });
     headerTabs.forEach((tab, i) => {
-      headerCache.set(tab, (answers[tables.length + i]?.values?.[0] ?? []).map(String));
+      headerCache.set(tab, (answers[tables.length + i]?.[0] ?? []).map(String));
     });
+    if (rowsTab) headerCache.set(rowsTab, (answers[rowsIndex]?.[0] ?? []).map(String));
 
     const structure: sheets_v4.Schema$Request[] = [];
     for (const spec of specs) {
@@ -461,10 +521,9 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       );
     }
     for (const spec of specs) result.headers.set(spec.tab, [...(headerCache.get(spec.tab) ?? spec.headers)]);
-    if (windowTab && !result.headers.has(windowTab))
-      result.headers.set(windowTab, [...(headerCache.get(windowTab) ?? [])]);
+    if (rowsTab && !result.headers.has(rowsTab))
+      result.headers.set(rowsTab, [...(headerCache.get(rowsTab) ?? [])]);
 
-    const offset = tables.length + headerTabs.length;
     const again: { tab: string; header: string; index: number }[] = [];
     for (const c of reads.columns ?? []) {
       const table = result.tables.get(c.tab);
@@ -476,22 +535,27 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       const guess = withGuess.findIndex((g) => g.tab === c.tab && g.header === c.header);
       if (actual < 0 || !exists(c.tab)) setColumn(c.tab, c.header, []);
       else if (guess >= 0 && withGuess[guess]?.index === actual)
-        setColumn(
-          c.tab,
-          c.header,
-          (answers[offset + guess]?.values ?? []).map((r) => String(r[0] ?? '')),
-        );
+        setColumn(c.tab, c.header, columnCells[guess] ?? []);
       else again.push({ ...c, index: actual });
     }
     const late = await batchGet(again.map((c) => columnRange(c.tab, c.index)));
     again.forEach((c, i) => {
-      setColumn(
-        c.tab,
-        c.header,
-        (late[i]?.values ?? []).map((r) => String(r[0] ?? '')),
-      );
+      setColumn(c.tab, c.header, firstCells(late[i]));
     });
     return result;
+  }
+
+  /** The streamed tab's data rows from row 2: a failure midway is the step's to retry (rows were handed over). */
+  async function* streamedRows(
+    stream: AsyncGenerator<{ range: number; row: unknown[] }> | undefined,
+  ): AsyncGenerator<TabRow> {
+    if (!stream) return;
+    let rowNumber = 2;
+    try {
+      for await (const { row } of stream) yield { rowNumber: rowNumber++, cells: cellsOf([row])[0] ?? [] };
+    } catch (error) {
+      throw toDigestError(error, false);
+    }
   }
 
   /** One range per run of adjacent columns of the row (not one per cell). */
@@ -617,113 +681,231 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       if (chunk.length > 0) await send();
     },
 
-    async readRows(tab, firstRow, count) {
-      // batchGet, not values.get: one method for every read of values.
-      const [answer] = await batchGet([rowsRange(tab, firstRow, count)]);
-      return cellsOf(answer?.values);
-    },
-
     async updateRows(tab, headers, updates) {
       if (updates.length === 0) return;
       await updateTabs([{ tab, headers, updates }]);
     },
 
-    async moveRows(mainTab, archiveTab, archiveHeaders, moves: readonly ArchiveMove[]) {
-      const mover = rowMover(mainTab, archiveTab, archiveHeaders);
-      for (const move of [...moves].sort((a, b) => a.rowNumber - b.rowNumber)) await mover.add(move);
-      await mover.close();
-    },
-
-    rowMover,
+    moveRows,
     cellWriter,
   };
 
   /**
-   * Top down in chunks under the payload limit, each one atomic batchUpdate: a chunk's rows are appended
-   * and deleted together, so a crash between chunks loses and repeats nothing. A chunk is sent as soon as
-   * the next row would take it over the limit, so only its rows are held.
+   * The server moves the rows, so the request grows with the runs of adjacent rows, not with what they
+   * hold. One atomic batchUpdate (spreadsheets.batchUpdate reference: "If any request is not valid then the
+   * entire request will fail and nothing will be applied"), its requests applied in order:
+   * empty rows after the archive's last message (insertDimension, which pushes anything below down rather
+   * than pasting over it; appendDimension past the grid's last row: a paste past the grid is refused), a
+   * cutPaste per run of rows and per run of columns the tabs hold in the same order (a main-tab column
+   * goes under the archive's column of the same name, whatever the order a user left), one repeatCell per
+   * archive-only column over all the moved rows, then the runs deleted from the bottom up. Past the
+   * payload limit the move is split top down, each part atomic: a crash between parts loses nothing and
+   * repeats nothing (a re-run finds the moved rows in the archive tab and only deletes what is left).
    */
-  function rowMover(mainTab: string, archiveTab: string, archiveHeaders: readonly string[]): RowMover {
-    // Rows held as their cells, the request's objects (three a cell) made only when it is sent.
-    let pending: { rowNumber: number; cells: string[] | undefined }[] = [];
-    let bytes = 0;
+  async function moveRows(move: RowsMove, again = false): Promise<void> {
+    const spans = spansOf(move.rows, move.drop);
+    if (spans.length === 0) return;
+    const stampHeaders = Object.keys(move.stamp);
+    const columns = columnRuns(move.mainHeaders, move.archiveHeaders, stampHeaders);
     let deleted = 0;
-    let last = 0;
-
-    async function requestsFor(chunk: typeof pending): Promise<sheets_v4.Schema$Request[]> {
-      await loadLayout();
-      const mainId = sheetIdOf(mainTab);
-      if (mainId === undefined) throw new TransientError('sheet tabs are not known yet');
-      // A month's first move adds its tab, in the same atomic batchUpdate as the first chunk.
-      const requests = sheetIdOf(archiveTab) === undefined ? addTabRequests(archiveTab, archiveHeaders) : [];
-      const archiveId = sheetIdOf(archiveTab) ?? 0;
-      const rows = chunk.flatMap((m) =>
-        m.cells ? [{ values: m.cells.map((v) => ({ userEnteredValue: { stringValue: v } })) }] : [],
-      );
-      if (rows.length > 0)
-        requests.push({ appendCells: { sheetId: archiveId, fields: 'userEnteredValue', rows } });
-      // Adjacent rows are one deleteDimension; from the bottom up so the row numbers still in the list stay true.
-      const spans: { start: number; end: number }[] = [];
-      for (const m of chunk) {
-        const row = m.rowNumber - deleted;
-        const span = spans.at(-1);
-        if (span && span.end === row - 1) span.end = row;
-        else spans.push({ start: row, end: row });
-      }
-      for (const span of spans.reverse()) {
-        requests.push({
-          deleteDimension: {
-            range: { sheetId: mainId, dimension: 'ROWS', startIndex: span.start - 1, endIndex: span.end },
-          },
-        });
-      }
-      return requests;
-    }
-
-    async function send() {
-      const chunk = pending;
+    let archived = 0;
+    let parts = 0;
+    let pending: typeof spans = [];
+    let bytes = 0;
+    const send = async () => {
+      const part = pending;
       pending = [];
       bytes = 0;
-      const once = async () => {
-        const requests = await requestsFor(chunk);
+      const requests = await moveRequests(move, part, columns, deleted, archived);
+      try {
         await call(
           () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } }, request),
           true,
         );
-      };
-      try {
-        await once();
       } catch (error) {
-        // "No grid with id": a tab was replaced since the layout was handed over. The batchUpdate
-        // is atomic, so nothing happened: look at the spreadsheet and send the chunk again.
-        if (!handedOverLayout || !(error instanceof Error) || !/No grid with id/.test(error.message))
-          throw error;
+        // "No grid with id" or a grid smaller than the layout said: a tab was replaced or resized since the
+        // layout was handed over. The batchUpdate is atomic, so nothing happened: look again and redo.
+        const stale = error instanceof Error && /No grid with id|exceeds grid limits/.test(error.message);
+        if (!stale || !handedOverLayout || again || parts > 0) throw error;
         layoutCache = undefined;
         handedOverLayout = false;
-        await once();
+        throw new StaleLayout();
       }
-      deleted += chunk.length;
-    }
-
-    return {
-      get rowsDeleted() {
-        return deleted;
-      },
-      async add(move) {
-        // The deletes of a chunk are counted off the rows below it: that needs the rows top down.
-        if (move.rowNumber <= last)
-          throw new PermanentError(`archive moves out of row order: ${move.rowNumber} after ${last}`);
-        last = move.rowNumber;
-        const cells = move.archiveValues ? rowOf(archiveHeaders, move.archiveValues) : undefined;
-        // The cells' JSON and each cell's {"userEnteredValue":{"stringValue":…}} around it, and the delete.
-        const size = (cells ? jsonBytes(cells) + cells.length * CELL_WRAPPING_BYTES : 2) + 120;
-        if (pending.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
-        pending.push({ rowNumber: move.rowNumber, cells });
-        bytes += size;
-      },
-      async close() {
-        if (pending.length > 0) await send();
-      },
+      parts += 1;
+      for (const span of part) {
+        deleted += span.end - span.start + 1;
+        if (span.moved) archived += span.end - span.start + 1;
+      }
     };
+    try {
+      for (const span of spans) {
+        // A cutPaste per run of columns and a deleteDimension: about 250 and 130 bytes of JSON.
+        const size = (span.moved ? 250 * columns.length : 0) + 130;
+        if (pending.length > 0 && bytes + size > MAX_PAYLOAD_BYTES - 4_000) await send();
+        pending.push(span);
+        bytes += size;
+      }
+      if (pending.length > 0) await send();
+    } catch (error) {
+      if (!(error instanceof StaleLayout)) throw error;
+      await moveRows(move, true);
+    }
   }
+
+  /** One part of a move as batchUpdate requests; `deleted` and `archived`: rows earlier parts moved. */
+  async function moveRequests(
+    move: RowsMove,
+    spans: readonly MoveSpan[],
+    columns: readonly ColumnRun[],
+    deleted: number,
+    archived: number,
+  ): Promise<sheets_v4.Schema$Request[]> {
+    await loadLayout();
+    const mainId = sheetIdOf(move.mainTab);
+    if (mainId === undefined) throw new TransientError('sheet tabs are not known yet');
+    // A month's first move adds its tab, in the same atomic batchUpdate as the first part.
+    const requests =
+      sheetIdOf(move.archiveTab) === undefined ? addTabRequests(move.archiveTab, move.archiveHeaders) : [];
+    const archiveId = sheetIdOf(move.archiveTab) ?? 0;
+    const archiveGrid = layoutCache?.tabs.find((t) => t.sheetId === archiveId);
+    const mainGrid = layoutCache?.tabs.find((t) => t.sheetId === mainId);
+    let rows = 0;
+    for (const span of spans) if (span.moved) rows += span.end - span.start + 1;
+    const first = move.archiveRow - 1 + archived;
+    if (rows > 0) {
+      const gridRows = archiveGrid?.rowCount ?? 1000;
+      if (first < gridRows) {
+        requests.push({
+          insertDimension: {
+            range: { sheetId: archiveId, dimension: 'ROWS', startIndex: first, endIndex: first + rows },
+            // The rows after the insertion lend their format: the one before may be the header row.
+            inheritFromBefore: false,
+          },
+        });
+      } else {
+        requests.push({
+          appendDimension: { sheetId: archiveId, dimension: 'ROWS', length: first + rows - gridRows },
+        });
+      }
+      if (archiveGrid && layoutCache) {
+        const grown = Math.max(gridRows, first) + rows;
+        layoutCache.cellsUsed += (grown - archiveGrid.rowCount) * archiveGrid.columnCount;
+        archiveGrid.rowCount = grown;
+      }
+    }
+    let target = first;
+    for (const span of spans) {
+      if (!span.moved) continue;
+      const top = span.start - 1 - deleted;
+      const height = span.end - span.start + 1;
+      for (const c of columns) {
+        requests.push({
+          cutPaste: {
+            source: {
+              sheetId: mainId,
+              startRowIndex: top,
+              endRowIndex: top + height,
+              startColumnIndex: c.main,
+              endColumnIndex: c.main + c.width,
+            },
+            destination: { sheetId: archiveId, rowIndex: target, columnIndex: c.archive },
+            pasteType: 'PASTE_NORMAL',
+          },
+        });
+      }
+      target += height;
+    }
+    if (rows > 0) {
+      for (const [header, value] of Object.entries(move.stamp)) {
+        const column = move.archiveHeaders.indexOf(header);
+        if (column < 0) continue;
+        requests.push({
+          repeatCell: {
+            range: {
+              sheetId: archiveId,
+              startRowIndex: first,
+              endRowIndex: first + rows,
+              startColumnIndex: column,
+              endColumnIndex: column + 1,
+            },
+            cell: { userEnteredValue: { stringValue: value } },
+            fields: 'userEnteredValue',
+          },
+        });
+      }
+    }
+    // Adjacent runs are one deleteDimension; from the bottom up so the row numbers above stay true.
+    const deletes: { start: number; end: number }[] = [];
+    for (const span of spans) {
+      const last = deletes.at(-1);
+      if (last && last.end + 1 === span.start) last.end = span.end;
+      else deletes.push({ start: span.start, end: span.end });
+    }
+    for (const d of deletes.reverse()) {
+      requests.push({
+        deleteDimension: {
+          range: {
+            sheetId: mainId,
+            dimension: 'ROWS',
+            startIndex: d.start - 1 - deleted,
+            endIndex: d.end - deleted,
+          },
+        },
+      });
+      if (mainGrid && layoutCache) {
+        mainGrid.rowCount -= d.end - d.start + 1;
+        layoutCache.cellsUsed -= (d.end - d.start + 1) * mainGrid.columnCount;
+      }
+    }
+    return requests;
+  }
+}
+
+/** Thrown inside a move whose handed-over layout proved stale before any part was sent. */
+class StaleLayout extends Error {}
+
+/** A run of adjacent main-tab rows (A1 numbers, inclusive), moved to the archive or only deleted. */
+interface MoveSpan {
+  start: number;
+  end: number;
+  moved: boolean;
+}
+
+/** Runs of adjacent rows, top down; a moved and a dropped run never share one. */
+export function spansOf(moved: readonly number[], dropped: readonly number[]): MoveSpan[] {
+  const all = [
+    ...moved.map((row) => ({ row, moved: true })),
+    ...dropped.map((row) => ({ row, moved: false })),
+  ].sort((a, b) => a.row - b.row);
+  const spans: MoveSpan[] = [];
+  for (const { row, moved: isMoved } of all) {
+    const last = spans.at(-1);
+    if (last && last.end === row) throw new PermanentError(`row ${row} is both moved and dropped`);
+    if (last && last.end + 1 === row && last.moved === isMoved) last.end = row;
+    else spans.push({ start: row, end: row, moved: isMoved });
+  }
+  return spans;
+}
+
+/** Columns of the main tab under the archive's of the same name, as runs both tabs hold in one order. */
+interface ColumnRun {
+  main: number;
+  archive: number;
+  width: number;
+}
+
+export function columnRuns(
+  mainHeaders: readonly string[],
+  archiveHeaders: readonly string[],
+  skip: readonly string[],
+): ColumnRun[] {
+  const runs: ColumnRun[] = [];
+  mainHeaders.forEach((header, main) => {
+    const archive = header && !skip.includes(header) ? archiveHeaders.indexOf(header) : -1;
+    if (archive < 0) return;
+    const last = runs.at(-1);
+    if (last && last.main + last.width === main && last.archive + last.width === archive) last.width += 1;
+    else runs.push({ main, archive, width: 1 });
+  });
+  return runs;
 }

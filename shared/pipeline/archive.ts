@@ -2,13 +2,11 @@ import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { archiveTabFor, archiveTabsIn, grownLayout, layoutFromNotes } from '../domain/archive-tab';
 import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
-import { FIRST_WINDOW_ROWS } from '../domain/sheet-payload';
 import type { ObjectStore, SheetStore, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
 import { makeArchiveRoom } from './archive-rotation';
 import { chunkFilesOf, csvKeyOf, rawKeyOf } from './collect';
 import { type StepInput, skipped, stepOutcome, succeeded } from './run-state';
-import { tabRows } from './tab-windows';
 import { csvRunOf } from './upload';
 
 export interface ArchiveDeps {
@@ -53,10 +51,9 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  // One look (sheet ids, cells in use), one read (the main tab's keys and its first window of rows, the
-  // archive tabs' keys), one move. The rows are moved with the values the sheet holds, not rebuilt from
-  // the run's files: the draft covers earlier runs' rows too, and a user may have edited any cell since.
-  // A main tab longer than a window is read a window at a time, each sent on to the move as it is read.
+  // One look (sheet ids, cells in use), one read (the key columns of the main and the archive tabs), one
+  // move. The server moves the rows with the values the sheet holds, not rebuilt from the run's files:
+  // the draft covers earlier runs' rows too, and a user may have edited any cell since.
   const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
   const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
@@ -69,7 +66,6 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
     ],
     {
       columns: [mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })),
-      window: { tab: mainTab, rows: FIRST_WINDOW_ROWS },
     },
   );
   // A month's first run: the move adds the new tab in its first atomic batchUpdate.
@@ -83,50 +79,42 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
     });
   }
   const mainKeys = opened.column(mainTab, KEY_COLUMN);
-  let appendedRows = 0;
-  for (const id of mainKeys) if (covered.has(id) && !alreadyArchived.has(id)) appendedRows += 1;
-  const archiveRow = opened.column(archiveTab, KEY_COLUMN).length + 1;
+  // Rows by their key (row 2 on): the draft's rows not archived yet move, those archived already are
+  // only deleted (a re-run after a crash), every other row stays.
+  const rows: number[] = [];
+  const drop: number[] = [];
+  mainKeys.forEach((id, i) => {
+    if (!covered.has(id)) return;
+    (alreadyArchived.has(id) ? drop : rows).push(i + 2);
+  });
+  const archiveRow = opened.column(archiveTab, KEY_COLUMN).length + 2;
   // Checked before Google's own 400 at 10 million: old months move out first, or nothing moves at all.
+  // The move inserts its rows into the archive's grid after its last message: the grid grows by as many.
   const { maxCells } = deps.pipeline.sheet;
+  // A month's new tab comes with Google's 1000 rows, and the move's rows are inserted on top of them.
+  const archiveGrid = layout.tabs.find((t) => t.title === archiveTab)?.rowCount ?? 1000;
   const room = await makeArchiveRoom(
     deps.sheet,
     deps.pipeline.sheet,
     layout,
     archiveTab,
-    grownLayout(layout, archiveTab, archiveRow, appendedRows, archiveHeaders.length).cellsUsed,
+    grownLayout(layout, archiveTab, Math.max(archiveGrid, archiveRow - 1), rows.length, archiveHeaders.length)
+      .cellsUsed,
   );
   const { cellsAfter } = room;
 
-  const headers = opened.headers.get(mainTab) ?? [];
-  const keyIndex = headers.indexOf(KEY_COLUMN);
-  const processedAt = deps.now().toISOString();
-  const mover = deps.sheet.rowMover(mainTab, archiveTab, archiveHeaders);
-  let moved = 0;
-  let appended = 0;
-  // Without a key column no row is the draft's: nothing to read past the first window.
-  const rows =
-    keyIndex < 0
-      ? []
-      : tabRows(deps.sheet, mainTab, opened.window, mainKeys.length + 1, () => mover.rowsDeleted);
-  for await (const { rowNumber, cells } of rows) {
-    const id = cells[keyIndex] ?? '';
-    if (!covered.has(id)) continue;
-    const archive = !alreadyArchived.has(id);
-    await mover.add({
-      rowNumber,
-      archiveValues: archive
-        ? {
-            ...Object.fromEntries(headers.map((h, j) => [h, cells[j] ?? ''])),
-            date_processed: processedAt,
-            x_post_url: postUrl,
-            processing_status: status,
-          }
-        : undefined,
-    });
-    moved += 1;
-    if (archive) appended += 1;
-  }
-  await mover.close();
+  await deps.sheet.moveRows({
+    mainTab,
+    mainHeaders: opened.headers.get(mainTab) ?? [],
+    archiveTab,
+    archiveHeaders,
+    archiveRow,
+    rows,
+    drop,
+    stamp: { date_processed: deps.now().toISOString(), x_post_url: postUrl, processing_status: status },
+  });
+  const appended = rows.length;
+  const moved = rows.length + drop.length;
 
   const sourceRun = csvRunOf(input);
   const prefix = processedPrefix(run.pipelineId, sourceRun);

@@ -3,12 +3,10 @@ import { runPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { batchesPerItem, itemsOf } from '../domain/analysis-fan-out';
 import { KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
-import { FIRST_WINDOW_ROWS } from '../domain/sheet-payload';
 import { PermanentError } from '../errors';
 import type { ObjectStore, PostForAnalysis, SheetStore } from '../ports';
 import { readRunPosts } from './collect';
 import { runRefSchema, type StepInput } from './run-state';
-import { tabRows } from './tab-windows';
 import { csvRunOf } from './upload';
 
 /**
@@ -208,22 +206,20 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
   const round = (latest?.round ?? 0) + 1;
   const planKey = planKeyOf(run.pipelineId, run.runId, round);
   const { mainTab, archiveTab } = deps.pipeline.sheet;
-  // One read (Upload made sure the tab exists: no look at the spreadsheet first): the main tab's keys and
-  // its first window of rows, and for a dry run, which appended nothing, the archive's keys too. A main
-  // tab longer than a window is read a window at a time, its unanalysed rows stored a batch at a time.
+  // One read (Upload made sure the tab exists: no look at the spreadsheet first): the main tab's rows,
+  // streamed, and for a dry run, which appended nothing, the archive's keys too. The unanalysed rows are
+  // stored a batch at a time as they are parsed, so only the batches being written are held.
   const opened = await deps.sheet.openTabs([{ tab: mainTab, headers: MAIN_TAB_HEADERS }], {
-    columns: [
-      { tab: mainTab, header: KEY_COLUMN },
-      ...(run.dryRun ? [{ tab: archiveTab, header: KEY_COLUMN }] : []),
-    ],
-    window: { tab: mainTab, rows: FIRST_WINDOW_ROWS },
+    columns: run.dryRun ? [{ tab: archiveTab, header: KEY_COLUMN }] : [],
+    rows: { tab: mainTab },
   });
   const headers = opened.headers.get(mainTab) ?? [...MAIN_TAB_HEADERS];
   const cellOf = (cells: readonly string[], header: string) => {
     const index = headers.indexOf(header);
     return index < 0 ? '' : (cells[index] ?? '');
   };
-  const mainKeys = opened.column(mainTab, KEY_COLUMN);
+  // A dry run's own posts the main tab holds already are planned from the tab, not again from its CSV.
+  const mainKeys = new Set<string>();
 
   const { batchSize } = deps.pipeline.gemini;
   let count = 0;
@@ -261,8 +257,9 @@ export async function planRunAnalysis(deps: PlanAnalysisDeps, input: StepInput):
     if (batch.length >= batchSize) await flush();
   };
 
-  for await (const { rowNumber, cells } of tabRows(deps.sheet, mainTab, opened.window, mainKeys.length + 1)) {
+  for await (const { rowNumber, cells } of opened.rows) {
     const messageId = cellOf(cells, KEY_COLUMN);
+    if (run.dryRun && messageId) mainKeys.add(messageId);
     if (!messageId || cellOf(cells, 'ai_processed') === PROCESSED) continue;
     await plan({
       rowNumber,

@@ -159,15 +159,21 @@ describe('sheets', () => {
     sheets.faults.add({ kind: 'server-error', method: 'POST', path: /[^s]:batchUpdate$/, times: 10 });
 
     // Act
-    const failed = s.moveRows('Posts', 'Archive', archiveHeaders, [
-      { rowNumber: 2, archiveValues: { message_id: '9', content: 'x' } },
-    ]);
+    const move = {
+      mainTab: 'Posts',
+      mainHeaders: ['content', 'notes', 'message_id', 'summary'],
+      archiveTab: 'Archive',
+      archiveHeaders,
+      archiveRow: 2,
+      rows: [2],
+      drop: [],
+      stamp: {},
+    };
+    const failed = s.moveRows(move);
     await expect(failed).rejects.toBeInstanceOf(TransientError);
     sheets.faults.clear();
     const calls = sheets.faults.calls.length;
-    await s.moveRows('Posts', 'Archive', archiveHeaders, [
-      { rowNumber: 2, archiveValues: { message_id: '9', content: 'x' } },
-    ]);
+    await s.moveRows(move);
 
     // Assess
     expect(before.main).toHaveLength(3);

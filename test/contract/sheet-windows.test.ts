@@ -1,9 +1,11 @@
 /**
- * Archive and PlanAnalysis over a main tab longer than one read window, through
- * the real SheetStore against the Sheets sandbox: the tab is read a window at a
- * time and the move is sent a 2 MB chunk at a time, interleaved, so the row
- * numbers of each later window must account for the rows the chunks before it
- * deleted. A mistake there archives the wrong rows or deletes rows not covered.
+ * Archive and PlanAnalysis over a long main tab (5 MB of rows), through the real
+ * SheetStore against the Sheets sandbox: each step reads the tab in one request,
+ * its answer parsed as it arrives, and Archive has the server cut and paste the
+ * rows, so its move is one small batchUpdate however much the rows hold. Where
+ * the move must be split (many scattered runs of rows), each part's row indexes
+ * must account for the rows the parts before it deleted and archived: a mistake
+ * there archives the wrong rows or deletes rows not covered.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SheetsSandbox, startSheetsSandbox } from '../../infra/local/sandbox/sheets-server';
@@ -18,7 +20,7 @@ import { runRef } from '../support/harness';
 
 const BOOK = 'sheet-0000000001';
 const NOW = '2026-11-24T08:00:00.000Z';
-// 5,000 rows of about 1 KB: 5 MB, past the first window of 2,000 rows and past two 2 MB move requests.
+// 5,000 rows of about 1 KB: 5 MB, an answer past the 2 MB a request's payload should keep to.
 const ROWS = 5_000;
 
 let sandbox: SheetsSandbox | undefined;
@@ -62,8 +64,8 @@ async function world() {
   return { sandbox, sheet, rows };
 }
 
-describe('a main tab longer than a read window', () => {
-  it('is archived window by window: exactly the covered rows move, once each, with the values the sheet holds', async () => {
+describe('a long main tab', () => {
+  it('is archived in one read and one batchUpdate: exactly the covered rows move, once each, with the values the sheet holds', async () => {
     // Prepare
     const { sandbox, sheet, rows } = await world();
     // A user's edit after the write-back: the archive must carry it.
@@ -117,13 +119,14 @@ describe('a main tab longer than a read window', () => {
       fresh.map((r) => [...r, NOW, 'https://x.com/me/status/9', 'published']),
     );
     expect(archive.find((r) => r[0] === idOf(4_321))?.[11]).toBe('edited by hand');
-    // Read in windows and moved in chunks, interleaved: more than one of each was needed.
+    // One look (no layout handed over here), one read of the key columns, one move.
     const calls = sandbox.faults.calls.map((c) => `${c.method} ${c.path}`);
-    expect(calls.filter((c) => c.endsWith('values:batchGet')).length).toBeGreaterThan(1);
-    expect(calls.filter((c) => /[^s]:batchUpdate$/.test(c)).length).toBeGreaterThan(1);
+    expect(calls.filter((c) => c.endsWith('values:batchGet'))).toHaveLength(1);
+    expect(calls.filter((c) => /[^s]:batchUpdate$/.test(c))).toHaveLength(1);
+    expect(calls).toHaveLength(3);
   });
 
-  it('is planned window by window: every unanalysed row once, in row order, where it is', async () => {
+  it('is planned from one read: every unanalysed row once, in row order, where it is', async () => {
     // Prepare
     const { sandbox, sheet, rows } = await world();
     const store = new FakeObjectStore();
@@ -148,6 +151,117 @@ describe('a main tab longer than a read window', () => {
     expect(answer.posts).toBe(pending.length);
     expect(answer.items.flat()).toHaveLength(Math.ceil(pending.length / 100));
     const reads = sandbox.faults.calls.filter((c) => c.path.endsWith('values:batchGet'));
-    expect(reads.length).toBeGreaterThan(1);
+    expect(reads).toHaveLength(1);
+    expect(sandbox.faults.calls).toHaveLength(1);
+  });
+
+  it('splits a move of many scattered runs into atomic parts; a crash between them loses and repeats nothing', async () => {
+    // Prepare: every other row covered, 10,000 runs of one row: more cutPastes than 2 MB holds.
+    sandbox = await startSheetsSandbox({ spreadsheets: [BOOK], quotas: false });
+    const rows = Array.from({ length: 20_000 }, (_, i) => [idOf(i), `post ${i}`]);
+    const headers = ['message_id', 'content'];
+    sandbox.setTab(BOOK, 'Posts', [headers, ...rows]);
+    sandbox.setTab(BOOK, 'Archive', [[...headers, 'date_processed']]);
+    const sheet = createSheetStore({
+      spreadsheetId: BOOK,
+      auth: createGoogleAuth('token'),
+      rootUrl: `${sandbox.url}/`,
+      timeoutMs: 10_000,
+      retry: { maxAttempts: 1 },
+    });
+    const moved = rows.map((_, i) => i + 2).filter((n) => n % 2 === 0);
+    const move = {
+      mainTab: 'Posts',
+      mainHeaders: headers,
+      archiveTab: 'Archive',
+      archiveHeaders: [...headers, 'date_processed'],
+      archiveRow: 2,
+      rows: moved,
+      drop: [],
+      stamp: { date_processed: NOW },
+    };
+    // The second part fails: the first stays done, whole.
+    sandbox.faults.add({ kind: 'server-error', method: 'POST', path: /[^s]:batchUpdate$/, nth: 2, times: 5 });
+
+    // Act
+    await expect(sheet.moveRows(move)).rejects.toThrow();
+    const afterCrash = {
+      main: sandbox.tab(BOOK, 'Posts') ?? [],
+      archive: sandbox.tab(BOOK, 'Archive') ?? [],
+    };
+    sandbox.faults.clear();
+    // The re-run as Archive makes it: the keys read again, the archived rows only deleted.
+    const fresh = createSheetStore({
+      spreadsheetId: BOOK,
+      auth: createGoogleAuth('token'),
+      rootUrl: `${sandbox.url}/`,
+      timeoutMs: 10_000,
+    });
+    const keys = await fresh.readColumn(['Posts', 'Archive'], 'message_id');
+    const archived = new Set(keys.get('Archive'));
+    const coveredIds = new Set(moved.map((n) => rows[n - 2]?.[0]));
+    const mainKeys = keys.get('Posts') ?? [];
+    const rest = mainKeys.map((id, i) => ({ id, n: i + 2 })).filter(({ id }) => coveredIds.has(id));
+    await fresh.moveRows({
+      ...move,
+      archiveRow: (keys.get('Archive') ?? []).length + 2,
+      rows: rest.filter(({ id }) => !archived.has(id)).map(({ n }) => n),
+      drop: rest.filter(({ id }) => archived.has(id)).map(({ n }) => n),
+    });
+
+    // Assess
+    const partOne = afterCrash.archive.length - 1;
+    expect(partOne).toBeGreaterThan(0);
+    expect(partOne).toBeLessThan(moved.length);
+    expect(afterCrash.main).toHaveLength(1 + rows.length - partOne);
+    expect(sandbox.tab(BOOK, 'Posts')).toEqual([headers, ...rows.filter((_, i) => (i + 2) % 2 !== 0)]);
+    expect(sandbox.tab(BOOK, 'Archive')).toEqual([
+      [...headers, 'date_processed'],
+      ...moved.map((n) => [...(rows[n - 2] ?? []), NOW]),
+    ]);
+  });
+
+  it('pastes each column under the archive column of its name when a user reordered the main tab', async () => {
+    // Prepare: the user swapped two columns and added one of their own; the archive has the usual order.
+    sandbox = await startSheetsSandbox({ spreadsheets: [BOOK], quotas: false });
+    sandbox.setTab(BOOK, 'Posts', [
+      ['content', 'note', 'message_id'],
+      ['a', 'mine', '1'],
+      ['b', 'mine', '2'],
+      ['c', '', '3'],
+    ]);
+    sandbox.setTab(BOOK, 'Archive', [
+      ['message_id', 'content', 'processing_status'],
+      ['0', 'z', 'published'],
+      ['', 'a note the user keeps below the last message', ''],
+    ]);
+    const sheet = createSheetStore({
+      spreadsheetId: BOOK,
+      auth: createGoogleAuth('token'),
+      rootUrl: `${sandbox.url}/`,
+      timeoutMs: 10_000,
+    });
+
+    // Act
+    await sheet.moveRows({
+      mainTab: 'Posts',
+      mainHeaders: ['content', 'note', 'message_id'],
+      archiveTab: 'Archive',
+      archiveHeaders: ['message_id', 'content', 'processing_status'],
+      archiveRow: 3,
+      rows: [2, 4],
+      drop: [3],
+      stamp: { processing_status: 'published', x_post_url: 'not a column there' },
+    });
+
+    // Assess: the rows go in before the user's note, which is pushed down, not pasted over.
+    expect(sandbox.tab(BOOK, 'Posts')).toEqual([['content', 'note', 'message_id']]);
+    expect(sandbox.tab(BOOK, 'Archive')).toEqual([
+      ['message_id', 'content', 'processing_status'],
+      ['0', 'z', 'published'],
+      ['1', 'a', 'published'],
+      ['3', 'c', 'published'],
+      ['', 'a note the user keeps below the last message', ''],
+    ]);
   });
 });

@@ -21,6 +21,18 @@ const BOOK = 'book-1';
 // Thirty seconds into a minute: the quota refills in 30 s.
 const START = Date.parse('2026-11-24T10:00:30Z');
 
+/** Rows of the two-column Posts tab moved to an archive tab of the same columns, nothing stamped. */
+const postsMove = (archiveTab: string, archiveRow: number, rows: number[]) => ({
+  mainTab: 'Posts',
+  mainHeaders: ['message_id', 'content'],
+  archiveTab,
+  archiveHeaders: ['message_id', 'content'],
+  archiveRow,
+  rows,
+  drop: [],
+  stamp: {},
+});
+
 let sandbox: SheetsSandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();
@@ -343,16 +355,7 @@ describe('the fewest requests', () => {
     sandbox.faults.resetCalls();
 
     // Act
-    await sheet.moveRows(
-      'Posts',
-      'Archive 2026-12',
-      ['message_id', 'content'],
-      [
-        { rowNumber: 2, archiveValues: { message_id: '1', content: 'a' } },
-        { rowNumber: 3, archiveValues: { message_id: '2', content: 'b' } },
-        { rowNumber: 5, archiveValues: { message_id: '4', content: 'd' } },
-      ],
-    );
+    await sheet.moveRows(postsMove('Archive 2026-12', 2, [2, 3, 5]));
 
     // Assess
     expect(sandbox.faults.calls).toHaveLength(1);
@@ -365,6 +368,113 @@ describe('the fewest requests', () => {
       ['1', 'a'],
       ['2', 'b'],
       ['4', 'd'],
+    ]);
+  });
+
+  it("refuses a cutPaste, repeatCell or insertDimension past the grid with Google's 400, changing nothing", async () => {
+    // Prepare: a new tab's grid is 1000 rows × 26 columns.
+    const { sandbox } = await world(false);
+    const raw = () =>
+      sheetsApi({ version: 'v4', auth: createGoogleAuth('user-a'), rootUrl: `${sandbox.url}/` });
+    sandbox.setTab(BOOK, 'Posts', [
+      ['message_id', 'content'],
+      ['1', 'a'],
+    ]);
+    const before = sandbox.tab(BOOK, 'Posts');
+    const layout = await raw().spreadsheets.get({ spreadsheetId: BOOK });
+    const sheetId =
+      layout.data.sheets?.find((t) => t.properties?.title === 'Posts')?.properties?.sheetId ?? -1;
+    const send = (requests: object[]) =>
+      raw().spreadsheets.batchUpdate({ spreadsheetId: BOOK, requestBody: { requests } });
+    const cut = {
+      cutPaste: {
+        source: { sheetId, startRowIndex: 1, endRowIndex: 2, startColumnIndex: 0, endColumnIndex: 2 },
+        destination: { sheetId, rowIndex: 1000, columnIndex: 0 },
+        pasteType: 'PASTE_NORMAL',
+      },
+    };
+
+    // Act
+    const pasted = send([cut]).catch((e: Error) => e.message);
+    const repeated = send([
+      {
+        repeatCell: {
+          range: { sheetId, startRowIndex: 0, endRowIndex: 1, startColumnIndex: 26, endColumnIndex: 27 },
+          cell: { userEnteredValue: { stringValue: 'x' } },
+          fields: 'userEnteredValue',
+        },
+      },
+    ]).catch((e: Error) => e.message);
+    const inserted = send([
+      { insertDimension: { range: { sheetId, dimension: 'ROWS', startIndex: 1000, endIndex: 1001 } } },
+    ]).catch((e: Error) => e.message);
+    // Grown first, the same paste fits: the request before it in the batch counts.
+    await send([{ appendDimension: { sheetId, dimension: 'ROWS', length: 1 } }, cut]);
+
+    // Assess
+    expect(await pasted).toBe(
+      "Invalid requests[0].cutPaste: Range ('Posts'!A1001:B1001) exceeds grid limits. Max rows: 1000, max columns: 26",
+    );
+    expect(await repeated).toMatch(/^Invalid requests\[0\]\.repeatCell: Range .* exceeds grid limits/);
+    expect(await inserted).toMatch(/^Invalid requests\[0\]\.insertDimension: Range .* exceeds grid limits/);
+    expect(before).toEqual([
+      ['message_id', 'content'],
+      ['1', 'a'],
+    ]);
+    const after = sandbox.tab(BOOK, 'Posts') ?? [];
+    expect(after[1]).toEqual(['', '']);
+    expect(after[1000]).toEqual(['1', 'a']);
+  });
+
+  it('moves rows again after a look when the handed-over layout promised a grid the archive no longer has', async () => {
+    // Prepare: Upload's layout said the archive has 5000 rows; a user has since cut it to its 2.
+    const { sandbox, store } = await world(false);
+    sandbox.setTab(BOOK, 'Posts', [
+      ['message_id', 'content'],
+      ['2', 'b'],
+    ]);
+    sandbox.setTab(BOOK, 'Archive', [
+      ['message_id', 'content'],
+      ['1', 'a'],
+    ]);
+    const sheet = store();
+    const real = await sheet.layoutOf(BOOK);
+    const stale = {
+      ...real,
+      tabs: real.tabs.map((t) => (t.title === 'Archive' ? { ...t, rowCount: 5000 } : t)),
+    };
+    const cutTo2 = await sheet.layoutOf(BOOK);
+    const archiveId = cutTo2.tabs.find((t) => t.title === 'Archive')?.sheetId ?? -1;
+    await sheetsApi({
+      version: 'v4',
+      auth: createGoogleAuth('user-a'),
+      rootUrl: `${sandbox.url}/`,
+    }).spreadsheets.batchUpdate({
+      spreadsheetId: BOOK,
+      requestBody: {
+        requests: [
+          {
+            deleteDimension: {
+              range: { sheetId: archiveId, dimension: 'ROWS', startIndex: 2, endIndex: 1000 },
+            },
+          },
+        ],
+      },
+    });
+    const fresh = store();
+    await fresh.layout(stale);
+    sandbox.faults.resetCalls();
+
+    // Act
+    await fresh.moveRows(postsMove('Archive', 3, [2]));
+
+    // Assess: refused (nothing happened), a look, then the move with appendDimension.
+    expect(sandbox.faults.calls.map((c) => c.method)).toEqual(['POST', 'GET', 'POST']);
+    expect(sandbox.tab(BOOK, 'Posts')).toEqual([['message_id', 'content']]);
+    expect(sandbox.tab(BOOK, 'Archive')).toEqual([
+      ['message_id', 'content'],
+      ['1', 'a'],
+      ['2', 'b'],
     ]);
   });
 

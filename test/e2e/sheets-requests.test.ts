@@ -5,8 +5,11 @@ import { loadConfigFile } from '../../shared/config/load';
 import { configSchema } from '../../shared/config/schema';
 
 /**
- * Issue 10's request minimum, counted at the Sheets sandbox's call log: at
- * most 8 requests a run, on the run that creates the tabs and on a later one.
+ * Issue 10's request minimum, counted at the Sheets sandbox's call log for each
+ * step: one look and one read of the key columns in Upload, then its appends
+ * (one per 2 MB of rows); one read in PlanAnalysis; one read and the write-back
+ * in Analyze; one read and one move in Archive. On the run that creates the tabs
+ * and on a later one.
  */
 const base = loadConfigFile('digest.config.json');
 const sample = base.pipelines[0];
@@ -34,12 +37,33 @@ afterAll(async () => {
 
 const sheetCalls = () => environment.sandboxes.sheets?.faults.calls ?? [];
 
+/** Each step's Sheets requests, as `METHOD path`, by state name. */
+function countingSteps() {
+  const byState: Record<string, string[]> = {};
+  const interceptTask = async (state: string, payload: unknown, invoke: (p: unknown) => Promise<unknown>) => {
+    const before = sheetCalls().length;
+    try {
+      return await invoke(payload);
+    } finally {
+      byState[state] = [
+        ...(byState[state] ?? []),
+        ...sheetCalls()
+          .slice(before)
+          .map((c) => `${c.method} ${c.path.replace(/^\/v4\/spreadsheets\/[^/:]+/, '')}`),
+      ];
+    }
+  };
+  return { byState, interceptTask };
+}
+
 describe('Sheets requests per run', () => {
   it('are at most 8 on the first run, besides the one batchUpdate that creates the tabs', async () => {
     // Act
+    const { byState, interceptTask } = countingSteps();
     const result = await runDigestLocally({
       config,
       environment,
+      interceptTask,
       input: {
         pipelineId: pipeline.id,
         trigger: 'schedule',
@@ -66,6 +90,12 @@ describe('Sheets requests per run', () => {
       ),
     ).not.toHaveLength(0);
     expect(calls.filter((c) => c.method === 'GET' && /\/values\/[^:]+$/.test(c.path))).toHaveLength(0);
+    // Step by step: a look (every tab is missing: nothing to read), the tabs made, one append; then one
+    // read each, the write-back, and one move.
+    expect(byState.Upload).toEqual(['GET ', 'POST :batchUpdate', "POST /values/'Posts'!A1:append"]);
+    expect(byState.PlanAnalysis).toEqual(['GET /values:batchGet']);
+    expect(byState.Analyze).toEqual(['GET /values:batchGet', 'POST /values:batchUpdate']);
+    expect(byState.Archive).toEqual(['GET /values:batchGet', 'POST :batchUpdate']);
   });
 
   it('are at most 8 on a later run over a sheet that already has its tabs', async () => {
@@ -74,9 +104,11 @@ describe('Sheets requests per run', () => {
     const later = new Date(now.getTime() + 3_600_000);
 
     // Act
+    const { byState, interceptTask } = countingSteps();
     const result = await runDigestLocally({
       config,
       environment,
+      interceptTask,
       input: {
         pipelineId: pipeline.id,
         trigger: 'schedule',
@@ -91,5 +123,8 @@ describe('Sheets requests per run', () => {
     expect(result.report?.steps.upload?.counts.duplicatesSkipped).toBeGreaterThan(100);
     expect(sheetCalls().length).toBeGreaterThan(0);
     expect(sheetCalls().length).toBeLessThanOrEqual(8);
+    // Nothing new to append, analyse or archive: the look and the reads only.
+    expect(byState.Upload).toEqual(['GET ', 'GET /values:batchGet']);
+    expect(byState.PlanAnalysis).toEqual(['GET /values:batchGet']);
   });
 });

@@ -8,7 +8,6 @@ import type { PipelineConfig } from '../../shared/config/schema';
 import type { PostAnalysis } from '../../shared/domain/post';
 import type {
   Analyzer,
-  ArchiveMove,
   AutoResumeRecord,
   CellWriter,
   ChannelPageRequest,
@@ -28,7 +27,7 @@ import type {
   PublishUnit,
   ReviewRecord,
   ReviewStore,
-  RowMover,
+  RowsMove,
   RowUpdate,
   RunLedger,
   RunRecord,
@@ -204,17 +203,18 @@ export class FakeSheetStore implements SheetStore {
       columns.set(tab, values);
       byHeader.set(`${tab}\n${header}`, values);
     }
-    if (reads.window && !headers.has(reads.window.tab))
-      headers.set(reads.window.tab, [...(this.tabs.get(reads.window.tab)?.[0] ?? [])]);
-    const window = reads.window
-      ? (this.tabs.get(reads.window.tab) ?? []).slice(1, 1 + reads.window.rows).map((r) => [...r])
-      : [];
+    const streamed = reads.rows?.tab;
+    if (streamed && !headers.has(streamed)) headers.set(streamed, [...(this.tabs.get(streamed)?.[0] ?? [])]);
+    const data = streamed ? (this.tabs.get(streamed) ?? []).slice(1).map((r) => [...r]) : [];
+    async function* rows() {
+      for (const [i, cells] of data.entries()) yield { rowNumber: i + 2, cells };
+    }
     return {
       headers,
       tables,
       columns,
       column: (tab, header) => byHeader.get(`${tab}\n${header}`) ?? [],
-      window,
+      rows: rows(),
     };
   }
   async updateTabs(writes: readonly TabUpdate[]): Promise<void> {
@@ -232,10 +232,6 @@ export class FakeSheetStore implements SheetStore {
         if (writes.length > 0) await this.updateTabs(writes);
       },
     };
-  }
-  async readRows(tab: string, firstRow: number, count: number): Promise<string[][]> {
-    this.check('readRows');
-    return (this.tabs.get(tab) ?? []).slice(firstRow - 1, firstRow - 1 + count).map((r) => [...r]);
   }
   async readColumn(tabs: readonly string[], header: string): Promise<Map<string, string[]>> {
     this.check('readColumn');
@@ -292,33 +288,23 @@ export class FakeSheetStore implements SheetStore {
       all[u.rowNumber - 1] = row;
     }
   }
-  async moveRows(
-    mainTab: string,
-    archiveTab: string,
-    _headers: readonly string[],
-    moves: readonly ArchiveMove[],
-  ) {
+  /** As the adapter's: one atomic move, the archive-only columns stamped on every moved row. */
+  async moveRows(move: RowsMove) {
+    if (move.rows.length === 0 && move.drop.length === 0) return;
     this.check('moveRows');
-    const main = this.rowsOf(mainTab);
+    const main = this.rowsOf(move.mainTab);
     // As the adapter does: a new (rotated) archive tab is added with the move.
-    if (!this.tabs.has(archiveTab)) this.tabs.set(archiveTab, [[..._headers]]);
-    const archive = this.rowsOf(archiveTab);
+    if (!this.tabs.has(move.archiveTab)) this.tabs.set(move.archiveTab, [[...move.archiveHeaders]]);
+    const archive = this.rowsOf(move.archiveTab);
     const head = archive[0] ?? [];
-    for (const m of moves) if (m.archiveValues) archive.push(head.map((h) => m.archiveValues?.[h] ?? ''));
-    for (const m of [...moves].sort((a, b) => b.rowNumber - a.rowNumber)) main.splice(m.rowNumber - 1, 1);
-  }
-  /** The moves are applied when the mover closes, as one atomic moveRows. */
-  rowMover(mainTab: string, archiveTab: string, headers: readonly string[]): RowMover {
-    const moves: ArchiveMove[] = [];
-    return {
-      rowsDeleted: 0,
-      add: async (move) => {
-        moves.push(move);
-      },
-      close: async () => {
-        if (moves.length > 0) await this.moveRows(mainTab, archiveTab, headers, moves);
-      },
-    };
+    const mainHead = main[0] ?? [];
+    const moved = move.rows.map((n) => {
+      const cells = main[n - 1] ?? [];
+      const values = { ...Object.fromEntries(mainHead.map((h, j) => [h, cells[j] ?? ''])), ...move.stamp };
+      return head.map((h) => values[h] ?? '');
+    });
+    archive.splice(move.archiveRow - 1, 0, ...moved);
+    for (const n of [...move.rows, ...move.drop].sort((a, b) => b - a)) main.splice(n - 1, 1);
   }
   /** Data rows of a tab as records, for assertions. */
   records(tab: string): Record<string, string>[] {

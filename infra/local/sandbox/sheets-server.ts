@@ -10,9 +10,13 @@ import { type Clock, Quota } from './quota';
 /**
  * An in-memory Google Sheets v4 speaking what the client sends: spreadsheet
  * metadata, values get/update/append/batchGet/batchUpdate, batchUpdate with
- * addSheet, appendCells, deleteDimension, updateCells, deleteSheet and
+ * addSheet, appendCells, deleteDimension, insertDimension and appendDimension
+ * (rows), cutPaste, repeatCell, updateCells, deleteSheet and
  * updateSheetProperties (a title), applied atomically as the real service
- * does, and sheets.copyTo another spreadsheet. It keeps the per-minute read
+ * does, and sheets.copyTo another spreadsheet. Each tab has a grid (rowCount ×
+ * columnCount, a new one 1000 × 26): the values API and appendCells grow it to
+ * what they write, the batchUpdate requests addressing a range refuse one past
+ * it, as Google does. It keeps the per-minute read
  * and write quotas per user and per project, answering 429 as Google does.
  */
 export interface SheetsSandbox extends SandboxServer {
@@ -23,6 +27,22 @@ export interface SheetsSandbox extends SandboxServer {
 interface Tab {
   sheetId: number;
   rows: string[][];
+  rowCount: number;
+  columnCount: number;
+}
+
+/** "A new sheet is 1000 rows × 26 columns" (the grid Google gives addSheet without gridProperties). */
+const newTab = (sheetId: number, rows: string[][] = []): Tab => ({
+  sheetId,
+  rows,
+  rowCount: Math.max(1000, rows.length),
+  columnCount: rows.reduce((widest, r) => Math.max(widest, r.length), 26),
+});
+
+/** The grid grows to hold what the values API or appendCells wrote. */
+function growToFit(tab: Tab) {
+  tab.rowCount = Math.max(tab.rowCount, tab.rows.length);
+  tab.columnCount = tab.rows.reduce((widest, r) => Math.max(widest, r.length), tab.columnCount);
 }
 type Spreadsheet = Map<string, Tab>;
 
@@ -180,15 +200,74 @@ function write(tab: Tab, startRow: number, startCol: number, values: unknown[][]
     while (tab.rows.length < startRow + i) tab.rows.push([]);
     tab.rows[startRow + i] = target;
   });
+  growToFit(tab);
+}
+
+function columnLetters(index: number): string {
+  let n = index + 1;
+  let letters = '';
+  while (n > 0) {
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+    n = Math.floor((n - 1) / 26);
+  }
+  return letters;
+}
+
+/** A range on a sheet by indexes, zero-based and half open (GridRange, @googleapis/sheets v4). */
+interface GridRange {
+  sheetId?: number;
+  startRowIndex?: number;
+  endRowIndex?: number;
+  startColumnIndex?: number;
+  endColumnIndex?: number;
+}
+
+/** "Missing indexes indicate the range is unbounded on that side" (GridRange, @googleapis/sheets v4): to the grid's edge. */
+const boundsOf = (tab: Tab, r: GridRange) => ({
+  top: r.startRowIndex ?? 0,
+  bottom: r.endRowIndex ?? tab.rowCount,
+  left: r.startColumnIndex ?? 0,
+  right: r.endColumnIndex ?? tab.columnCount,
+});
+type Bounds = ReturnType<typeof boundsOf>;
+
+/**
+ * Google's 400 for a range past a tab's grid: "Range ('tab01'!TAB1) exceeds grid limits. Max rows: 2280,
+ * max columns: 178" (quoted in nithinmurali/pygsheets#124 and #416); undefined when it fits.
+ */
+function gridError(prefix: string, title: string, tab: Tab, b: Bounds): SandboxResponse | undefined {
+  if (b.bottom <= tab.rowCount && b.right <= tab.columnCount && b.top >= 0 && b.left >= 0) return undefined;
+  const range = `'${title}'!${columnLetters(b.left)}${b.top + 1}:${columnLetters(Math.max(b.left, b.right - 1))}${Math.max(b.top + 1, b.bottom)}`;
+  return googleError(
+    400,
+    'INVALID_ARGUMENT',
+    `${prefix}Range (${range}) exceeds grid limits. Max rows: ${tab.rowCount}, max columns: ${tab.columnCount}`,
+  );
+}
+
+/** A block of a tab's cells, empty ones as '' (the sandbox's rows are sparse). */
+const blockOf = (tab: Tab, b: Bounds): string[][] =>
+  Array.from({ length: b.bottom - b.top }, (_, i) =>
+    Array.from({ length: b.right - b.left }, (_, j) => tab.rows[b.top + i]?.[b.left + j] ?? ''),
+  );
+
+/** Cells of a block set in place (the grid is not grown: callers check it first). */
+function putBlock(tab: Tab, top: number, left: number, block: readonly (readonly string[])[]) {
+  block.forEach((cells, i) => {
+    while (tab.rows.length <= top + i) tab.rows.push([]);
+    const row = tab.rows[top + i] ?? [];
+    while (row.length < left + cells.length) row.push('');
+    cells.forEach((v, j) => {
+      row[left + j] = v;
+    });
+    tab.rows[top + i] = row;
+  });
 }
 
 /** Grid cells a tab holds: a new sheet is 1000 rows × 26 columns and grows with what is written. */
 function gridCells(book: Spreadsheet): number {
   let cells = 0;
-  for (const tab of book.values()) {
-    const columns = tab.rows.reduce((widest, r) => Math.max(widest, r.length), 26);
-    cells += Math.max(1000, tab.rows.length) * columns;
-  }
+  for (const tab of book.values()) cells += tab.rowCount * tab.columnCount;
   return cells;
 }
 
@@ -198,7 +277,7 @@ const CELL_LIMIT_MESSAGE = (limit: number) =>
   `This action would increase the number of cells in the workbook above the limit of ${limit} cells.`;
 
 const clone = (sheet: Spreadsheet): Spreadsheet =>
-  new Map([...sheet].map(([k, t]) => [k, { sheetId: t.sheetId, rows: t.rows.map((r) => [...r]) }]));
+  new Map([...sheet].map(([k, t]) => [k, { ...t, rows: t.rows.map((r) => [...r]) }]));
 
 export async function startSheetsSandbox(options: {
   token?: string;
@@ -215,7 +294,7 @@ export async function startSheetsSandbox(options: {
   port?: number;
 }): Promise<SheetsSandbox> {
   const books = new Map<string, Spreadsheet>(
-    options.spreadsheets.map((id) => [id, new Map([['Sheet1', { sheetId: 0, rows: [] }]])]),
+    options.spreadsheets.map((id) => [id, new Map([['Sheet1', newTab(0)]])]),
   );
   let nextSheetId = 1000;
   const perUser = options.quotaPerMinute;
@@ -286,7 +365,7 @@ export async function startSheetsSandbox(options: {
               sheetId: t.sheetId,
               title,
               index,
-              gridProperties: { rowCount: Math.max(1000, t.rows.length), columnCount: 26 },
+              gridProperties: { rowCount: t.rowCount, columnCount: t.columnCount },
             },
           })),
         },
@@ -298,6 +377,15 @@ export async function startSheetsSandbox(options: {
       for (const range of ranges) {
         const found = tabOf(range);
         if (!found) return badRange(range);
+        const { parsed, tab } = found;
+        const bounded = (n: number, count: number) => (Number.isFinite(n) ? n : count);
+        const outside = gridError('', parsed.tab, tab, {
+          top: parsed.startRow,
+          bottom: bounded(parsed.endRow, tab.rowCount),
+          left: parsed.startCol,
+          right: bounded(parsed.endCol, tab.columnCount),
+        });
+        if (outside) return outside;
         valueRanges.push({ range, majorDimension: 'ROWS', values: read(found.tab, found.parsed) });
       }
       return { status: 200, body: { spreadsheetId: m[1], valueRanges } };
@@ -375,7 +463,7 @@ export async function startSheetsSandbox(options: {
       for (let n = 2; destination.has(title); n += 1) title = `Copy of ${entry[0]} ${n}`;
       const grown = clone(destination);
       const sheetId = nextSheetId++;
-      grown.set(title, { sheetId, rows: entry[1].rows.map((r) => [...r]) });
+      grown.set(title, { ...entry[1], sheetId, rows: entry[1].rows.map((r) => [...r]) });
       const tooBig = overCells(grown);
       if (tooBig) return tooBig;
       books.set(destinationId, grown);
@@ -386,17 +474,20 @@ export async function startSheetsSandbox(options: {
           title,
           index: grown.size - 1,
           sheetType: 'GRID',
-          gridProperties: { rowCount: Math.max(1000, entry[1].rows.length), columnCount: 26 },
+          gridProperties: { rowCount: entry[1].rowCount, columnCount: entry[1].columnCount },
         },
       };
     }
     if (rest === ':batchUpdate' && request.method === 'POST') {
       const copy = clone(book);
       const replies: unknown[] = [];
-      const byId = (id: number | undefined) => [...copy.values()].find((t) => t.sheetId === (id ?? 0));
+      const entryById = (id: number | undefined) => [...copy].find(([, t]) => t.sheetId === (id ?? 0));
+      const byId = (id: number | undefined) => entryById(id)?.[1];
       const requests =
         (request.body as { requests?: Record<string, Record<string, unknown>>[] }).requests ?? [];
       for (const [i, r] of requests.entries()) {
+        const noGrid = (kind: string, id: unknown) =>
+          googleError(400, 'INVALID_ARGUMENT', `Invalid requests[${i}].${kind}: No grid with id: ${id}`);
         if (r.addSheet) {
           const properties = (r.addSheet.properties ?? {}) as { title?: string; sheetId?: number };
           const title = String(properties.title ?? `Sheet${nextSheetId}`);
@@ -414,7 +505,7 @@ export async function startSheetsSandbox(options: {
               `Invalid requests[${i}].addSheet: Sheet with id ${properties.sheetId} already exists.`,
             );
           const sheetId = properties.sheetId ?? nextSheetId++;
-          copy.set(title, { sheetId, rows: [] });
+          copy.set(title, newTab(sheetId));
           replies.push({ addSheet: { properties: { sheetId, title } } });
         } else if (r.appendCells) {
           const tab = byId(r.appendCells.sheetId as number);
@@ -432,17 +523,139 @@ export async function startSheetsSandbox(options: {
             ),
           );
           replies.push({});
-        } else if (r.deleteDimension) {
-          const range = r.deleteDimension.range as {
+        } else if (r.deleteDimension || r.insertDimension) {
+          const kind = r.deleteDimension ? 'deleteDimension' : 'insertDimension';
+          const range = (r.deleteDimension ?? r.insertDimension)?.range as {
             sheetId?: number;
             dimension?: string;
             startIndex?: number;
             endIndex?: number;
           };
-          const tab = byId(range.sheetId);
-          if (!tab || range.dimension !== 'ROWS')
-            return googleError(400, 'INVALID_ARGUMENT', 'Invalid deleteDimension');
-          tab.rows.splice(range.startIndex ?? 0, (range.endIndex ?? 0) - (range.startIndex ?? 0));
+          const entry = entryById(range.sheetId);
+          if (!entry) return noGrid(kind, range.sheetId);
+          const [title, tab] = entry;
+          // Rows only: columns are never inserted or deleted by the pipeline.
+          if (range.dimension !== 'ROWS')
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].${kind}: only ROWS is modelled`,
+            );
+          const start = range.startIndex ?? 0;
+          const end = range.endIndex ?? 0;
+          if (end <= start)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].${kind}: endIndex must be greater than startIndex`,
+            );
+          // Rows are inserted before an existing row (past the grid's last, appendDimension adds them).
+          const outside = gridError(`Invalid requests[${i}].${kind}: `, title, tab, {
+            top: start,
+            bottom: r.deleteDimension ? end : start + 1,
+            left: 0,
+            right: 1,
+          });
+          if (outside) return outside;
+          if (r.deleteDimension) {
+            tab.rows.splice(start, end - start);
+            tab.rowCount -= end - start;
+          } else {
+            if (start < tab.rows.length)
+              tab.rows.splice(start, 0, ...Array.from({ length: end - start }, () => []));
+            tab.rowCount += end - start;
+          }
+          replies.push({});
+        } else if (r.appendDimension) {
+          // "Appends rows or columns to the end of a sheet" (AppendDimensionRequest, @googleapis/sheets v4).
+          const {
+            sheetId,
+            dimension,
+            length = 0,
+          } = r.appendDimension as { sheetId?: number; dimension?: string; length?: number };
+          const tab = byId(sheetId);
+          if (!tab) return noGrid('appendDimension', sheetId);
+          if (length < 1)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].appendDimension: length must be positive`,
+            );
+          if (dimension === 'ROWS') tab.rowCount += length;
+          else if (dimension === 'COLUMNS') tab.columnCount += length;
+          else
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].appendDimension: dimension is required`,
+            );
+          replies.push({});
+        } else if (r.cutPaste) {
+          // "Moves data from the source to the destination ... All the source data will be cut, regardless of
+          // what is pasted" (CutPasteRequest, @googleapis/sheets v4): the source cells are left empty.
+          const { source = {}, destination = {} } = r.cutPaste as {
+            source?: GridRange;
+            destination?: { sheetId?: number; rowIndex?: number; columnIndex?: number };
+          };
+          const from = entryById(source.sheetId);
+          const to = entryById(destination.sheetId);
+          if (!from || !to) return noGrid('cutPaste', from ? destination.sheetId : source.sheetId);
+          const prefix = `Invalid requests[${i}].cutPaste: `;
+          const b = boundsOf(from[1], source);
+          const top = destination.rowIndex ?? 0;
+          const left = destination.columnIndex ?? 0;
+          const outside =
+            gridError(prefix, from[0], from[1], b) ??
+            gridError(prefix, to[0], to[1], {
+              top,
+              bottom: top + b.bottom - b.top,
+              left,
+              right: left + b.right - b.left,
+            });
+          if (outside) return outside;
+          const block = blockOf(from[1], b);
+          putBlock(
+            from[1],
+            b.top,
+            b.left,
+            block.map((cells) => cells.map(() => '')),
+          );
+          putBlock(to[1], top, left, block);
+          replies.push({});
+        } else if (r.repeatCell) {
+          // "Updates all cells in the range to the values in the given Cell object. Only the fields listed in
+          // the fields field are updated" (RepeatCellRequest, @googleapis/sheets v4).
+          const {
+            range = {},
+            cell = {},
+            fields = '',
+          } = r.repeatCell as {
+            range?: GridRange;
+            cell?: { userEnteredValue?: Record<string, unknown> };
+            fields?: string;
+          };
+          const entry = entryById(range.sheetId);
+          if (!entry) return noGrid('repeatCell', range.sheetId);
+          if (!fields)
+            return googleError(
+              400,
+              'INVALID_ARGUMENT',
+              `Invalid requests[${i}].repeatCell: fields is required`,
+            );
+          const b = boundsOf(entry[1], range);
+          const outside = gridError(`Invalid requests[${i}].repeatCell: `, entry[0], entry[1], b);
+          if (outside) return outside;
+          if (fields.split(',').some((f) => f.trim() === 'userEnteredValue' || f.trim() === '*')) {
+            const value = String(Object.values(cell.userEnteredValue ?? {})[0] ?? '');
+            putBlock(
+              entry[1],
+              b.top,
+              b.left,
+              Array.from({ length: b.bottom - b.top }, () =>
+                Array.from({ length: b.right - b.left }, () => value),
+              ),
+            );
+          }
           replies.push({});
         } else if (r.updateCells) {
           const start = r.updateCells.start as { sheetId?: number; rowIndex?: number; columnIndex?: number };
@@ -482,12 +695,7 @@ export async function startSheetsSandbox(options: {
             fields?: string;
           };
           const entry = [...copy].find(([, t]) => t.sheetId === properties.sheetId);
-          if (!entry)
-            return googleError(
-              400,
-              'INVALID_ARGUMENT',
-              `Invalid requests[${i}].updateSheetProperties: No grid with id: ${properties.sheetId}`,
-            );
+          if (!entry) return noGrid('updateSheetProperties', properties.sheetId);
           const title = properties.title;
           if (fields.split(',').includes('title') && title && title !== entry[0]) {
             if (copy.has(title))
@@ -503,7 +711,7 @@ export async function startSheetsSandbox(options: {
         } else {
           return googleError(400, 'INVALID_ARGUMENT', `unsupported request ${Object.keys(r).join(',')}`);
         }
-        if (r.addSheet || r.appendCells || r.updateCells) {
+        if (r.addSheet || r.appendCells || r.updateCells || r.insertDimension || r.appendDimension) {
           // Google names the request that crossed the limit: "Invalid requests[45].addSheet: ...".
           const tooBig = overCells(copy, `Invalid requests[${i}].${Object.keys(r)[0]}: `);
           if (tooBig) return tooBig;
@@ -537,7 +745,13 @@ export async function startSheetsSandbox(options: {
       const book = books.get(spreadsheetId);
       if (!book) throw new Error(`no spreadsheet ${spreadsheetId}`);
       const existing = book.get(title);
-      book.set(title, { sheetId: existing?.sheetId ?? nextSheetId++, rows: rows.map((r) => [...r]) });
+      book.set(
+        title,
+        newTab(
+          existing?.sheetId ?? nextSheetId++,
+          rows.map((r) => [...r]),
+        ),
+      );
     },
   };
 }
