@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { auth, type sheets_v4, sheets as sheetsApi } from '@googleapis/sheets';
+// Types only (erased from the bundle): the request and answer shapes of the REST API, as Google's client declares them.
+import type { sheets_v4 } from '@googleapis/sheets';
 import { JSONParser } from '@streamparser/json';
+import { JWT, OAuth2Client } from 'google-auth-library';
 import { MAX_PAYLOAD_BYTES } from '../domain/sheet-payload';
 import {
   errorForStatus,
@@ -24,8 +26,8 @@ import type {
 } from '../ports';
 import { type RetryOptions, retryMapped } from './retry';
 
-// The client's own auth classes: google-auth-library of another version would not type-check against it.
-export type GoogleAuth = InstanceType<typeof auth.OAuth2> | InstanceType<typeof auth.JWT>;
+/** What a request is authorised by: a bearer token the client fetches and renews (google-auth-library). */
+export type GoogleAuth = JWT | OAuth2Client;
 
 /**
  * A service-account key (JSON) becomes a JWT client; any other string is used
@@ -34,13 +36,13 @@ export type GoogleAuth = InstanceType<typeof auth.OAuth2> | InstanceType<typeof 
 export function createGoogleAuth(credential: string): GoogleAuth {
   if (credential.trim().startsWith('{')) {
     const key = JSON.parse(credential) as { client_email?: string; private_key?: string };
-    return new auth.JWT({
+    return new JWT({
       email: key.client_email,
       key: key.private_key,
       scopes: ['https://www.googleapis.com/auth/spreadsheets'],
     });
   }
-  const client = new auth.OAuth2();
+  const client = new OAuth2Client();
   client.setCredentials({ access_token: credential });
   return client;
 }
@@ -121,10 +123,30 @@ export function quotaBackoffMs(n: number, baseMs: number, random: () => number):
 }
 
 /**
- * gaxios throws GaxiosError with `status` and the body's `error.message` as its
- * message (googleapis/gaxios src/common.ts); a 429 is RESOURCE_EXHAUSTED naming the
+ * A request Google answered outside 2xx: its status and the error body's message
+ * ({"error":{"code","message","status"}}); a 429 is RESOURCE_EXHAUSTED naming the
  * quota ("Write requests per minute per user") and has no Retry-After.
  */
+class SheetsApiError extends Error {
+  override readonly name = 'SheetsApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Google's message from an error answer's body, or the body itself. */
+async function errorOf(response: Response): Promise<SheetsApiError> {
+  const text = await response.text();
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+  } catch {}
+  return new SheetsApiError(response.status, message);
+}
+
 function toDigestError(error: unknown, writes: boolean): Error {
   const e = error as {
     status?: number;
@@ -142,20 +164,62 @@ function toDigestError(error: unknown, writes: boolean): Error {
 }
 
 /**
- * Google Sheets through @googleapis/sheets with the fewest requests: sheet
+ * Google Sheets over its REST API (global fetch; google-auth-library for the
+ * token) with the fewest requests: sheet
  * ids and header rows are cached in the store after the first read, appends
  * and updates are one request each, and the archive move is one atomic
  * batchUpdate.
  */
 export function createSheetStore(options: SheetStoreOptions): SheetStore {
-  const api = sheetsApi({ version: 'v4', auth: options.auth, rootUrl: options.rootUrl });
   const spreadsheetId = options.spreadsheetId;
+  const root = new URL(options.rootUrl.endsWith('/') ? options.rootUrl : `${options.rootUrl}/`);
   // Enough attempts for the backoff to reach ~16 s (1, 2, 4, 8, 16 s); a longer wait than
   // maxWaitMs (the Lambda's share, from the step context) goes back to the state machine.
   const retry: RetryOptions = { maxAttempts: 6, baseDelayMs: 1000, maxWaitMs: 20_000, ...options.retry };
   const random = retry.random ?? Math.random;
-  // googleapis-common retries by default (nodejs-googleapis-common src/apirequest.ts): ours decide instead.
-  const request = { timeout: options.timeoutMs ?? 30_000, retry: false };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  /**
+   * A request of the REST API (developers.google.com/sheets/api/reference/rest), sent as Google's own client
+   * sends it: a bearer token, JSON both ways, the query's repeated keys repeated. Our retries decide, not the
+   * transport's.
+   */
+  async function send(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string | readonly string[]> = {},
+    body?: unknown,
+  ): Promise<Response> {
+    const url = new URL(path, root);
+    for (const [key, value] of Object.entries(query))
+      for (const v of typeof value === 'string' ? [value] : value) url.searchParams.append(key, v);
+    const { token } = await options.auth.getAccessToken();
+    const response = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) throw await errorOf(response);
+    return response;
+  }
+  async function rest<T>(...args: Parameters<typeof send>): Promise<T> {
+    return (await (await send(...args)).json()) as T;
+  }
+  const spreadsheetPath = (id: string) => `v4/spreadsheets/${encodeURIComponent(id)}`;
+  /** spreadsheets.batchUpdate: one atomic list of requests. */
+  const batchUpdate = (id: string, requests: sheets_v4.Schema$Request[]) =>
+    rest<sheets_v4.Schema$BatchUpdateSpreadsheetResponse>(
+      'POST',
+      `${spreadsheetPath(id)}:batchUpdate`,
+      {},
+      {
+        requests,
+      },
+    );
   const now = options.now ?? Date.now;
   const sentAt = { read: [] as number[], write: [] as number[] };
   const quotaOf = { read: 'reads-per-minute', write: 'writes-per-minute' } as const;
@@ -218,15 +282,11 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
   async function fetchLayout(id: string): Promise<SheetLayout> {
     const answer = await call(() =>
-      api.spreadsheets.get(
-        {
-          spreadsheetId: id,
-          fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
-        },
-        request,
-      ),
+      rest<sheets_v4.Schema$Spreadsheet>('GET', spreadsheetPath(id), {
+        fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
+      }),
     );
-    const tabs = (answer.data.sheets ?? []).map((s) => ({
+    const tabs = (answer.sheets ?? []).map((s) => ({
       title: s.properties?.title ?? '',
       sheetId: s.properties?.sheetId ?? 0,
       rowCount: s.properties?.gridProperties?.rowCount ?? 0,
@@ -258,45 +318,26 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         (
           await call(
             () =>
-              api.spreadsheets.sheets.copyTo(
-                {
-                  spreadsheetId,
-                  sheetId: source.sheetId,
-                  requestBody: { destinationSpreadsheetId: destinationId },
-                },
-                request,
+              rest<sheets_v4.Schema$SheetProperties>(
+                'POST',
+                `${spreadsheetPath(spreadsheetId)}/sheets/${source.sheetId}:copyTo`,
+                {},
+                { destinationSpreadsheetId: destinationId },
               ),
             true,
           )
-        ).data.sheetId;
+        ).sheetId;
       if (copiedId === undefined || copiedId === null)
         throw new UnknownOutcomeError(`copyTo of "${tab}" answered no sheet id`);
       await call(
         () =>
-          api.spreadsheets.batchUpdate(
-            {
-              spreadsheetId: destinationId,
-              requestBody: {
-                requests: [
-                  {
-                    updateSheetProperties: { properties: { sheetId: copiedId, title: tab }, fields: 'title' },
-                  },
-                ],
-              },
-            },
-            request,
-          ),
+          batchUpdate(destinationId, [
+            { updateSheetProperties: { properties: { sheetId: copiedId, title: tab }, fields: 'title' } },
+          ]),
         true,
       );
     }
-    await call(
-      () =>
-        api.spreadsheets.batchUpdate(
-          { spreadsheetId, requestBody: { requests: [{ deleteSheet: { sheetId: source.sheetId } }] } },
-          request,
-        ),
-      true,
-    );
+    await call(() => batchUpdate(spreadsheetId, [{ deleteSheet: { sheetId: source.sheetId } }]), true);
     layoutCache.tabs = layoutCache.tabs.filter((t) => t.sheetId !== source.sheetId);
     layoutCache.cellsUsed -= source.rowCount * source.columnCount;
     headerCache.delete(tab);
@@ -364,8 +405,6 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     return `${quote(tab)}!${letter}2:${letter}`;
   };
 
-  const root = options.rootUrl.endsWith('/') ? options.rootUrl : `${options.rootUrl}/`;
-
   /**
    * values:batchGet (developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/batchGet: the
    * answer's valueRanges in the order of the ranges asked), its answer parsed as it arrives: each row is
@@ -373,23 +412,11 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
    * 2 MB the limits page recommends is a request's payload; this request's is its URL.
    */
   async function* batchGetRows(ranges: readonly string[]): AsyncGenerator<{ range: number; row: unknown[] }> {
-    const url = new URL(`v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values:batchGet`, root);
-    for (const range of ranges) url.searchParams.append('ranges', range);
-    url.searchParams.set('majorDimension', 'ROWS');
-    const { token } = await options.auth.getAccessToken();
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(request.timeout),
+    const response = await send('GET', `${spreadsheetPath(spreadsheetId)}/values:batchGet`, {
+      ranges,
+      majorDimension: 'ROWS',
     });
-    if (!response.ok || !response.body) {
-      const text = await response.text();
-      // Google's error body: {"error":{"code","message","status"}}; toDigestError reads status and message.
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
-      } catch {}
-      throw Object.assign(new Error(message), { status: response.status });
-    }
+    if (!response.body) throw new Error('values:batchGet answered no body');
     const parser = new JSONParser({ paths: ['$.valueRanges.*.values.*'], keepStack: false });
     const parsed: { range: number; row: unknown[] }[] = [];
     // The stack is root, valueRanges, the valueRange (its key is the range's index), its values.
@@ -515,10 +542,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       }
     }
     if (structure.length > 0) {
-      await call(
-        () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests: structure } }, request),
-        true,
-      );
+      await call(() => batchUpdate(spreadsheetId, structure), true);
     }
     for (const spec of specs) result.headers.set(spec.tab, [...(headerCache.get(spec.tab) ?? spec.headers)]);
     if (rowsTab && !result.headers.has(rowsTab))
@@ -590,9 +614,14 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       bytes = 0;
       await call(
         () =>
-          api.spreadsheets.values.batchUpdate(
-            { spreadsheetId, requestBody: { valueInputOption: 'RAW', data: chunk } },
-            request,
+          rest(
+            'POST',
+            `${spreadsheetPath(spreadsheetId)}/values:batchUpdate`,
+            {},
+            {
+              valueInputOption: 'RAW',
+              data: chunk,
+            },
           ),
         false,
         'write',
@@ -640,9 +669,12 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
 
     async readTable(tab): Promise<SheetTable> {
       const answer = await call(() =>
-        api.spreadsheets.values.get({ spreadsheetId, range: quote(tab) }, request),
+        rest<sheets_v4.Schema$ValueRange>(
+          'GET',
+          `${spreadsheetPath(spreadsheetId)}/values/${encodeURIComponent(quote(tab))}`,
+        ),
       );
-      const table = tableOf(answer.data.values);
+      const table = tableOf(answer.values);
       headerCache.set(tab, table.headers);
       return table;
     },
@@ -656,15 +688,11 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         bytes = 0;
         await call(
           () =>
-            api.spreadsheets.values.append(
-              {
-                spreadsheetId,
-                range: `${quote(tab)}!A1`,
-                valueInputOption: 'RAW',
-                insertDataOption: 'INSERT_ROWS',
-                requestBody: { values },
-              },
-              request,
+            rest(
+              'POST',
+              `${spreadsheetPath(spreadsheetId)}/values/${encodeURIComponent(`${quote(tab)}!A1`)}:append`,
+              { valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS' },
+              { values },
             ),
           true,
         );
@@ -718,10 +746,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       bytes = 0;
       const requests = await moveRequests(move, part, columns, deleted, archived);
       try {
-        await call(
-          () => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests } }, request),
-          true,
-        );
+        await call(() => batchUpdate(spreadsheetId, requests), true);
       } catch (error) {
         // "No grid with id" or a grid smaller than the layout said: a tab was replaced or resized since the
         // layout was handed over. The batchUpdate is atomic, so nothing happened: look again and redo.

@@ -5,7 +5,7 @@
  * share of time, and writes whose answer was lost. The sandbox's clock is a
  * variable; the adapter's sleep moves it, so nothing waits for real.
  */
-import { sheets as sheetsApi } from '@googleapis/sheets';
+import { auth, sheets as sheetsApi } from '@googleapis/sheets';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type SheetsSandbox,
@@ -65,7 +65,7 @@ async function world(quotas?: Parameters<typeof startSheetsSandbox>[0]['quotas']
         ...retry,
       },
     });
-  const raw = (token = 'user-a') => sheetsApi({ version: 'v4', auth: createGoogleAuth(token), rootUrl: url });
+  const raw = (token = 'user-a') => googleClient(url, token);
   const append = (token = 'user-a') =>
     raw(token).spreadsheets.values.append(
       {
@@ -86,6 +86,13 @@ const statusOf = (promise: Promise<unknown>) =>
     () => 200,
     (e: { status?: number }) => e.status,
   );
+
+/** Google's own client, as a second caller of the sandbox (its auth class, not the store's). */
+function googleClient(rootUrl: string, token = 'user-a') {
+  const client = new auth.OAuth2();
+  client.setCredentials({ access_token: token });
+  return sheetsApi({ version: 'v4', auth: client, rootUrl });
+}
 
 describe('quotas', () => {
   it('allows 60 writes a minute per user, then answers 429 RESOURCE_EXHAUSTED naming the quota', async () => {
@@ -374,8 +381,7 @@ describe('the fewest requests', () => {
   it("refuses a cutPaste, repeatCell or insertDimension past the grid with Google's 400, changing nothing", async () => {
     // Prepare: a new tab's grid is 1000 rows × 26 columns.
     const { sandbox } = await world(false);
-    const raw = () =>
-      sheetsApi({ version: 'v4', auth: createGoogleAuth('user-a'), rootUrl: `${sandbox.url}/` });
+    const raw = () => googleClient(`${sandbox.url}/`);
     sandbox.setTab(BOOK, 'Posts', [
       ['message_id', 'content'],
       ['1', 'a'],
@@ -445,11 +451,7 @@ describe('the fewest requests', () => {
     };
     const cutTo2 = await sheet.layoutOf(BOOK);
     const archiveId = cutTo2.tabs.find((t) => t.title === 'Archive')?.sheetId ?? -1;
-    await sheetsApi({
-      version: 'v4',
-      auth: createGoogleAuth('user-a'),
-      rootUrl: `${sandbox.url}/`,
-    }).spreadsheets.batchUpdate({
+    await googleClient(`${sandbox.url}/`).spreadsheets.batchUpdate({
       spreadsheetId: BOOK,
       requestBody: {
         requests: [
@@ -510,7 +512,7 @@ describe('moving a month tab to the archive spreadsheet', () => {
     sandbox.setTab(BOOK, 'Archive 2026-11', [['message_id', 'content']]);
     const url = `${sandbox.url}/`;
     const sheet = createSheetStore({ spreadsheetId: BOOK, auth: createGoogleAuth('user-a'), rootUrl: url });
-    const raw = sheetsApi({ version: 'v4', auth: createGoogleAuth('user-a'), rootUrl: url });
+    const raw = googleClient(url);
     return { sandbox, sheet, raw };
   }
   const titles = async (s: ReturnType<typeof createSheetStore>, id: string) =>
