@@ -75,6 +75,11 @@ describe('a bundle built with the functions’ options', () => {
       buckets: [aws.bucket],
       tables: [aws.table],
       messages: 2,
+      discordQuotas: [
+        { api: 'discord', quota: 'route-bucket', used: expect.any(Number), limit: expect.any(Number) },
+        { api: 'discord', quota: 'route-bucket', used: expect.any(Number), limit: expect.any(Number) },
+      ],
+      unknownChannel: ['ConfigError', 'discord has no channel 1 (code 10003): check discord.channelId'],
       analysed: ['1'],
       headers: ['message_id', 'summary'],
     });

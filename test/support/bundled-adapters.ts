@@ -11,6 +11,7 @@ import { createDiscordChannelSource } from '../../shared/adapters/discord';
 import { createGeminiAnalyzer } from '../../shared/adapters/gemini';
 import { createGoogleAuth, createSheetStore } from '../../shared/adapters/sheets';
 import { weightedLength } from '../../shared/domain/tweet-length';
+import type { QuotaUse } from '../../shared/ports';
 
 export interface Endpoints {
   discordUrl: string;
@@ -35,12 +36,19 @@ export async function bucketNames() {
 export async function exercise(endpoints: Endpoints) {
   const buckets = await bucketNames();
   const tables = await createDynamoDocumentClient().send(new ListTablesCommand({}));
+  // REST's events go through the bundles' emitter (infra/bundle-shims/async-event-emitter.mjs): the quota
+  // listener hears each answer; its error codes come from discord-api-types' REST part.
+  const discordQuotas: QuotaUse[] = [];
   const channel = createDiscordChannelSource({
     token: endpoints.discordToken,
     baseUrl: `${endpoints.discordUrl}/api`,
     timeoutMs: 5_000,
+    onQuota: (reading) => discordQuotas.push(reading),
   });
   const page = await channel.fetchPage({ channelId: endpoints.channelId, after: '0', limit: 100 });
+  const unknownChannel = await channel
+    .fetchPage({ channelId: '1', after: '0', limit: 100 })
+    .catch((error: unknown) => error as Error);
   const analyses = await createGeminiAnalyzer({
     apiKey: endpoints.geminiKey,
     baseUrl: endpoints.geminiUrl,
@@ -66,6 +74,8 @@ export async function exercise(endpoints: Endpoints) {
     buckets,
     tables: tables.TableNames,
     messages: page.length,
+    discordQuotas,
+    unknownChannel: unknownChannel instanceof Error ? [unknownChannel.name, unknownChannel.message] : [],
     analysed: analyses.map((a) => a.messageId),
     headers,
   };
