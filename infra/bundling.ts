@@ -66,6 +66,8 @@ export const BUNDLE_OPTIONS = {
     // from its REST part (discord-api-types package.json "exports": "./rest/v*"), whose ESM wrapper names
     // every export, so esbuild refuses a build that asks it for one it lacks.
     'discord-api-types/v10': './node_modules/discord-api-types/rest/v10/index.mjs',
+    // REST sniffs an uploaded file's type with it; nothing here uploads (the shim says why).
+    'magic-bytes.js': './infra/bundle-shims/no-file-type-sniffing.mjs',
     // Node 22's ESM wrapper of a builtin reads every export, and node:http's WebSocket, CloseEvent and
     // MessageEvent getters then load Node's own undici, tens of ms at each cold start, fetch unused
     // (nodejs/node#57649, #59686; lib/http.js lazyUndici). Through require() nothing reads them.

@@ -6,6 +6,7 @@
 
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { REST } from '@discordjs/rest';
 import { createDynamoDocumentClient, createS3Client } from '../../shared/adapters/aws-clients';
 import { createDiscordChannelSource } from '../../shared/adapters/discord';
 import { createGeminiAnalyzer } from '../../shared/adapters/gemini';
@@ -31,6 +32,19 @@ export const weightsOf = (texts: readonly string[]) => texts.map(weightedLength)
 export async function bucketNames() {
   const answer = await createS3Client().send(new ListBucketsCommand({}));
   return answer.Buckets?.map((b) => b.Name);
+}
+
+/**
+ * A file sent to Discord without its contentType, through REST as bundled: its type would be sniffed by
+ * magic-bytes.js, which the bundles leave out (infra/bundle-shims/no-file-type-sniffing.mjs).
+ */
+export async function uploadWithoutType(discordUrl: string, channelId: string) {
+  const rest = new REST({ api: `${discordUrl}/api`, version: '10', retries: 0, makeRequest: fetch }).setToken(
+    't',
+  );
+  return rest.post(`/channels/${channelId}/messages`, {
+    files: [{ name: 'a.png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47]) }],
+  });
 }
 
 export async function exercise(endpoints: Endpoints) {
