@@ -63,8 +63,8 @@ export const BUNDLE_OPTIONS = {
     '@vladfrangu/async_event_emitter': './infra/bundle-shims/async-event-emitter.mjs',
     // @discordjs/rest takes APIVersion and CDNRoutes from discord-api-types/v10, which re-exports the gateway,
     // payload, RPC and voice enums too (88 KiB of CommonJS esbuild cannot shake); the same two objects come
-    // from its REST part (discord-api-types package.json "exports": "./rest/v*"), whose ESM wrapper names
-    // every export, so esbuild refuses a build that asks it for one it lacks.
+    // from its REST part ("you may also import just certain parts of the module… rest/v*": the package's
+    // README), whose ESM wrapper names every export, so esbuild refuses a build that asks it for one it lacks.
     'discord-api-types/v10': './node_modules/discord-api-types/rest/v10/index.mjs',
     // REST sniffs an uploaded file's type with it; nothing here uploads (the shim says why).
     'magic-bytes.js': './infra/bundle-shims/no-file-type-sniffing.mjs',
