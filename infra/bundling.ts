@@ -59,6 +59,15 @@ export const BUNDLE_OPTIONS = {
   // (@discordjs/rest package.json "exports": "default" -> dist/web.mjs).
   alias: {
     '@discordjs/rest': './node_modules/@discordjs/rest/dist/web.mjs',
+    // REST's event base without its bundled copy of util.inspect (the shim says why).
+    '@vladfrangu/async_event_emitter': './infra/bundle-shims/async-event-emitter.mjs',
+    // @discordjs/rest takes APIVersion and CDNRoutes from discord-api-types/v10, which re-exports the gateway,
+    // payload, RPC and voice enums too (88 KiB of CommonJS esbuild cannot shake); the same two objects come
+    // from its REST part ("you may also import just certain parts of the module… rest/v*": the package's
+    // README), whose ESM wrapper names every export, so esbuild refuses a build that asks it for one it lacks.
+    'discord-api-types/v10': './node_modules/discord-api-types/rest/v10/index.mjs',
+    // REST sniffs an uploaded file's type with it; nothing here uploads (the shim says why).
+    'magic-bytes.js': './infra/bundle-shims/no-file-type-sniffing.mjs',
     // Node 22's ESM wrapper of a builtin reads every export, and node:http's WebSocket, CloseEvent and
     // MessageEvent getters then load Node's own undici, tens of ms at each cold start, fetch unused
     // (nodejs/node#57649, #59686; lib/http.js lazyUndici). Through require() nothing reads them.

@@ -6,7 +6,8 @@ import {
   RESTEvents,
   type ResponseLike,
 } from '@discordjs/rest';
-import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
+// The REST part only (error codes and routes), not the gateway and payload enums of discord-api-types/v10.
+import { RESTJSONErrorCodes, Routes } from 'discord-api-types/rest/v10';
 import {
   AuthError,
   ConfigError,

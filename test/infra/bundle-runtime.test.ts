@@ -16,7 +16,7 @@ import { type DiscordSandbox, startDiscordSandbox } from '../../infra/local/sand
 import { type GeminiSandbox, startGeminiSandbox } from '../../infra/local/sandbox/gemini-server';
 import { type SheetsSandbox, startSheetsSandbox } from '../../infra/local/sandbox/sheets-server';
 import { weightedLength } from '../../shared/domain/tweet-length';
-import type { bucketNames, exercise, weightsOf } from '../support/bundled-adapters';
+import type { bucketNames, exercise, uploadWithoutType, weightsOf } from '../support/bundled-adapters';
 import { message } from '../support/messages';
 
 const CHANNEL = '1200000000000000000';
@@ -25,7 +25,12 @@ let discord: DiscordSandbox;
 let gemini: GeminiSandbox;
 let sheets: SheetsSandbox;
 const saved = { ...process.env };
-type Bundled = { exercise: typeof exercise; bucketNames: typeof bucketNames; weightsOf: typeof weightsOf };
+type Bundled = {
+  exercise: typeof exercise;
+  bucketNames: typeof bucketNames;
+  weightsOf: typeof weightsOf;
+  uploadWithoutType: typeof uploadWithoutType;
+};
 let bundled: Bundled;
 
 beforeAll(async () => {
@@ -75,10 +80,24 @@ describe('a bundle built with the functions’ options', () => {
       buckets: [aws.bucket],
       tables: [aws.table],
       messages: 2,
+      discordQuotas: [
+        { api: 'discord', quota: 'route-bucket', used: expect.any(Number), limit: expect.any(Number) },
+        { api: 'discord', quota: 'route-bucket', used: expect.any(Number), limit: expect.any(Number) },
+      ],
+      unknownChannel: ['ConfigError', 'discord has no channel 1 (code 10003): check discord.channelId'],
       analysed: ['1'],
       headers: ['message_id', 'summary'],
     });
   }, 60_000);
+
+  it('refuses, before sending, a Discord upload whose type it would have to sniff', async () => {
+    // Act
+    const refused = await bundled.uploadWithoutType(discord.url, CHANNEL).catch((error: unknown) => error);
+
+    // Assess: refused by the shim while REST builds the body, not by the sandbox (which would answer a
+    // DiscordAPIError).
+    expect((refused as Error).message).toMatch(/magic-bytes\.js is not bundled/);
+  });
 
   it('weighs posts as twitter-text does unbundled, without its polyfills and with its own punycode', () => {
     // Prepare: URLs (an internationalised domain goes through punycode), CJK, emoji with ZWJ, and a long text.
