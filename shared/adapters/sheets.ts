@@ -2,9 +2,9 @@ import { randomInt } from 'node:crypto';
 // Types only (erased from the bundle): the request and answer shapes of the REST API, as Google's client declares them.
 import type { sheets_v4 } from '@googleapis/sheets';
 import { JSONParser } from '@streamparser/json';
-import { JWT, OAuth2Client } from 'google-auth-library';
 import { MAX_PAYLOAD_BYTES } from '../domain/sheet-payload';
 import {
+  DigestError,
   errorForStatus,
   PermanentError,
   RateLimitedError,
@@ -24,27 +24,23 @@ import type {
   TabSpec,
   TabUpdate,
 } from '../ports';
+import { type AccessTokens, type ServiceAccountKey, serviceAccountTokens, staticToken } from './google-token';
 import { type RetryOptions, retryMapped } from './retry';
 
-/** What a request is authorised by: a bearer token the client fetches and renews (google-auth-library). */
-export type GoogleAuth = JWT | OAuth2Client;
+/** What a request is authorised by: a bearer token, fetched and renewed as it expires. */
+export type GoogleAuth = AccessTokens;
+
+/** "See, edit, create, and delete all your Google Sheets spreadsheets" (the API's OAuth scope). */
+const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 
 /**
- * A service-account key (JSON) becomes a JWT client; any other string is used
- * as an OAuth access token (tests, sandboxes, a quick `gcloud auth` token).
+ * A service-account key (JSON) gets tokens by the JWT bearer flow; any other
+ * string is used as an OAuth access token (tests, sandboxes, a quick `gcloud auth` token).
  */
 export function createGoogleAuth(credential: string): GoogleAuth {
-  if (credential.trim().startsWith('{')) {
-    const key = JSON.parse(credential) as { client_email?: string; private_key?: string };
-    return new JWT({
-      email: key.client_email,
-      key: key.private_key,
-      scopes: ['https://www.googleapis.com/auth/spreadsheets'],
-    });
-  }
-  const client = new OAuth2Client();
-  client.setCredentials({ access_token: credential });
-  return client;
+  if (credential.trim().startsWith('{'))
+    return serviceAccountTokens(JSON.parse(credential) as ServiceAccountKey, SHEETS_SCOPE);
+  return staticToken(credential);
 }
 
 export interface SheetStoreOptions {
@@ -148,6 +144,8 @@ async function errorOf(response: Response): Promise<SheetsApiError> {
 }
 
 function toDigestError(error: unknown, writes: boolean): Error {
+  // Already ours (the token's AuthError, say): classified where it happened, before anything was sent.
+  if (error instanceof DigestError) return error;
   const e = error as {
     status?: number;
     code?: number | string;
@@ -164,8 +162,8 @@ function toDigestError(error: unknown, writes: boolean): Error {
 }
 
 /**
- * Google Sheets over its REST API (global fetch; google-auth-library for the
- * token) with the fewest requests: sheet
+ * Google Sheets over its REST API (global fetch; tokens from google-token.ts)
+ * with the fewest requests: sheet
  * ids and header rows are cached in the store after the first read, appends
  * and updates are one request each, and the archive move is one atomic
  * batchUpdate.

@@ -6,10 +6,11 @@ import { ConfigError } from '../errors';
  * a key but is not one must fail at once as a ConfigError (never retried), not later inside the auth
  * library as an error the step might retry. Messages name fields only, never any part of the value.
  *
- * What a key needs: google-auth-library `JWT.fromJSON` (build/src/auth/jwtclient.js) refuses a JSON
- * without `client_email` or `private_key`; `GoogleAuth.fromJSON` (build/src/auth/googleauth.js) tells other
- * credential files apart by `type` (`authorized_user`, `external_account`, `impersonated_service_account`…),
- * which this adapter cannot use: only `service_account` (or no type) is a key here.
+ * What a key needs: the JWT bearer flow (shared/adapters/google-token.ts, as google-auth-library's
+ * `JWT.fromJSON` in build/src/auth/jwtclient.js) signs with `private_key` as `client_email`; Google's other
+ * credential files differ by `type` (`authorized_user`, `external_account`, `impersonated_service_account`…,
+ * google-auth-library build/src/auth/googleauth.js), which this adapter cannot use: only `service_account`
+ * (or no type) is a key here.
  */
 const KEY_NAME = 'GOOGLE_SERVICE_ACCOUNT_JSON';
 

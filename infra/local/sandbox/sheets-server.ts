@@ -1,3 +1,4 @@
+import { createVerify } from 'node:crypto';
 import {
   type LatencyProfile,
   type SandboxRequest,
@@ -20,6 +21,8 @@ import { type Clock, Quota } from './quota';
  * and write quotas per user and per project, answering 429 as Google does.
  */
 export interface SheetsSandbox extends SandboxServer {
+  /** Where the sandbox's service accounts get their tokens (a key's token_uri). */
+  tokenUrl: string;
   tab(spreadsheetId: string, title: string): string[][] | undefined;
   setTab(spreadsheetId: string, title: string, rows: string[][]): void;
 }
@@ -281,6 +284,11 @@ const clone = (sheet: Spreadsheet): Spreadsheet =>
 
 export async function startSheetsSandbox(options: {
   token?: string;
+  /**
+   * Service accounts the sandbox's token endpoint (`POST {url}/token`) knows: client_email → public key
+   * (PEM). Each gets tokens by the JWT bearer flow, which the Sheets routes then take.
+   */
+  serviceAccounts?: Record<string, string>;
   spreadsheets: string[];
   /** Per-minute quotas; Google's by default, `false` for none. */
   quotas?: Partial<SheetsQuotas> | false;
@@ -336,8 +344,68 @@ export async function startSheetsSandbox(options: {
       ? googleError(400, 'INVALID_ARGUMENT', `${prefix}${CELL_LIMIT_MESSAGE(cellLimit)}`)
       : undefined;
 
+  const issued = new Set<string>();
+  let tokensIssued = 0;
+  /** The token endpoint's own address, an assertion's audience: known once the server listens. */
+  let tokenUrl = '';
+  /**
+   * Google's token endpoint for the JWT bearer flow: the assertion's RS256 signature checked against the
+   * account's key, its audience this endpoint, its lifetime at most an hour and current; the errors as
+   * Google words them ("invalid_grant: Invalid JWT Signature." and the like).
+   * Source: https://developers.google.com/identity/protocols/oauth2/service-account#httprest
+   */
+  function token(request: SandboxRequest): SandboxResponse {
+    const refuse = (error: string, description: string) => ({
+      status: 400,
+      body: { error, error_description: description },
+    });
+    const form = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return refuse('unsupported_grant_type', 'Invalid grant_type: ');
+    const [header, claims, signature, ...extra] = (form.get('assertion') ?? '').split('.');
+    if (!header || !claims || !signature || extra.length > 0)
+      return refuse('invalid_request', 'Invalid JWT.');
+    const decode = (part: string) => {
+      try {
+        return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    };
+    const head = decode(header);
+    const claim = decode(claims);
+    if (head?.alg !== 'RS256' || !claim) return refuse('invalid_request', 'Invalid JWT.');
+    const publicKey = options.serviceAccounts?.[String(claim.iss)];
+    if (!publicKey) return refuse('invalid_grant', 'Invalid grant: account not found');
+    const valid = createVerify('RSA-SHA256')
+      .update(`${header}.${claims}`)
+      .verify(publicKey, Buffer.from(signature, 'base64url'));
+    if (!valid) return refuse('invalid_grant', 'Invalid JWT Signature.');
+    if (claim.aud !== tokenUrl) return refuse('invalid_grant', 'Invalid JWT: Failed audience check.');
+    const nowS = Math.floor((options.now?.() ?? Date.now()) / 1000);
+    const iat = Number(claim.iat);
+    const exp = Number(claim.exp);
+    if (!(exp - iat <= 3600 && iat <= nowS + 60 && exp > nowS))
+      return refuse(
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
+      );
+    if (
+      !String(claim.scope ?? '')
+        .split(' ')
+        .includes('https://www.googleapis.com/auth/spreadsheets')
+    )
+      return refuse('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
+    tokensIssued += 1;
+    const accessToken = `ya29.sandbox-${tokensIssued}`;
+    issued.add(accessToken);
+    return { status: 200, body: { access_token: accessToken, expires_in: 3599, token_type: 'Bearer' } };
+  }
+
   function route(request: SandboxRequest): SandboxResponse {
-    if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
+    if (request.method === 'POST' && request.path === '/token') return token(request);
+    const bearer = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (options.token && bearer !== options.token && !issued.has(bearer)) {
       return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
     }
     const m = request.path.match(/^\/v4\/spreadsheets\/([^/:]+)(.*)$/);
@@ -734,8 +802,10 @@ export async function startSheetsSandbox(options: {
         ? quotaError(request.method === 'GET' ? 'Read' : 'Write', 'user', SHEETS_QUOTAS.readsPerMinutePerUser)
         : googleError(500, 'INTERNAL', 'Internal error encountered.'),
   });
+  tokenUrl = `${server.url}/token`;
   return {
     ...server,
+    tokenUrl,
     tab: (spreadsheetId, title) =>
       books
         .get(spreadsheetId)
