@@ -1,7 +1,7 @@
 /**
  * Ctrl-C and SIGTERM for a command that must close what it runs first (`run`, `daemon`). A listener
  * replaces Node's default for these signals (exit with 128 + signal number), so the command closes its
- * run and then exits with that same code itself; a second Ctrl-C exits at once.
+ * run and then exits with that same code itself; a second Ctrl-C (a second later or more) exits at once.
  * https://nodejs.org/api/process.html#signal-events
  */
 export interface Interrupt {
@@ -15,12 +15,24 @@ export interface Interrupt {
   release(): void;
 }
 
-export function listenForInterrupt(): Interrupt {
+/**
+ * One Ctrl-C reaches the command more than once: the terminal signals the whole process group (npm, tsx,
+ * node), and npm and tsx relay it to their child as well (tsx dist/cli.mjs relaySignals), a millisecond
+ * apart, measured. A repeat within this time is that same keypress, not a second Ctrl-C.
+ */
+export const SAME_INTERRUPT_MS = 1_000;
+
+export function listenForInterrupt(now: () => number = Date.now): Interrupt {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
+  let receivedAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (received) process.exit(130);
+    if (received) {
+      if (now() - receivedAt < SAME_INTERRUPT_MS) return;
+      process.exit(130);
+    }
     received = signal;
+    receivedAt = now();
     controller.abort();
   };
   process.on('SIGINT', onSignal);

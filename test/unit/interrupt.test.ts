@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Interrupt, listenForInterrupt, SAME_INTERRUPT_MS } from '../../infra/local/interrupt';
+
+describe('Ctrl-C in a local command', () => {
+  let interrupt: Interrupt | undefined;
+  afterEach(() => {
+    interrupt?.release();
+    vi.restoreAllMocks();
+  });
+
+  it('takes the same keypress relayed by npm and tsx a millisecond later as one interrupt, a later one as a second', () => {
+    // Prepare
+    const clock = { now: 1_000_000 };
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    interrupt = listenForInterrupt(() => clock.now);
+
+    // Act: the terminal's SIGINT, then npm's and tsx's relays of it.
+    process.emit('SIGINT', 'SIGINT');
+    clock.now += 1;
+    process.emit('SIGINT', 'SIGINT');
+    process.emit('SIGTERM', 'SIGTERM');
+    const exitsAfterRelays = exit.mock.calls.length;
+    clock.now += SAME_INTERRUPT_MS;
+    process.emit('SIGINT', 'SIGINT');
+
+    // Assess: the run is closed once; only a second Ctrl-C exits at once.
+    expect(interrupt.signal.aborted).toBe(true);
+    expect(interrupt.received()).toBe('SIGINT');
+    expect(exitsAfterRelays).toBe(0);
+    expect(exit).toHaveBeenCalledWith(130);
+  });
+});
