@@ -1,3 +1,5 @@
+import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
+
 /**
  * The AWS cost of one run, from the unit prices AWS publishes for US East
  * (N. Virginia), before free tiers (which a busy account may have used up).
@@ -63,6 +65,10 @@ export function modelRunCost(usage: RunUsage, prices = UNIT_PRICES_USD): RunCost
     total: lambda + stepFunctions + s3 + dynamodb + scheduler,
   };
 }
+
+/** Each state's function memory (TASK_STATES.memoryMB), 256 MB for a state without one. */
+export const memoryMbOf = (state: string): number =>
+  (TASK_STATES[state as TaskStateName] as { memoryMB?: number } | undefined)?.memoryMB ?? 256;
 
 /** What one run used, as the benchmark measured it. */
 export interface MeasuredRun {

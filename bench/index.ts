@@ -9,7 +9,7 @@ import './quiet';
 import { cpus, totalmem } from 'node:os';
 import { TASK_STATES } from '../shared/config/resources';
 import { measureBundles } from './bundles';
-import { modelRunCost, usageOfRun } from './cost-model';
+import { memoryMbOf, modelRunCost, usageOfRun } from './cost-model';
 import { benchPipeline } from './pipeline';
 import { measureStepMemory } from './step-memory';
 
@@ -18,9 +18,6 @@ const fast = args.includes('--fast');
 const tierIndex = args.indexOf('--tier');
 const tier = tierIndex >= 0 ? args[tierIndex + 1] : undefined;
 const sizes = args.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
-
-const memoryMbOf = (state: string) =>
-  (TASK_STATES[state as keyof typeof TASK_STATES] as { memoryMB?: number } | undefined)?.memoryMB ?? 256;
 
 const lines: string[] = [];
 const out = (line = '') => {

@@ -16,11 +16,10 @@ import { applyEnvironment, runDigestLocally } from '../infra/local/runner';
 import { geminiQuotasFromEnv } from '../infra/local/sandbox/gemini-server';
 import { createDynamoDocumentClient, createS3Client } from '../shared/adapters/aws-clients';
 import { loadConfigFile } from '../shared/config/load';
-import { TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import { configSchema } from '../shared/config/schema';
 import { MAX_REQUESTS_IN_FLIGHT } from '../shared/domain/analysis-fan-out';
 import { WaitForRateLimitError } from '../shared/errors';
-import { modelRunCost, usageOfRun } from './cost-model';
+import { memoryMbOf, modelRunCost, usageOfRun } from './cost-model';
 
 /** The config's own ceiling on discord.fetchLimit (shared/config/schema.ts). */
 const MAX_FETCH_LIMIT = 100_000;
@@ -229,7 +228,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`task time by step: ${taskTimes.join(', ')}`);
   console.log(`state transitions: ${bench.stateTransitions}`);
   // npm run bench measures each bundle's cold load; here every INIT is taken at the 150 ms ceiling.
-  const memoryMbOf = (state: string) => TASK_STATES[state as TaskStateName]?.memoryMB ?? 256;
   const cost = modelRunCost(usageOfRun(bench, memoryMbOf, () => 150));
   console.log(
     `modelled AWS cost (INIT at 150 ms): $${cost.total.toFixed(6)} (Lambda $${cost.lambda.toFixed(6)}, Step Functions $${cost.stepFunctions.toFixed(6)}, S3 $${cost.s3.toFixed(7)}, DynamoDB $${cost.dynamodb.toFixed(7)})`,

@@ -26,7 +26,7 @@ import type { Construct } from 'constructs';
 import { STATE_MACHINE_NAME, TASK_STATES, type TaskStateName } from '../shared/config/resources';
 import type { DigestConfig } from '../shared/config/schema';
 import { itemsAtOnce } from '../shared/domain/analysis-fan-out';
-import { TRANSIENT_ERROR_NAMES, WaitForRateLimitError } from '../shared/errors';
+import { TRANSIENT_ERROR_NAMES, WAIT_FOR_RATE_LIMIT } from '../shared/errors';
 
 /** Retried with backoff: our transient classes and Lambda's own service hiccups. Nothing else. */
 export const RETRYABLE_ERRORS = [
@@ -66,9 +66,6 @@ export function stateMachineArnByName(scope: Construct): string {
 export function analysisMaxConcurrency(config: DigestConfig): number {
   return Math.min(...config.pipelines.map(({ gemini }) => itemsAtOnce(gemini)));
 }
-
-/** The error name of WaitForRateLimitError, which each task's Catch waits out. */
-const WAIT_FOR_RATE_LIMIT = new WaitForRateLimitError(new Date(0)).name;
 
 /**
  * A rate limit longer than a Lambda should wait: the task throws

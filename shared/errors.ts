@@ -82,6 +82,9 @@ export class DuplicatePostError extends PermanentError {
   override name = 'DuplicatePostError';
 }
 
+/** The error name the state machine's Catch of a rate-limit wait matches. */
+export const WAIT_FOR_RATE_LIMIT = 'WaitForRateLimit';
+
 /**
  * A step or batch stopped by a rate limit the state machine waits out, for free: its Catch reads the time
  * to run it again from the caught Cause (the Lambda error document's errorMessage, which is that time alone,
@@ -90,7 +93,7 @@ export class DuplicatePostError extends PermanentError {
  * transitions of waiting. Not transient: Retry's fixed backoff is not what the upstream asked for.
  */
 export class WaitForRateLimitError extends DigestError {
-  override name = 'WaitForRateLimit';
+  override name = WAIT_FOR_RATE_LIMIT;
   constructor(readonly resumeAt: Date) {
     super(waitTimestamp(resumeAt));
   }
