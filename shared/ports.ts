@@ -88,6 +88,11 @@ export interface RowsMove {
   drop: readonly number[];
   /** Cells every moved row gets in the archive tab, by header: the same for each row of the move. */
   stamp: Readonly<Record<string, string>>;
+  /**
+   * Cells of other tabs' rows written in the same atomic batchUpdate (the run's Drafts row status), so
+   * they cost no request of their own: with the move's first part, or alone when nothing is to move.
+   */
+  writes?: readonly TabUpdate[];
 }
 
 /** A data row of a tab, as streamed: cells in its header order (trailing empty cells left out). */
@@ -192,8 +197,6 @@ export interface SheetStore {
   updateTabs(writes: readonly TabUpdate[]): Promise<void>;
   /** The same writes given one row at a time, sent as each request fills. */
   cellWriter(): CellWriter;
-  /** Write some cells of existing rows, in one request. */
-  updateRows(tab: string, headers: readonly string[], updates: readonly RowUpdate[]): Promise<void>;
   /**
    * Move rows of the main tab to the archive tab and delete them (and the `drop` rows) from the main tab
    * in one atomic batchUpdate: either all happens or nothing does. An archive tab the spreadsheet does not

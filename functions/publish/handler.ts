@@ -1,14 +1,12 @@
 import { stepHandler } from '../../shared/observability/step-handler';
 import { publishRunDraft } from '../../shared/pipeline/publish';
 import { publisherFor } from '../../shared/runtime/publisher';
-import { sheetStoreFor } from '../../shared/runtime/sheets';
 
 export const handler = stepHandler('publish', async (input, context) =>
   publishRunDraft(
     {
       pipeline: context.pipeline,
       store: context.store,
-      sheet: await sheetStoreFor(context),
       journal: context.journal,
       publisher: () => publisherFor(context),
       log: context.log,

@@ -366,13 +366,16 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     ];
   }
 
-  const headerCells = (sheetId: number, column: number, headers: readonly string[]) => ({
+  /** Strings written from a cell rightwards (RAW, as the values API writes them): one updateCells. */
+  const cellsAt = (sheetId: number, rowIndex: number, column: number, values: readonly string[]) => ({
     updateCells: {
-      start: { sheetId, rowIndex: 0, columnIndex: column },
+      start: { sheetId, rowIndex, columnIndex: column },
       fields: 'userEnteredValue',
-      rows: [{ values: headers.map((h) => ({ userEnteredValue: { stringValue: h } })) }],
+      rows: [{ values: values.map((v) => ({ userEnteredValue: { stringValue: v } })) }],
     },
   });
+  const headerCells = (sheetId: number, column: number, headers: readonly string[]) =>
+    cellsAt(sheetId, 0, column, headers);
 
   const rowOf = (headers: readonly string[], values: Record<string, string>) =>
     headers.map((h) => values[h] ?? '');
@@ -580,8 +583,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     }
   }
 
-  /** One range per run of adjacent columns of the row (not one per cell). */
-  function rangesOf(tab: string, headers: readonly string[], u: RowUpdate): sheets_v4.Schema$ValueRange[] {
+  /** A row's values by header as runs of adjacent columns (0-based first column): one range or request each. */
+  function cellRunsOf(headers: readonly string[], u: RowUpdate): { first: number; values: string[] }[] {
     const cells = Object.entries(u.values)
       .map(([h, v]) => [headers.indexOf(h), v] as const)
       .filter(([column]) => column >= 0)
@@ -592,7 +595,12 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       if (last && last.first + last.values.length === column) last.values.push(value);
       else runs.push({ first: column, values: [value] });
     }
-    return runs.map((run) => ({
+    return runs;
+  }
+
+  /** One range per run of adjacent columns of the row (not one per cell). */
+  function rangesOf(tab: string, headers: readonly string[], u: RowUpdate): sheets_v4.Schema$ValueRange[] {
+    return cellRunsOf(headers, u).map((run) => ({
       range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
       values: [run.values],
     }));
@@ -707,11 +715,6 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       if (chunk.length > 0) await send();
     },
 
-    async updateRows(tab, headers, updates) {
-      if (updates.length === 0) return;
-      await updateTabs([{ tab, headers, updates }]);
-    },
-
     moveRows,
     cellWriter,
   };
@@ -730,19 +733,24 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
    */
   async function moveRows(move: RowsMove, again = false): Promise<void> {
     const spans = spansOf(move.rows, move.drop);
-    if (spans.length === 0) return;
+    if (spans.length === 0 && !move.writes?.length) return;
     const stampHeaders = Object.keys(move.stamp);
     const columns = columnRuns(move.mainHeaders, move.archiveHeaders, stampHeaders);
     let deleted = 0;
     let archived = 0;
     let parts = 0;
     let pending: typeof spans = [];
-    let bytes = 0;
+    // The first part carries the other rows' cells too.
+    let bytes = jsonBytes(move.writes ?? []);
     const send = async () => {
       const part = pending;
       pending = [];
       bytes = 0;
-      const requests = await moveRequests(move, part, columns, deleted, archived);
+      const requests = [
+        // The other rows' cells go with the first part: applied with it, or not at all.
+        ...(parts === 0 ? await writeRequests(move.writes ?? []) : []),
+        ...(part.length > 0 ? await moveRequests(move, part, columns, deleted, archived) : []),
+      ];
       try {
         await call(() => batchUpdate(spreadsheetId, requests), true);
       } catch (error) {
@@ -768,11 +776,25 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
         pending.push(span);
         bytes += size;
       }
-      if (pending.length > 0) await send();
+      // Nothing to move but the other rows' cells: they are the one request.
+      if (pending.length > 0 || parts === 0) await send();
     } catch (error) {
       if (!(error instanceof StaleLayout)) throw error;
       await moveRows(move, true);
     }
+  }
+
+  /** Cells of rows by header as batchUpdate requests: an updateCells per run of adjacent columns. */
+  async function writeRequests(writes: readonly TabUpdate[]): Promise<sheets_v4.Schema$Request[]> {
+    if (writes.length === 0) return [];
+    await loadLayout();
+    return writes.flatMap(({ tab, headers, updates }) => {
+      const sheetId = sheetIdOf(tab);
+      if (sheetId === undefined) throw new TransientError(`tab ${tab} is not in the spreadsheet's layout`);
+      return updates.flatMap((u) =>
+        cellRunsOf(headers, u).map((run) => cellsAt(sheetId, u.rowNumber - 1, run.first, run.values)),
+      );
+    });
   }
 
   /** One part of a move as batchUpdate requests; `deleted` and `archived`: rows earlier parts moved. */

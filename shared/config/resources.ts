@@ -104,7 +104,8 @@ export const FUNCTION_NEEDS = {
     table: 'readWrite',
     // The run's draft, which stays under runs/ (Archive moves only the CSV and the raw messages).
     objects: { read: ['runs/'] },
-    secrets: (p) => ['google', ...publishingService(p)],
+    // Publish sends Sheets nothing (Archive marks the Drafts row): no Google key.
+    secrets: (p) => publishingService(p),
   },
   // Archiving moves the run's files from runs/ to processed/: the only function that deletes objects.
   Archive: {

@@ -281,24 +281,9 @@ export async function analyzeSheetPosts(deps: AnalyzeDeps, input: AnalyzeInput):
     {
       draftKey: draftKeyOf(run.pipelineId, run.runId),
       analysisPrefix: analysisPrefixOf(run.pipelineId, run.runId),
-      ...draftRowNote(drafts, run.runId, run.dryRun),
       ...(removed.length ? { linksRemoved: removed.join(' ').slice(0, 500) } : {}),
     },
   );
-}
-
-/**
- * Where the run's Drafts row is, for Publish to mark without reading the tab
- * again; only while the tab keeps our column order, which Publish then relies on.
- */
-function draftRowNote(
-  drafts: { headers: readonly string[]; runIds: readonly string[] },
-  runId: string,
-  dryRun: boolean | undefined,
-): { draftRow: string } | Record<string, never> {
-  if (dryRun || !DRAFTS_TAB_HEADERS.every((h, i) => drafts.headers[i] === h)) return {};
-  const index = drafts.runIds.indexOf(runId);
-  return { draftRow: String(index < 0 ? drafts.runIds.length + 2 : index + 2) };
 }
 
 /** The main tab's columns Analyze reads: the key, the analysis and the post's link (the draft's allow-list). */

@@ -1,8 +1,8 @@
 import { processedPrefix } from '../config/resources';
 import type { PipelineConfig } from '../config/schema';
 import { archiveTabFor, archiveTabsIn, grownLayout, layoutFromNotes } from '../domain/archive-tab';
-import { ARCHIVE_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
-import type { ObjectStore, SheetStore, StepRecord } from '../ports';
+import { ARCHIVE_TAB_HEADERS, DRAFTS_TAB_HEADERS, KEY_COLUMN, MAIN_TAB_HEADERS } from '../domain/post';
+import type { ObjectStore, SheetStore, StepRecord, TabUpdate } from '../ports';
 import { loadDraft } from './analyze';
 import { makeArchiveRoom } from './archive-rotation';
 import { chunkFilesOf, csvKeyOf, rawKeyOf } from './collect';
@@ -26,15 +26,26 @@ function processingStatus(input: StepInput, archiveUnpublished: boolean): string
 }
 
 /**
+ * The run's Drafts row once Publish is done: published (with the first post) or kept. A publish that
+ * failed leaves the row as Analyze wrote it.
+ */
+function draftStatus(input: StepInput, status: string): Record<string, string> | undefined {
+  const notes = stepOutcome(input, 'publish')?.notes;
+  if (status === 'published') return { status, post_id: notes?.postId ?? '', post_url: notes?.postUrl ?? '' };
+  return status === 'not-published' ? { status } : undefined;
+}
+
+/**
  * Move the rows the run's draft covers from the main tab to the Archive tab in
  * one atomic batchUpdate, keyed by message id: a row already archived is only
  * deleted from the main tab, so a re-run after a crash anywhere neither loses
- * nor duplicates a row. Then move the run's files under processed/.
+ * nor duplicates a row. The run's Drafts row is marked in the same batchUpdate
+ * (Publish writes no request of its own). Then move the run's files under processed/.
  */
 export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput): Promise<StepRecord> {
   const started = Date.now();
   const { run } = input;
-  const { mainTab } = deps.pipeline.sheet;
+  const { mainTab, draftsTab } = deps.pipeline.sheet;
   if (stepOutcome(input, 'analyze')?.status !== 'succeeded') {
     return skipped(started, 'analysis did not succeed: nothing unanalysed is archived');
   }
@@ -51,23 +62,44 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const publish = stepOutcome(input, 'publish');
   const postUrl = publish?.notes?.postUrl ?? '';
   const covered = new Set(draft.messageIds);
-  // One look (sheet ids, cells in use), one read (the key columns of the main and the archive tabs), one
-  // move. The server moves the rows with the values the sheet holds, not rebuilt from the run's files:
-  // the draft covers earlier runs' rows too, and a user may have edited any cell since.
+  // One look (sheet ids, cells in use), one read (the key columns of the main and the archive tabs, the
+  // Drafts tab's run ids), one move. The server moves the rows with the values the sheet holds, not
+  // rebuilt from the run's files: the draft covers earlier runs' rows too, and a user may have edited
+  // any cell since.
   const layout = await deps.sheet.layout(layoutFromNotes(stepOutcome(input, 'upload')?.notes?.sheetLayout));
   const archiveTab = archiveTabFor(deps.pipeline.sheet, deps.now());
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
+  // A Drafts tab someone deleted is not made again here: there is no row of the run's to mark in it.
+  const hasDrafts = layout.tabs.some((t) => t.title === draftsTab);
+  const marked = run.dryRun || !hasDrafts ? undefined : draftStatus(input, status);
   // The main tab is named with its headers so its key column's place is known before its header row
   // is read (Upload made sure of them): no second read.
   const opened = await deps.sheet.openTabs(
     [
       { tab: mainTab, headers: MAIN_TAB_HEADERS },
       ...(archiveTabs.includes(archiveTab) ? [{ tab: archiveTab, headers: ARCHIVE_TAB_HEADERS }] : []),
+      ...(marked ? [{ tab: draftsTab, headers: DRAFTS_TAB_HEADERS }] : []),
     ],
     {
-      columns: [mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })),
+      columns: [
+        ...[mainTab, ...archiveTabs].map((tab) => ({ tab, header: KEY_COLUMN })),
+        ...(marked ? [{ tab: draftsTab, header: 'run_id' }] : []),
+      ],
     },
   );
+  // The run's own Drafts row, as the sheet holds it now (a user may have sorted the tab since Analyze).
+  const draftIndex = opened.column(draftsTab, 'run_id').lastIndexOf(run.runId);
+  const writes: TabUpdate[] =
+    marked && draftIndex >= 0
+      ? [
+          {
+            tab: draftsTab,
+            headers: opened.headers.get(draftsTab) ?? [...DRAFTS_TAB_HEADERS],
+            // Data row i is sheet row i + 2 (row 1 holds the headers).
+            updates: [{ rowNumber: draftIndex + 2, values: marked }],
+          },
+        ]
+      : [];
   // A month's first run: the move adds the new tab in its first atomic batchUpdate.
   const archiveHeaders = opened.headers.get(archiveTab) ?? [...ARCHIVE_TAB_HEADERS];
   const alreadyArchived = new Set(archiveTabs.flatMap((tab) => opened.column(tab, KEY_COLUMN)));
@@ -112,6 +144,7 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
     rows,
     drop,
     stamp: { date_processed: deps.now().toISOString(), x_post_url: postUrl, processing_status: status },
+    writes,
   });
   const appended = rows.length;
   const moved = rows.length + drop.length;

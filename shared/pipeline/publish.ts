@@ -1,13 +1,5 @@
 import type { PipelineConfig } from '../config/schema';
-import { DRAFTS_TAB_HEADERS } from '../domain/post';
-import type {
-  ObjectStore,
-  PublicationJournal,
-  PublishedPart,
-  Publisher,
-  SheetStore,
-  StepRecord,
-} from '../ports';
+import type { ObjectStore, PublicationJournal, PublishedPart, Publisher, StepRecord } from '../ports';
 import { loadDraft } from './analyze';
 import { publishPartsOnce } from './journalled-publish';
 import { partial, type StepInput, skipped, stepOutcome, succeeded } from './run-state';
@@ -15,7 +7,6 @@ import { partial, type StepInput, skipped, stepOutcome, succeeded } from './run-
 export interface PublishDeps {
   pipeline: PipelineConfig;
   store: ObjectStore;
-  sheet: SheetStore;
   journal: PublicationJournal;
   /** Undefined when the pipeline publishes nowhere. */
   publisher: () => Promise<Publisher | undefined>;
@@ -44,21 +35,12 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
   if (!draft || draft.parts.length === 0) return skipped(started, 'no draft for this run');
 
   const settings = deps.pipeline.publisher;
-  const { draftsTab } = deps.pipeline.sheet;
   const publisher =
     settings.kind === 'none' || run.dryRun || settings.dryRun ? undefined : await deps.publisher();
+  // The run's Drafts row is marked by Archive, in its one batchUpdate: Publish sends Sheets nothing.
   if (!publisher) {
     const reason =
       settings.kind === 'none' ? 'publisher is none: draft kept' : 'dry run: draft kept, not published';
-    // A dry run recorded no draft row; a real run without a publisher marks its own.
-    if (!run.dryRun)
-      await updateDraftRow(
-        deps.sheet,
-        draftsTab,
-        run.runId,
-        { status: 'not-published' },
-        analyze.notes?.draftRow,
-      );
     return skipped(started, reason, { draftParts: draft.parts.length });
   }
 
@@ -80,14 +62,6 @@ export async function publishRunDraft(deps: PublishDeps, input: StepInput): Prom
     deps.log('draft already published for this run', { parts: outcome.published.length });
     return succeeded(started, { partsPublished: 0 }, publishedNotes(outcome.published, 'already published'));
   }
-  const firstPart = outcome.published[0];
-  await updateDraftRow(
-    deps.sheet,
-    draftsTab,
-    run.runId,
-    { status: 'published', post_id: firstPart?.id ?? '', post_url: firstPart?.url ?? '' },
-    analyze.notes?.draftRow,
-  );
   return succeeded(
     started,
     { partsPublished: outcome.calls },
@@ -113,28 +87,4 @@ function unknownOutcomeReason(
 
 function publishedNotes(parts: readonly PublishedPart[], via: string): Record<string, string> {
   return { postId: parts[0]?.id ?? '', postUrl: parts[0]?.url ?? '', parts: String(parts.length), via };
-}
-
-async function updateDraftRow(
-  sheet: SheetStore,
-  tab: string,
-  runId: string,
-  values: Record<string, string>,
-  draftRow: string | undefined,
-): Promise<void> {
-  // Analyze wrote the row this run and noted where (only while the tab keeps our column order): one write.
-  if (draftRow && /^\d+$/.test(draftRow)) {
-    await sheet.updateRows(tab, DRAFTS_TAB_HEADERS, [{ rowNumber: Number(draftRow), values }]);
-    return;
-  }
-  // One read (headers and run ids together, no look at the spreadsheet first), one write.
-  const opened = await sheet.openTabs([{ tab, headers: DRAFTS_TAB_HEADERS }], {
-    columns: [{ tab, header: 'run_id' }],
-  });
-  const headers = opened.headers.get(tab) ?? [...DRAFTS_TAB_HEADERS];
-  const ids = opened.columns.get(tab) ?? [];
-  const index = ids.lastIndexOf(runId);
-  if (index < 0) return;
-  // Data row i is sheet row i + 2 (row 1 holds the headers).
-  await sheet.updateRows(tab, headers, [{ rowNumber: index + 2, values }]);
 }

@@ -141,7 +141,9 @@ describe('sheets', () => {
     // Act
     const headers = await s.ensureTab('Posts', ['message_id', 'content', 'summary']);
     await s.appendRows('Posts', headers, [{ message_id: '10', content: 'y', summary: 'z' }]);
-    await s.updateRows('Posts', headers, [{ rowNumber: 2, values: { summary: 'updated' } }]);
+    await s.updateTabs([
+      { tab: 'Posts', headers, updates: [{ rowNumber: 2, values: { summary: 'updated' } }] },
+    ]);
 
     // Assess
     expect(sheets.tab('book-2', 'Posts')).toEqual([
@@ -180,6 +182,58 @@ describe('sheets', () => {
     expect(sheets.tab('book-2', 'Posts')?.map((r) => r[2])).toEqual(['message_id', '10']);
     expect(sheets.tab('book-2', 'Archive')?.[1]).toEqual(['9', 'x']);
     expect(sheets.faults.calls.length - calls).toBe(1);
+  });
+
+  it("writes another tab's cells in the move's atomic batchUpdate, or alone when nothing moves", async () => {
+    // Prepare
+    const draftHeaders = ['run_id', 'status', 'post_id', 'post_url'];
+    sheets.setTab('book-2', 'Drafts', [draftHeaders, ['r1', 'drafted'], ['r2', 'drafted']]);
+    sheets.setTab('book-2', 'Posts', [
+      ['message_id', 'content'],
+      ['11', 'a'],
+      ['12', 'b'],
+    ]);
+    const s = store('book-2');
+    const archiveHeaders = await s.ensureTab('Archive', ['message_id', 'content']);
+    const mark = (rowNumber: number, values: Record<string, string>) => [
+      { tab: 'Drafts', headers: draftHeaders, updates: [{ rowNumber, values }] },
+    ];
+    const move = {
+      mainTab: 'Posts',
+      mainHeaders: ['message_id', 'content'],
+      archiveTab: 'Archive',
+      archiveHeaders,
+      archiveRow: (sheets.tab('book-2', 'Archive')?.length ?? 1) + 1,
+      rows: [2],
+      drop: [],
+      stamp: {},
+      writes: mark(2, { status: 'published', post_id: '77', post_url: 'https://x.com/i/status/77' }),
+    };
+    sheets.faults.add({ kind: 'server-error', method: 'POST', path: /[^s]:batchUpdate$/, times: 10 });
+
+    // Act
+    await expect(s.moveRows(move)).rejects.toBeInstanceOf(TransientError);
+    const afterFailure = sheets.tab('book-2', 'Drafts');
+    sheets.faults.clear();
+    const calls = sheets.faults.calls.length;
+    await s.moveRows(move);
+    await s.moveRows({ ...move, rows: [], writes: mark(3, { status: 'not-published' }) });
+
+    // Assess
+    expect(afterFailure?.slice(1)).toEqual([
+      ['r1', 'drafted'],
+      ['r2', 'drafted'],
+    ]);
+    expect(sheets.tab('book-2', 'Drafts')?.slice(1)).toEqual([
+      ['r1', 'published', '77', 'https://x.com/i/status/77'],
+      ['r2', 'not-published'],
+    ]);
+    expect(sheets.tab('book-2', 'Posts')?.map((r) => r[0])).toEqual(['message_id', '12']);
+    expect(sheets.tab('book-2', 'Archive')?.at(-1)).toEqual(['11', 'a']);
+    expect(sheets.faults.calls.slice(calls).map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /v4/spreadsheets/book-2:batchUpdate',
+      'POST /v4/spreadsheets/book-2:batchUpdate',
+    ]);
   });
 
   it('a bad token is an AuthError; a 429 is waited out', async () => {

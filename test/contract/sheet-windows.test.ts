@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SheetsSandbox, startSheetsSandbox } from '../../infra/local/sandbox/sheets-server';
 import { createGoogleAuth, createSheetStore } from '../../shared/adapters/sheets';
-import { ARCHIVE_TAB_HEADERS, MAIN_TAB_HEADERS } from '../../shared/domain/post';
+import { ARCHIVE_TAB_HEADERS, DRAFTS_TAB_HEADERS, MAIN_TAB_HEADERS } from '../../shared/domain/post';
 import { draftKeyOf, type StoredDraft } from '../../shared/pipeline/analyze';
 import { archiveProcessedRows } from '../../shared/pipeline/archive';
 import { batchInputKeyOf, type PlannedRow, planRunAnalysis } from '../../shared/pipeline/plan-analysis';
@@ -78,6 +78,12 @@ describe('a long main tab', () => {
       [...ARCHIVE_TAB_HEADERS],
       ...rows.slice(0, 10).map((r) => [...r, 'earlier', '', 'published']),
     ]);
+    // The Drafts tab as a user left it: sorted newest first, so the run's row is not the last.
+    sandbox.setTab(BOOK, 'Drafts', [
+      [...DRAFTS_TAB_HEADERS],
+      ['run-1', NOW, 'd', '1', 'drafted'],
+      ['run-0', NOW, 'c', '1', 'published', '1', 'https://x.com/me/status/1'],
+    ]);
     const covered = rows.filter((_, i) => i % 7 !== 3).map((r) => r[0] ?? '');
     const store = new FakeObjectStore();
     const draft: StoredDraft = {
@@ -92,7 +98,7 @@ describe('a long main tab', () => {
       run: runRef('run-1', NOW),
       steps: {
         analyze: succeeded(Date.now(), {}),
-        publish: succeeded(Date.now(), {}, { postUrl: 'https://x.com/me/status/9' }),
+        publish: succeeded(Date.now(), {}, { postId: '9', postUrl: 'https://x.com/me/status/9' }),
       },
     };
     sandbox.faults.resetCalls();
@@ -119,7 +125,12 @@ describe('a long main tab', () => {
       fresh.map((r) => [...r, NOW, 'https://x.com/me/status/9', 'published']),
     );
     expect(archive.find((r) => r[0] === idOf(4_321))?.[11]).toBe('edited by hand');
-    // One look (no layout handed over here), one read of the key columns, one move.
+    // The run's Drafts row is marked by the move's batchUpdate, under the user's column order.
+    expect(sandbox.tab(BOOK, 'Drafts')?.slice(1)).toEqual([
+      ['run-1', NOW, 'd', '1', 'published', '9', 'https://x.com/me/status/9'],
+      ['run-0', NOW, 'c', '1', 'published', '1', 'https://x.com/me/status/1'],
+    ]);
+    // One look (no layout handed over here), one read of the key columns and run ids, one move.
     const calls = sandbox.faults.calls.map((c) => `${c.method} ${c.path}`);
     expect(calls.filter((c) => c.endsWith('values:batchGet'))).toHaveLength(1);
     expect(calls.filter((c) => /[^s]:batchUpdate$/.test(c))).toHaveLength(1);

@@ -8,8 +8,9 @@ import { configSchema } from '../../shared/config/schema';
  * Issue 10's request minimum, counted at the Sheets sandbox's call log for each
  * step: one look and one read of the key columns in Upload, then its appends
  * (one per 2 MB of rows); one read in PlanAnalysis; one read and the write-back
- * in Analyze; one read and one move in Archive. On the run that creates the tabs
- * and on a later one.
+ * in Analyze; none in Publish; one read and one move in Archive, which marks the
+ * Drafts row too. On the run that creates the tabs, on a later one with new
+ * messages and on one with none.
  */
 const base = loadConfigFile('digest.config.json');
 const sample = base.pipelines[0];
@@ -57,7 +58,7 @@ function countingSteps() {
 }
 
 describe('Sheets requests per run', () => {
-  it('are at most 8 on the first run, besides the one batchUpdate that creates the tabs', async () => {
+  it('are at most 8 on the first run, the one that creates the tabs', async () => {
     // Act
     const { byState, interceptTask } = countingSteps();
     const result = await runDigestLocally({
@@ -82,7 +83,7 @@ describe('Sheets requests per run', () => {
     const calls = sheetCalls();
     // The first request after Upload's look adds the missing tabs, once in the spreadsheet's life.
     expect(`${calls[1]?.method} ${calls[1]?.path}`).toMatch(/^POST .*:batchUpdate$/);
-    expect(calls.length - 1, calls.map((c) => `${c.method} ${c.path}`).join('\n')).toBeLessThanOrEqual(8);
+    expect(calls.length, calls.map((c) => `${c.method} ${c.path}`).join('\n')).toBeLessThanOrEqual(8);
     // The archive step is one batchUpdate, and no step reads a tab on its own (values.get).
     expect(
       calls.filter(
@@ -95,6 +96,51 @@ describe('Sheets requests per run', () => {
     expect(byState.Upload).toEqual(['GET ', 'POST :batchUpdate', "POST /values/'Posts'!A1:append"]);
     expect(byState.PlanAnalysis).toEqual(['GET /values:batchGet']);
     expect(byState.Analyze).toEqual(['GET /values:batchGet', 'POST /values:batchUpdate']);
+    expect(byState.Publish).toEqual([]);
+    expect(byState.Archive).toEqual(['GET /values:batchGet', 'POST :batchUpdate']);
+    expect(environment.sandboxes.sheets?.tab(pipeline.sheet.spreadsheetId, 'Drafts')?.[1]?.[4]).toBe(
+      'published',
+    );
+  });
+
+  it('are at most 8 on a later run with new messages', async () => {
+    // Prepare
+    environment.sandboxes.sheets?.faults.resetCalls();
+    const later = new Date(now.getTime() + 1_800_000);
+    const newer = Array.from({ length: 20 }, (_, i) => ({
+      id: String(BigInt(Date.parse('2026-11-24T08:10:00.000Z') - 1_420_070_400_000) * 4_194_304n + BigInt(i)),
+      channel_id: pipeline.discord.channelId,
+      type: 0,
+      content: `new one https://x.com/later${i}/status/19000000000000000${10 + i}`,
+      timestamp: `2026-11-24T08:10:${String(i).padStart(2, '0')}.000Z`,
+      author: { id: '1100000000000000001', username: `later${i}`, global_name: null, discriminator: '0' },
+      embeds: [],
+      attachments: [],
+    }));
+    environment.sandboxes.discord?.addMessages(pipeline.discord.channelId, newer);
+
+    // Act
+    const { byState, interceptTask } = countingSteps();
+    const result = await runDigestLocally({
+      config,
+      environment,
+      interceptTask,
+      input: {
+        pipelineId: pipeline.id,
+        trigger: 'schedule',
+        scheduleName: 'morning',
+        scheduledTime: later.toISOString(),
+      },
+      executionName: 'sheets-new',
+    });
+
+    // Assess
+    expect(result.report?.status).toBe('succeeded');
+    expect(result.report?.steps.upload?.counts.rowsAppended).toBe(20);
+    const calls = sheetCalls();
+    expect(calls.length, calls.map((c) => `${c.method} ${c.path}`).join('\n')).toBeLessThanOrEqual(8);
+    expect(byState.Upload).toEqual(['GET ', 'GET /values:batchGet', "POST /values/'Posts'!A1:append"]);
+    expect(byState.Publish).toEqual([]);
     expect(byState.Archive).toEqual(['GET /values:batchGet', 'POST :batchUpdate']);
   });
 

@@ -272,10 +272,6 @@ export class FakeSheetStore implements SheetStore {
     const head = all[0] ?? [];
     for (const row of fresh) all.push(head.map((h) => row[h] ?? ''));
   }
-  async updateRows(tab: string, _headers: readonly string[], updates: readonly RowUpdate[]) {
-    this.check('updateRows');
-    this.write(tab, updates);
-  }
   private write(tab: string, updates: readonly RowUpdate[]) {
     const all = this.rowsOf(tab);
     const head = all[0] ?? [];
@@ -290,8 +286,10 @@ export class FakeSheetStore implements SheetStore {
   }
   /** As the adapter's: one atomic move, the archive-only columns stamped on every moved row. */
   async moveRows(move: RowsMove) {
-    if (move.rows.length === 0 && move.drop.length === 0) return;
+    if (move.rows.length === 0 && move.drop.length === 0 && !move.writes?.length) return;
     this.check('moveRows');
+    // The other rows' cells are part of the same atomic request.
+    for (const w of move.writes ?? []) this.write(w.tab, w.updates);
     const main = this.rowsOf(move.mainTab);
     // As the adapter does: a new (rotated) archive tab is added with the move.
     if (!this.tabs.has(move.archiveTab)) this.tabs.set(move.archiveTab, [[...move.archiveHeaders]]);

@@ -86,7 +86,7 @@ export async function runPipeline(world: World, run: RunRef): Promise<RunReport>
     },
     publish: () =>
       publishRunDraft(
-        { pipeline, store, sheet, journal: world.journal, publisher: async () => world.publisher, log },
+        { pipeline, store, journal: world.journal, publisher: async () => world.publisher, log },
         input,
       ),
     archive: () =>
