@@ -104,6 +104,8 @@ export function byPayload<T>(
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+/** A values write's rows or ranges within the 2 MB, with room for the body's keys around them. */
+const VALUES_BUDGET = MAX_PAYLOAD_BYTES - 64;
 
 /** The longest single backoff Google suggests for Sheets 429s ("typically 32 or 64 seconds"). */
 export const SHEETS_MAX_BACKOFF_MS = 64_000;
@@ -598,25 +600,31 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     return runs;
   }
 
-  /** One range per run of adjacent columns of the row (not one per cell). */
-  function rangesOf(tab: string, headers: readonly string[], u: RowUpdate): sheets_v4.Schema$ValueRange[] {
-    return cellRunsOf(headers, u).map((run) => ({
-      range: `${quote(tab)}!${columnLetter(run.first)}${u.rowNumber}:${columnLetter(run.first + run.values.length - 1)}${u.rowNumber}`,
-      values: [run.values],
-    }));
-  }
-
   /**
    * Ranges gathered into one values:batchUpdate until the next would take it over the payload limit: the
    * same requests as splitting the whole list (a day's write-back of thousands of rows stays one request),
-   * holding only one request's ranges.
+   * holding only one request's ranges. A run of adjacent columns continues the range of the same columns
+   * on the row above, so a block of rows written back is one range (its A1 reference once, not per row).
    */
   function cellWriter(): CellWriter {
+    interface Block {
+      range: sheets_v4.Schema$ValueRange;
+      tab: string;
+      first: number;
+      last: number;
+      top: number;
+      bottom: number;
+    }
     let data: sheets_v4.Schema$ValueRange[] = [];
+    // The blocks a next row can still continue, by tab and columns.
+    let open = new Map<string, Block>();
     let bytes = 0;
+    const a1 = (b: Block) =>
+      `${quote(b.tab)}!${columnLetter(b.first)}${b.top}:${columnLetter(b.last)}${b.bottom}`;
     const send = async () => {
       const chunk = data;
       data = [];
+      open = new Map();
       bytes = 0;
       await call(
         () =>
@@ -635,10 +643,36 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
     };
     return {
       async write(tab, headers, update) {
-        for (const range of rangesOf(tab, headers, update)) {
-          const size = jsonBytes(range);
-          if (data.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
+        for (const run of cellRunsOf(headers, update)) {
+          const last = run.first + run.values.length - 1;
+          const key = `${tab}\n${run.first}:${last}`;
+          const block = open.get(key);
+          if (block && block.bottom + 1 === update.rowNumber) {
+            // One more row of the block: its values and a comma.
+            const size = jsonBytes(run.values) + 1;
+            if (bytes + size <= VALUES_BUDGET) {
+              block.bottom += 1;
+              block.range.values?.push(run.values);
+              block.range.range = a1(block);
+              bytes += size;
+              continue;
+            }
+          }
+          const range: sheets_v4.Schema$ValueRange = { range: '', values: [run.values] };
+          const fresh: Block = {
+            range,
+            tab,
+            first: run.first,
+            last,
+            top: update.rowNumber,
+            bottom: update.rowNumber,
+          };
+          range.range = a1(fresh);
+          // A comma, and the range's reference may grow by a few digits as rows join it.
+          const size = jsonBytes(range) + 9;
+          if (data.length > 0 && bytes + size > VALUES_BUDGET) await send();
           data.push(range);
+          open.set(key, fresh);
           bytes += size;
         }
       },
@@ -707,8 +741,8 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
       // async source of 100,000 rows is held one request at a time.
       for await (const record of rows) {
         const row = rowOf(headers, record);
-        const size = jsonBytes(row);
-        if (chunk.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) await send();
+        const size = jsonBytes(row) + 1;
+        if (chunk.length > 0 && bytes + size > VALUES_BUDGET) await send();
         chunk.push(row);
         bytes += size;
       }

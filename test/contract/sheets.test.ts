@@ -6,7 +6,7 @@
  * variable; the adapter's sleep moves it, so nothing waits for real.
  */
 import { auth, sheets as sheetsApi } from '@googleapis/sheets';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type SheetsSandbox,
   sheetsLatencyMs,
@@ -495,6 +495,84 @@ describe('the fewest requests', () => {
     // Assess
     expect(sandbox.faults.calls.filter((c) => c.method === 'POST')).toHaveLength(2);
     expect(sandbox.tab(BOOK, 'Posts')).toHaveLength(3001);
+  });
+});
+
+describe('the write-back', () => {
+  /** The values:batchUpdate bodies the store sends, as it sends them. */
+  function sentWrites() {
+    const bodies: { data: { range: string; values: string[][] }[] }[] = [];
+    const sizes: number[] = [];
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (url, init) => {
+      if (String(url).includes('values:batchUpdate') && typeof init?.body === 'string') {
+        bodies.push(JSON.parse(init.body));
+        sizes.push(Buffer.byteLength(init.body));
+      }
+      return real(url, init);
+    });
+    return { bodies, sizes };
+  }
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const headers = ['message_id', 'content', 'summary', 'run_id'];
+  const seedRows = (n: number) =>
+    sandbox?.setTab(BOOK, 'Posts', [headers, ...Array.from({ length: n }, (_, i) => [String(i), 'c'])]);
+
+  it('is one range per block of adjacent rows, not one per row', async () => {
+    // Prepare
+    const { store } = await world(false);
+    seedRows(3000);
+    const sent = sentWrites();
+    const writer = store().cellWriter();
+
+    // Act: rows 2 to 1501, a row left out, then 1503 to 3001.
+    for (let row = 2; row <= 3001; row++) {
+      if (row === 1502) continue;
+      await writer.write('Posts', headers, { rowNumber: row, values: { summary: `s${row}`, run_id: 'r1' } });
+    }
+    await writer.close();
+
+    // Assess
+    expect(sent.bodies.map((b) => b.data.map((d) => d.range))).toEqual([
+      ["'Posts'!C2:D1501", "'Posts'!C1503:D3001"],
+    ]);
+    const tab = sandbox?.tab(BOOK, 'Posts') ?? [];
+    expect(tab[1]).toEqual(['0', 'c', 's2', 'r1']);
+    expect(tab[1500]).toEqual(['1499', 'c', 's1501', 'r1']);
+    expect(tab[1501]).toEqual(['1500', 'c']);
+    expect(tab[3000]).toEqual(['2999', 'c', 's3001', 'r1']);
+  });
+
+  it('splits a block at the 2 MB payload recommendation, every row written once', async () => {
+    // Prepare: 3,000 summaries of 1 KB are about 3 MB.
+    const { store } = await world(false);
+    seedRows(3000);
+    const sent = sentWrites();
+
+    // Act
+    await store().updateTabs([
+      {
+        tab: 'Posts',
+        headers,
+        updates: Array.from({ length: 3000 }, (_, i) => ({
+          rowNumber: i + 2,
+          values: { summary: `${i}`.padEnd(1000, 'x') },
+        })),
+      },
+    ]);
+
+    // Assess
+    expect(sent.sizes).toHaveLength(2);
+    for (const size of sent.sizes) expect(size).toBeLessThanOrEqual(2_000_000);
+    const ranges = sent.bodies.flatMap((b) => b.data.map((d) => d.range));
+    expect(ranges).toHaveLength(2);
+    expect(ranges[0]).toMatch(/^'Posts'!C2:C\d+$/);
+    const tab = sandbox?.tab(BOOK, 'Posts') ?? [];
+    expect(tab.slice(1).map((r) => r[2]?.slice(0, 4).replace(/x+$/, ''))).toEqual(
+      Array.from({ length: 3000 }, (_, i) => `${i}`.slice(0, 4)),
+    );
   });
 });
 
