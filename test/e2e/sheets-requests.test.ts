@@ -57,22 +57,29 @@ function countingSteps() {
   return { byState, interceptTask };
 }
 
+/** One scheduled run at `at`, each step's Sheets requests counted. */
+async function countedRun(at: Date, executionName: string) {
+  if (!pipeline) throw new Error('no pipeline');
+  const { byState, interceptTask } = countingSteps();
+  const result = await runDigestLocally({
+    config,
+    environment,
+    interceptTask,
+    input: {
+      pipelineId: pipeline.id,
+      trigger: 'schedule',
+      scheduleName: 'morning',
+      scheduledTime: at.toISOString(),
+    },
+    executionName,
+  });
+  return { byState, result };
+}
+
 describe('Sheets requests per run', () => {
   it('are at most 8 on the first run, the one that creates the tabs', async () => {
     // Act
-    const { byState, interceptTask } = countingSteps();
-    const result = await runDigestLocally({
-      config,
-      environment,
-      interceptTask,
-      input: {
-        pipelineId: pipeline.id,
-        trigger: 'schedule',
-        scheduleName: 'morning',
-        scheduledTime: now.toISOString(),
-      },
-      executionName: 'sheets-first',
-    });
+    const { byState, result } = await countedRun(now, 'sheets-first');
 
     // Assess
     expect(result.report?.status).toBe('succeeded');
@@ -120,19 +127,7 @@ describe('Sheets requests per run', () => {
     environment.sandboxes.discord?.addMessages(pipeline.discord.channelId, newer);
 
     // Act
-    const { byState, interceptTask } = countingSteps();
-    const result = await runDigestLocally({
-      config,
-      environment,
-      interceptTask,
-      input: {
-        pipelineId: pipeline.id,
-        trigger: 'schedule',
-        scheduleName: 'morning',
-        scheduledTime: later.toISOString(),
-      },
-      executionName: 'sheets-new',
-    });
+    const { byState, result } = await countedRun(later, 'sheets-new');
 
     // Assess
     expect(result.report?.status).toBe('succeeded');
@@ -150,19 +145,7 @@ describe('Sheets requests per run', () => {
     const later = new Date(now.getTime() + 3_600_000);
 
     // Act
-    const { byState, interceptTask } = countingSteps();
-    const result = await runDigestLocally({
-      config,
-      environment,
-      interceptTask,
-      input: {
-        pipelineId: pipeline.id,
-        trigger: 'schedule',
-        scheduleName: 'morning',
-        scheduledTime: later.toISOString(),
-      },
-      executionName: 'sheets-later',
-    });
+    const { byState, result } = await countedRun(later, 'sheets-later');
 
     // Assess
     expect(result.report?.status).toBe('succeeded');
