@@ -1,5 +1,5 @@
 /**
- * Parsing of the local command line, `.env` and the data folder, apart from dispatch (cli.ts) so each
+ * Parsing of the local command line, `.env` and the data folder, apart from dispatch (cli-main.ts) so each
  * mistake can be tested in process: every one is a UsageError whose message is one line.
  */
 import { readFileSync, statSync } from 'node:fs';

@@ -4,6 +4,8 @@
  * run and then exits with that same code itself; a second Ctrl-C (a second later or more) exits at once.
  * https://nodejs.org/api/process.html#signal-events
  */
+import { stopAnsweringStartupInterrupts } from './startup-interrupt';
+
 export interface Interrupt {
   /** Aborted by the first signal. */
   signal: AbortSignal;
@@ -37,6 +39,7 @@ export function listenForInterrupt(now: () => number = Date.now): Interrupt {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  stopAnsweringStartupInterrupts();
   return {
     signal: controller.signal,
     received: () => received,
