@@ -69,10 +69,6 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = dataDirFrom(process.env);
   const configFile = String(values.config ?? process.env.DIGEST_CONFIG_FILE ?? 'digest.config.json');
   const config = loadConfigFile(configFile);
-  if (!values.verbose) {
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  }
   const pipelineId = () => {
     const id = typeof values.pipeline === 'string' ? values.pipeline : config.pipelines[0]?.id;
     if (!id || !config.pipelines.some((p) => p.id === id)) {

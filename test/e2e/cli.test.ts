@@ -47,7 +47,11 @@ function expectOneLineError(result: ReturnType<typeof cli>, expected: string) {
 describe('the local CLI', () => {
   it('runs the sample pipeline with its report alone on stdout: no function log lines unless --verbose', () => {
     // Prepare: as a user runs it, without the test runner's own silencing of the functions' logs.
-    const { POWERTOOLS_LOG_LEVEL: _silenced, ...userEnv } = process.env;
+    const {
+      POWERTOOLS_LOG_LEVEL: _silenced,
+      POWERTOOLS_METRICS_DISABLED: _noMetrics,
+      ...userEnv
+    } = process.env;
     // Act: the project's own config, which delivers and notifies, in a data directory of its own.
     const result = spawnSync(
       process.execPath,
