@@ -607,23 +607,26 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
    * on the row above, so a block of rows written back is one range (its A1 reference once, not per row).
    */
   function cellWriter(): CellWriter {
+    /** One range of the request: rows `top` to `bottom` of the columns `first` to `last` (0-based). */
     interface Block {
-      range: sheets_v4.Schema$ValueRange;
       tab: string;
       first: number;
       last: number;
       top: number;
       bottom: number;
+      values: string[][];
     }
-    let data: sheets_v4.Schema$ValueRange[] = [];
+    let blocks: Block[] = [];
     // The blocks a next row can still continue, by tab and columns.
     let open = new Map<string, Block>();
     let bytes = 0;
-    const a1 = (b: Block) =>
-      `${quote(b.tab)}!${columnLetter(b.first)}${b.top}:${columnLetter(b.last)}${b.bottom}`;
+    const rangeOf = (b: Block): sheets_v4.Schema$ValueRange => ({
+      range: `${quote(b.tab)}!${columnLetter(b.first)}${b.top}:${columnLetter(b.last)}${b.bottom}`,
+      values: b.values,
+    });
     const send = async () => {
-      const chunk = data;
-      data = [];
+      const data = blocks.map(rangeOf);
+      blocks = [];
       open = new Map();
       bytes = 0;
       await call(
@@ -632,10 +635,7 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
             'POST',
             `${spreadsheetPath(spreadsheetId)}/values:batchUpdate`,
             {},
-            {
-              valueInputOption: 'RAW',
-              data: chunk,
-            },
+            { valueInputOption: 'RAW', data },
           ),
         false,
         'write',
@@ -647,37 +647,32 @@ export function createSheetStore(options: SheetStoreOptions): SheetStore {
           const last = run.first + run.values.length - 1;
           const key = `${tab}\n${run.first}:${last}`;
           const block = open.get(key);
-          if (block && block.bottom + 1 === update.rowNumber) {
-            // One more row of the block: its values and a comma.
-            const size = jsonBytes(run.values) + 1;
-            if (bytes + size <= VALUES_BUDGET) {
-              block.bottom += 1;
-              block.range.values?.push(run.values);
-              block.range.range = a1(block);
-              bytes += size;
-              continue;
-            }
+          // One more row of the block: its values and a comma.
+          const more = jsonBytes(run.values) + 1;
+          if (block && block.bottom + 1 === update.rowNumber && bytes + more <= VALUES_BUDGET) {
+            block.bottom += 1;
+            block.values.push(run.values);
+            bytes += more;
+            continue;
           }
-          const range: sheets_v4.Schema$ValueRange = { range: '', values: [run.values] };
           const fresh: Block = {
-            range,
             tab,
             first: run.first,
             last,
             top: update.rowNumber,
             bottom: update.rowNumber,
+            values: [run.values],
           };
-          range.range = a1(fresh);
           // A comma, and the range's reference may grow by a few digits as rows join it.
-          const size = jsonBytes(range) + 9;
-          if (data.length > 0 && bytes + size > VALUES_BUDGET) await send();
-          data.push(range);
+          const size = jsonBytes(rangeOf(fresh)) + 9;
+          if (blocks.length > 0 && bytes + size > VALUES_BUDGET) await send();
+          blocks.push(fresh);
           open.set(key, fresh);
           bytes += size;
         }
       },
       async close() {
-        if (data.length > 0) await send();
+        if (blocks.length > 0) await send();
       },
     };
   }

@@ -29,8 +29,10 @@ function processingStatus(input: StepInput, archiveUnpublished: boolean): string
  * The run's Drafts row once Publish is done: published (with the first post) or kept. A publish that
  * failed leaves the row as Analyze wrote it.
  */
-function draftStatus(input: StepInput, status: string): Record<string, string> | undefined {
-  const notes = stepOutcome(input, 'publish')?.notes;
+function draftStatus(
+  status: string,
+  notes: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
   if (status === 'published') return { status, post_id: notes?.postId ?? '', post_url: notes?.postUrl ?? '' };
   return status === 'not-published' ? { status } : undefined;
 }
@@ -71,7 +73,7 @@ export async function archiveProcessedRows(deps: ArchiveDeps, input: StepInput):
   const archiveTabs = archiveTabsIn(layout, deps.pipeline.sheet.archiveTab);
   // A Drafts tab someone deleted is not made again here: there is no row of the run's to mark in it.
   const hasDrafts = layout.tabs.some((t) => t.title === draftsTab);
-  const marked = run.dryRun || !hasDrafts ? undefined : draftStatus(input, status);
+  const marked = run.dryRun || !hasDrafts ? undefined : draftStatus(status, publish?.notes);
   // The main tab is named with its headers so its key column's place is known before its header row
   // is read (Upload made sure of them): no second read.
   const opened = await deps.sheet.openTabs(
